@@ -1,0 +1,164 @@
+"""The `/api/v1` API: one NinjaAPI, one router per part, errors as RFC 9457 problem+json.
+
+Auth: the browser session (with CSRF on writes) or `Authorization: Bearer <token>`
+(`zhenxing token create USERNAME`). Every route loads records through `core.scoping`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from http import HTTPStatus
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError, ValidationError
+from ninja.security import APIKeyCookie, HttpBearer
+
+from zhenxing.core import scoping, tokens
+from zhenxing.core.services import DomainError
+
+logger = logging.getLogger(__name__)
+PROBLEM_TYPE = "application/problem+json"
+
+
+class BearerToken(HttpBearer):
+    openapi_scheme = "bearer"
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = tokens.user_for_key(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class Session(APIKeyCookie):
+    """The browser session; CSRF is checked on unsafe methods."""
+
+    param_name = "sessionid"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            return user
+        return None
+
+
+api = NinjaAPI(
+    title="振兴 Zhenxing API",
+    version="1",
+    description=(
+        "营口市产业发展服务平台 API。认证：浏览器会话（写操作需 CSRF）或 "
+        "`Authorization: Bearer <token>`。错误以 application/problem+json (RFC 9457) 返回，"
+        "`errors` 列出每个出错字段。"
+    ),
+    auth=[BearerToken(), Session(csrf=True)],
+    urls_namespace="api",
+)
+
+
+def problem(
+    request: HttpRequest,
+    status: int,
+    title: str,
+    detail: str = "",
+    errors: list[dict[str, str]] | None = None,
+) -> HttpResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail or title,
+        "instance": request.path,
+    }
+    if errors is not None:
+        body["errors"] = errors
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_TYPE
+    )
+
+
+def _field_name(loc: Any) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "payload", "header")]
+    return ".".join(parts) or "request"
+
+
+_MESSAGES_ZH = {
+    "missing": "必填",
+    "int_parsing": "应为整数",
+    "decimal_parsing": "应为数字",
+    "date_from_datetime_parsing": "应为日期（如 2024-05-31）",
+    "date_parsing": "应为日期（如 2024-05-31）",
+    "string_too_long": "太长",
+    "string_type": "应为文本",
+    "enum": "不是可选值",
+    "literal_error": "不是可选值",
+    "json_invalid": "JSON 格式错误",
+    "model_attributes_type": "应为 JSON 对象",
+    "dict_type": "应为 JSON 对象",
+    "bool_parsing": "应为 true 或 false",
+}
+
+
+@api.exception_handler(ValidationError)
+def on_validation_error(request: HttpRequest, exc: ValidationError) -> HttpResponse:
+    errors = []
+    for error in exc.errors:
+        field = _field_name(error.get("loc", ()))
+        kind = str(error.get("type", ""))
+        message = _MESSAGES_ZH.get(kind, error.get("msg", "无效"))
+        errors.append({"field": field, "message": f"{field}：{message}", "code": kind})
+    return problem(request, 422, "请求参数有误", "请按 errors 所列逐项修改", errors)
+
+
+@api.exception_handler(DomainError)
+def on_domain_error(request: HttpRequest, exc: DomainError) -> HttpResponse:
+    errors = [{"field": k, "message": v, "code": "invalid"} for k, v in exc.errors.items()]
+    return problem(request, 400, exc.message, exc.message, errors)
+
+
+@api.exception_handler(scoping.NotFound)
+def on_not_found(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 404, "未找到", "记录不存在或您无权查看")
+
+
+@api.exception_handler(Http404)
+def on_http404(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 404, "未找到", "记录不存在或您无权查看")
+
+
+@api.exception_handler(scoping.PermissionDenied)
+def on_denied(request: HttpRequest, exc: scoping.PermissionDenied) -> HttpResponse:
+    return problem(request, 403, "无权操作", exc.message)
+
+
+@api.exception_handler(AuthenticationError)
+def on_unauthenticated(request: HttpRequest, exc: Exception) -> HttpResponse:
+    response = problem(request, 401, "未登录", "请登录，或在请求头中提供 Bearer 令牌")
+    response["WWW-Authenticate"] = "Bearer"
+    return response
+
+
+@api.exception_handler(HttpError)
+def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    status = exc.status_code
+    title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "错误"
+    return problem(request, status, str(exc.message) or title, str(exc.message))
+
+
+@api.exception_handler(Exception)
+def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    logger.exception("API error on %s", request.path)
+    return problem(request, 500, "服务器内部错误", "请稍后再试；问题已记录")
+
+
+def _add_routers() -> None:
+    from zhenxing.core.api import router as core_router
+    from zhenxing.enterprises.api import router as enterprise_router
+
+    api.add_router("/", core_router)
+    api.add_router("/enterprises", enterprise_router)
+
+
+_add_routers()

@@ -1,0 +1,254 @@
+"""Reference data, identifier validation, the audit log, tokens, the current user."""
+
+
+import datetime
+from typing import Any, Literal
+
+from django.db.models import Q
+from django.http import HttpRequest
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from zhenxing.clusters.models import ClusterScheme
+from zhenxing.core import scoping, tokens
+from zhenxing.core.codes import registry as code_registry
+from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import ApiToken, Area, AuditEntry, Department, Industry
+
+router = Router(tags=["reference"])
+
+
+class AreaOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    kind: str
+    parent_code: str | None = Field(None, description="上级（县区）或园区所在县区的代码")
+    gb2260_code: str | None = Field(None, description="GB/T 2260 代码；园区没有")
+
+    @staticmethod
+    def resolve_parent_code(obj: Area) -> str | None:
+        return obj.parent.code if obj.parent else None
+
+    @staticmethod
+    def resolve_gb2260_code(obj: Area) -> str | None:
+        return obj.gb2260_code
+
+
+class DepartmentOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    name_en: str
+
+
+class ClusterOut(Schema):
+    code: str
+    name: str
+    name_en: str
+    tier: str
+    target_scale: str | None
+    target_year: int | None
+
+    @staticmethod
+    def resolve_tier(obj: Any) -> str:
+        return obj.tier.name
+
+    @staticmethod
+    def resolve_target_scale(obj: Any) -> str | None:
+        return None if obj.target_scale is None else f"{obj.target_scale:.2f}"
+
+
+class SchemeOut(Schema):
+    code: str
+    name: str
+    short_name: str
+    valid_from: datetime.date
+    valid_to: datetime.date | None
+    source: str
+    clusters: list[ClusterOut]
+
+    @staticmethod
+    def resolve_clusters(obj: ClusterScheme) -> list[Any]:
+        return list(obj.clusters.select_related("tier").order_by("tier__sort_order", "sort_order"))
+
+
+class IndustryOut(Schema):
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+    @staticmethod
+    def resolve_parent_code(obj: Industry) -> str | None:
+        return obj.parent.code if obj.parent else None
+
+
+class CodeCheckOut(Schema):
+    kind: str
+    value: str
+    valid: bool
+    normalized: str | None = None
+    message: str | None = None
+    message_en: str | None = None
+
+
+class AuditOut(Schema):
+    id: int
+    timestamp: datetime.datetime
+    actor: str
+    action: str
+    record_type: str
+    object_id: str
+    object_repr: str
+    area_code: str | None
+    changes: list[dict[str, Any]]
+    reason: str
+
+    @staticmethod
+    def resolve_actor(obj: AuditEntry) -> str:
+        return obj.actor_name
+
+    @staticmethod
+    def resolve_record_type(obj: AuditEntry) -> str:
+        return f"{obj.content_type.app_label}.{obj.content_type.model}"
+
+    @staticmethod
+    def resolve_area_code(obj: AuditEntry) -> str | None:
+        return obj.area.code if obj.area else None
+
+
+class MeOut(Schema):
+    username: str
+    display_name: str
+    roles: list[str]
+    area_codes: list[str]
+    department_codes: list[str]
+
+
+class TokenOut(Schema):
+    id: int
+    name: str
+    prefix: str
+    created_at: datetime.datetime
+    last_used_at: datetime.datetime | None
+    revoked_at: datetime.datetime | None
+
+
+class TokenIn(Schema):
+    name: str = Field("", max_length=64)
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="只显示这一次")
+
+
+@router.get("/me", response=MeOut, tags=["account"])
+def me(request: HttpRequest) -> dict[str, Any]:
+    grants = scoping.grants_for(request.user)
+    return {
+        "username": request.user.username,
+        "display_name": getattr(request.user, "display_name", ""),
+        "roles": sorted(grants.roles) or (["admin"] if grants.is_admin else []),
+        "area_codes": list(Area.objects.filter(pk__in=grants.area_ids).values_list("code", flat=True)),
+        "department_codes": list(
+            Department.objects.filter(pk__in=grants.department_ids).values_list("code", flat=True)
+        ),
+    }
+
+
+@router.get("/areas", response=list[AreaOut])
+def list_areas(request: HttpRequest, kind: str | None = None) -> Any:
+    qs = scoping.visible(request.user, Area.objects.select_related("parent"))
+    if kind:
+        qs = qs.filter(kind=kind)
+    return qs
+
+
+@router.get("/areas/{code}", response=AreaOut)
+def get_area(request: HttpRequest, code: str) -> Any:
+    return scoping.get_for_user(request.user, Area.objects.select_related("parent"), code=code)
+
+
+@router.get("/departments", response=list[DepartmentOut])
+def list_departments(request: HttpRequest) -> Any:
+    return scoping.visible(request.user, Department.objects.all())
+
+
+@router.get("/clusters/schemes", response=list[SchemeOut], tags=["clusters"])
+def list_schemes(request: HttpRequest, date: datetime.date | None = None) -> Any:
+    """All cluster schemes, or with `date` only the one in force on that day."""
+    qs = scoping.visible(request.user, ClusterScheme.objects.all())
+    if date is not None:
+        qs = qs.filter(valid_from__lte=date).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=date))
+    return qs
+
+
+@router.get("/industries", response=list[IndustryOut])
+@paginate(LimitOffsetPagination)
+def list_industries(
+    request: HttpRequest,
+    level: Literal["section", "division", "group", "class"] | None = None,
+    q: str | None = None,
+) -> Any:
+    qs = scoping.visible(request.user, Industry.objects.select_related("parent"))
+    if level:
+        qs = qs.filter(level=level)
+    if q:
+        qs = qs.filter(Q(code__startswith=q) | Q(name__icontains=q))
+    return qs
+
+
+@router.get("/codes/validate", response=CodeCheckOut, tags=["codes"])
+def validate_code(
+    request: HttpRequest,
+    kind: Literal["uscc", "gb2260", "gb4754", "project_code"],
+    value: str = Query(..., max_length=64),
+) -> dict[str, Any]:
+    """Check an identifier; `message` says exactly what is wrong (in Chinese)."""
+    try:
+        normalized = code_registry.validate(kind, value)
+    except CodeError as exc:
+        return {"kind": kind, "value": value, "valid": False,
+                "message": exc.message_zh, "message_en": exc.message_en}
+    return {"kind": kind, "value": value, "valid": True, "normalized": normalized}
+
+
+@router.get("/audit", response=list[AuditOut], tags=["audit"])
+@paginate(LimitOffsetPagination)
+def list_audit(
+    request: HttpRequest,
+    area: str | None = None,
+    action: Literal["create", "update", "delete"] | None = None,
+    since: datetime.date | None = None,
+) -> Any:
+    qs = scoping.visible(
+        request.user, AuditEntry.objects.select_related("area", "content_type")
+    ).order_by("-timestamp", "-id")
+    if area:
+        qs = qs.filter(area__code=area)
+    if action:
+        qs = qs.filter(action=action)
+    if since:
+        qs = qs.filter(timestamp__date__gte=since)
+    return qs
+
+
+@router.get("/tokens", response=list[TokenOut], tags=["account"])
+def list_tokens(request: HttpRequest) -> Any:
+    return ApiToken.objects.filter(user=request.user)
+
+
+@router.post("/tokens", response={201: TokenCreatedOut}, tags=["account"])
+def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
+    token, key = tokens.token_create(user=request.user, owner=request.user, name=payload.name)
+    return 201, {**TokenOut.from_orm(token).dict(), "token": key}
+
+
+@router.delete("/tokens/{token_id}", response={204: None}, tags=["account"])
+def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
+    token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+    if token is None:
+        raise scoping.NotFound()
+    tokens.token_revoke(user=request.user, token=token)
+    return 204, None

@@ -1,0 +1,352 @@
+"""Excel in and out, shared by every part.
+
+Export: any list as .xlsx with Chinese headers (`export_response`).
+
+Import: a part declares an `ImportSpec` — the columns it expects, how each cell is
+parsed and checked, and the service that writes one validated row. `run_import`
+reads the whole sheet, validates every row first, and writes all rows in one
+transaction only if none has an error; otherwise nothing is written and the caller
+gets an error report (row, column, value, reason) to show as a page and as .xlsx.
+A downloadable template per import comes from the same spec (`template_response`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+import io
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import xlsxwriter
+from django.db import transaction
+from django.http import HttpResponse
+from django.utils import timezone
+from python_calamine import CalamineWorkbook
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+MAX_IMPORT_ROWS = 200_000
+
+
+class CellError(ValueError):
+    """A cell's value is wrong; the message says why, in the user's language."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int  # the row number as Excel shows it (header is row 1)
+    column: str  # the column header
+    value: str
+    reason: str
+
+
+@dataclass
+class ImportColumn:
+    header: str  # the Chinese header in the sheet and the template
+    key: str  # the key in the parsed row dict
+    parse: Callable[[Any], Any] = lambda v: v
+    required: bool = False
+    example: str = ""
+    help: str = ""
+
+
+@dataclass
+class ImportSpec:
+    kind: str
+    title: str
+    columns: Sequence[ImportColumn]
+    # Writes one validated row; raises CellError(column_key: message) for cross-field errors.
+    write_row: Callable[[dict[str, Any], Any], Any]
+    # Optional whole-row check before anything is written: returns [(column_key, reason)].
+    check_row: Callable[[dict[str, Any], Any], list[tuple[str, str]]] | None = None
+    # Column keys whose values must not repeat within one file.
+    unique: Sequence[str] = ()
+
+
+REGISTRY: dict[str, ImportSpec] = {}
+
+
+def register(spec: ImportSpec) -> ImportSpec:
+    """Make an import available at /imports/<kind>/ and as `zhenxing import <kind> FILE`."""
+    REGISTRY[spec.kind] = spec
+    return spec
+
+
+@dataclass
+class ImportResult:
+    ok: bool
+    rows_total: int = 0
+    rows_written: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+    def error_report_xlsx(self) -> bytes:
+        return build_xlsx(
+            ["行号", "列", "值", "错误原因"],
+            ([e.row, e.column, e.value, e.reason] for e in self.errors),
+            sheet_name="错误报告",
+        )
+
+
+# --- cell parsers ---------------------------------------------------------------
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def text(value: Any) -> str:
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip()
+
+
+def money(value: Any) -> decimal.Decimal | None:
+    """Yuan with at most two decimals. Floats from Excel are read via their shortest repr."""
+    if _blank(value):
+        return None
+    raw = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+    try:
+        amount = decimal.Decimal(raw)
+    except decimal.InvalidOperation as exc:
+        raise CellError(f"“{value}”不是金额数字") from exc
+    if not amount.is_finite():
+        raise CellError(f"“{value}”不是金额数字")
+    if amount != amount.quantize(decimal.Decimal("0.01")):
+        raise CellError("金额最多保留两位小数（单位：元）")
+    return amount.quantize(decimal.Decimal("0.01"))
+
+
+def integer(value: Any) -> int | None:
+    if _blank(value):
+        return None
+    try:
+        number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
+    except decimal.InvalidOperation as exc:
+        raise CellError(f"“{value}”不是整数") from exc
+    if number != number.to_integral_value():
+        raise CellError(f"“{value}”不是整数")
+    return int(number)
+
+
+def date(value: Any) -> datetime.date | None:
+    if _blank(value):
+        return None
+    if isinstance(value, datetime.datetime):
+        return value.date()
+    if isinstance(value, datetime.date):
+        return value
+    raw = str(value).strip().replace("/", "-").replace(".", "-")
+    for fmt in ("%Y-%m-%d", "%Y%m%d", "%Y年%m月%d日"):
+        try:
+            return datetime.datetime.strptime(raw, fmt).date()
+        except ValueError:
+            continue
+    raise CellError(f"“{value}”不是日期，应为 2024-05-31 这样的格式")
+
+
+def choice(options: dict[str, str]) -> Callable[[Any], str]:
+    """A cell holding one of `options` (label → code); the code or the label is accepted."""
+
+    def parse(value: Any) -> str:
+        if _blank(value):
+            return ""
+        raw = text(value)
+        if raw in options:
+            return options[raw]
+        if raw in options.values():
+            return raw
+        raise CellError(f"“{raw}”不是可选值，可选：{'、'.join(options)}")
+
+    return parse
+
+
+# --- reading and writing workbooks ---------------------------------------------
+
+
+def read_rows(data: bytes) -> list[list[Any]]:
+    """All rows of the first sheet of an .xlsx/.xls/.ods file."""
+    try:
+        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
+        sheet = workbook.get_sheet_by_index(0)
+        return [list(row) for row in sheet.to_python(skip_empty_area=False)]
+    except Exception as exc:  # calamine raises several error types for a bad file
+        raise CellError("无法读取文件：请上传 Excel 文件（.xlsx）") from exc
+
+
+def build_xlsx(
+    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_name: str = "Sheet1",
+    notes: Sequence[str] = (),
+) -> bytes:
+    buffer = io.BytesIO()
+    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    sheet = book.add_worksheet(sheet_name[:31])
+    head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1})
+    date_format = book.add_format({"num_format": "yyyy-mm-dd"})
+    money_format = book.add_format({"num_format": "#,##0.00"})
+    widths = [max(8, len(str(h)) * 2 + 2) for h in headers]
+    for col, header in enumerate(headers):
+        sheet.write_string(0, col, str(header), head)
+    r = 0
+    for r, row in enumerate(rows, start=1):
+        for col, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_string(r, col, "是" if value else "否")
+            elif isinstance(value, decimal.Decimal):
+                sheet.write_number(r, col, float(value), money_format)
+            elif isinstance(value, int | float):
+                sheet.write_number(r, col, value)
+            elif isinstance(value, datetime.datetime):
+                sheet.write_datetime(r, col, timezone.localtime(value).replace(tzinfo=None)
+                                     if timezone.is_aware(value) else value, date_format)
+            elif isinstance(value, datetime.date):
+                sheet.write_datetime(r, col, datetime.datetime.combine(value, datetime.time()),
+                                     date_format)
+            else:
+                sheet.write_string(r, col, str(value))
+    for col, width in enumerate(widths):
+        sheet.set_column(col, col, min(width, 40))
+    sheet.freeze_panes(1, 0)
+    if notes:
+        info = book.add_worksheet("说明")
+        for i, note in enumerate(notes):
+            info.write_string(i, 0, note)
+        info.set_column(0, 0, 100)
+    book.close()
+    return buffer.getvalue()
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    stamp = timezone.localdate().strftime("%Y%m%d")
+    from urllib.parse import quote
+
+    name = quote(f"{filename}-{stamp}.xlsx")
+    response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
+    return response
+
+
+def export_response(*, filename: str, headers: Sequence[str],
+                    rows: Iterable[Sequence[Any]]) -> HttpResponse:
+    return xlsx_response(build_xlsx(headers, rows, sheet_name=filename), filename)
+
+
+def template_bytes(spec: ImportSpec) -> bytes:
+    headers = [c.header + ("*" if c.required else "") for c in spec.columns]
+    example = [c.example for c in spec.columns]
+    notes = [f"{spec.title}：第一行是表头（带 * 的列必填），从第二行起每行一条记录。"]
+    notes += [f"{c.header}：{c.help}" for c in spec.columns if c.help]
+    notes.append("导入时先校验全部行；任何一行有错则整批不导入，并给出错误报告。")
+    return build_xlsx(headers, [example] if any(example) else [], sheet_name=spec.title,
+                      notes=notes)
+
+
+def template_response(spec: ImportSpec) -> HttpResponse:
+    return xlsx_response(template_bytes(spec), f"{spec.title}-模板")
+
+
+# --- import -------------------------------------------------------------------
+
+
+def _header_key(header: Any) -> str:
+    return text(header).rstrip("*＊").strip()
+
+
+def parse_sheet(spec: ImportSpec, data: bytes) -> tuple[list[tuple[int, dict[str, Any]]],
+                                                         list[RowError]]:
+    """Parse and check every row; return the good rows and every error found."""
+    errors: list[RowError] = []
+    try:
+        table = read_rows(data)
+    except CellError as exc:
+        return [], [RowError(0, "文件", "", str(exc))]
+    if not table:
+        return [], [RowError(1, "表头", "", "文件是空的")]
+    header_row = [_header_key(h) for h in table[0]]
+    positions: dict[str, int] = {}
+    for column in spec.columns:
+        if column.header in header_row:
+            positions[column.key] = header_row.index(column.header)
+        elif column.required:
+            errors.append(RowError(1, column.header, "", f"缺少必需的列“{column.header}”"))
+    if errors:
+        return [], errors
+    body = table[1:]
+    if len(body) > MAX_IMPORT_ROWS:
+        return [], [RowError(0, "文件", "", f"一次最多导入 {MAX_IMPORT_ROWS} 行")]
+    parsed: list[tuple[int, dict[str, Any]]] = []
+    for index, raw in enumerate(body, start=2):
+        if all(_blank(v) for v in raw):
+            continue
+        row: dict[str, Any] = {}
+        row_errors: list[RowError] = []
+        for column in spec.columns:
+            pos = positions.get(column.key)
+            value = raw[pos] if pos is not None and pos < len(raw) else None
+            if column.required and _blank(value):
+                row_errors.append(RowError(index, column.header, "", "必填项为空"))
+                continue
+            try:
+                row[column.key] = column.parse(value)
+            except CellError as exc:
+                row_errors.append(RowError(index, column.header, text(value), str(exc)))
+        errors.extend(row_errors)
+        if not row_errors:
+            parsed.append((index, row))
+    return parsed, errors
+
+
+def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = False) -> ImportResult:
+    """Validate every row, then write all of them in one transaction, or none."""
+    rows, errors = parse_sheet(spec, data)
+    headers = {c.key: c.header for c in spec.columns}
+    if spec.check_row is not None:
+        for index, row in rows:
+            for key, reason in spec.check_row(row, user):
+                errors.append(RowError(index, headers.get(key, key), text(row.get(key)), reason))
+    for key in spec.unique:
+        first_seen: dict[Any, int] = {}
+        for index, row in rows:
+            value = row.get(key)
+            if value in (None, ""):
+                continue
+            if value in first_seen:
+                errors.append(RowError(index, headers.get(key, key), text(value),
+                                       f"与第 {first_seen[value]} 行重复"))
+            else:
+                first_seen[value] = index
+    parsed_rows = {index for index, _ in rows}
+    total = len(rows) + len({e.row for e in errors if e.row >= 2} - parsed_rows)
+    if errors:
+        return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))
+    if dry_run:
+        return ImportResult(ok=True, rows_total=total)
+    written = 0
+    try:
+        with transaction.atomic():
+            for index, row in rows:
+                try:
+                    spec.write_row(row, user)
+                except CellError as exc:
+                    key, _, reason = str(exc).partition(":")
+                    errors.append(RowError(index, headers.get(key, key), text(row.get(key)),
+                                           reason or str(exc)))
+                    continue
+                written += 1
+            if errors:
+                raise _Rollback()
+    except _Rollback:
+        return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))
+    return ImportResult(ok=True, rows_total=total, rows_written=written)
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _order(error: RowError) -> tuple[int, str]:
+    return (error.row, error.column)

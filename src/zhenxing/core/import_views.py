@@ -1,0 +1,62 @@
+"""Upload page, template download and error report for every registered Excel import."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _t
+
+from zhenxing.core import excel
+
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+ERROR_REPORT_LIMIT = 5000
+
+
+class UploadForm(forms.Form):
+    file = forms.FileField(label="Excel 文件（.xlsx）")
+
+
+def _spec(kind: str) -> excel.ImportSpec:
+    spec = excel.REGISTRY.get(kind)
+    if spec is None:
+        raise Http404()
+    return spec
+
+
+@login_required
+def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _spec(kind)
+    form = UploadForm(request.POST or None, request.FILES or None)
+    result = None
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        if upload.size > MAX_UPLOAD_BYTES:
+            form.add_error("file", _t("文件太大（上限 20 MB）"))
+        else:
+            result = excel.run_import(spec, upload.read(), user=request.user)
+            if result.ok:
+                messages.success(request, _t("导入成功：共 %(n)s 行") % {"n": result.rows_written})
+                return redirect(request.path)
+            request.session[f"import-errors-{kind}"] = [
+                [e.row, e.column, e.value, e.reason] for e in result.errors[:ERROR_REPORT_LIMIT]
+            ]
+    return render(request, "core/import.html",
+                  {"spec": spec, "form": form, "result": result, "title": spec.title})
+
+
+@login_required
+def import_template(request: HttpRequest, kind: str) -> HttpResponse:
+    return excel.template_response(_spec(kind))
+
+
+@login_required
+def import_error_report(request: HttpRequest, kind: str) -> HttpResponse:
+    spec = _spec(kind)
+    rows = request.session.get(f"import-errors-{kind}")
+    if not rows:
+        raise Http404()
+    content = excel.build_xlsx(["行号", "列", "值", "错误原因"], rows, sheet_name="错误报告")
+    return excel.xlsx_response(content, f"{spec.title}-错误报告")

@@ -1,0 +1,315 @@
+"""Areas, departments, users and their roles, API tokens, the audit index, industries."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.contrib.auth.models import AbstractUser
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from zhenxing.core.roles import Role
+
+
+@dataclass(frozen=True)
+class ScopeSpec:
+    """How a model relates to the things `core.scoping` decides by.
+
+    Each attribute is an ORM path from the model to the related key (or None):
+    `area` to an Area, `enterprise` to an Enterprise, `department` to a Department,
+    `project` to a Project. `reference` models are visible to every signed-in user
+    and changed only by administrators. `writers` are the roles that may write at all.
+    """
+
+    area: str | None = None
+    enterprise: str | None = None
+    department: str | None = None
+    project: str | None = None
+    reference: bool = False
+    system: bool = False
+    writers: frozenset[str] = frozenset({Role.ADMIN})
+
+
+class AreaKind(models.TextChoices):
+    CITY = "city", _("市")
+    DISTRICT = "district", _("市辖区")
+    COUNTY_CITY = "county_city", _("县级市")
+    COUNTY = "county", _("县")
+    PARK = "park", _("园区")
+
+
+class Area(models.Model):
+    """Any unit the city ranks or scopes by: the city, a county-level area or a park."""
+
+    code = models.CharField(_("代码"), max_length=12, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=AreaKind.choices)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("上级/所在县区"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    valid_from = models.DateField(_("启用日期"), null=True, blank=True)
+    valid_to = models.DateField(_("停用日期"), null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=255, blank=True)
+    history = HistoricalRecords()
+
+    scope = ScopeSpec(reference=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("区域")
+        verbose_name_plural = _("区域")
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_park(self) -> bool:
+        return self.kind == AreaKind.PARK
+
+    @property
+    def gb2260_code(self) -> str | None:
+        """Parks have no GB/T 2260 code of their own; counties and the city do."""
+        return None if self.is_park else self.code
+
+
+class Department(models.Model):
+    code = models.CharField(_("代码"), max_length=32, unique=True)
+    name = models.CharField(_("名称"), max_length=64)
+    short_name = models.CharField(_("简称"), max_length=32)
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
+    sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    history = HistoricalRecords()
+
+    scope = ScopeSpec(reference=True)
+
+    class Meta:
+        ordering = ["sort_order", "code"]
+        verbose_name = _("部门")
+        verbose_name_plural = _("部门")
+
+    def __str__(self) -> str:
+        return self.short_name or self.name
+
+
+class IndustryLevel(models.TextChoices):
+    SECTION = "section", _("门类")
+    DIVISION = "division", _("大类")
+    GROUP = "group", _("中类")
+    CLASS = "class", _("小类")
+
+
+class Industry(models.Model):
+    """GB/T 4754-2017 国民经济行业分类: a section letter or a 2/3/4-digit code."""
+
+    code = models.CharField(_("代码"), max_length=8, unique=True)
+    name = models.CharField(_("名称"), max_length=128)
+    level = models.CharField(_("层级"), max_length=16, choices=IndustryLevel.choices)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    edition = models.CharField(_("版本"), max_length=16, default="2017")
+
+    scope = ScopeSpec(reference=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("国民经济行业")
+        verbose_name_plural = _("国民经济行业")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"
+
+
+class User(AbstractUser):
+    display_name = models.CharField(_("姓名"), max_length=64, blank=True)
+    title = models.CharField(_("职务"), max_length=64, blank=True)
+    phone = models.CharField(_("联系电话"), max_length=32, blank=True)
+    history = HistoricalRecords(excluded_fields=["password", "last_login"])
+
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        verbose_name = _("用户")
+        verbose_name_plural = _("用户")
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+
+class RoleAssignment(models.Model):
+    """One role a user holds, with the department, area or enterprise it is held for."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+    )
+    role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("部门")
+    )
+    area = models.ForeignKey(
+        Area, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("区域")
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        verbose_name=_("企业"),
+    )
+    history = HistoricalRecords()
+
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        verbose_name = _("角色")
+        verbose_name_plural = _("角色")
+        constraints = [
+            models.CheckConstraint(
+                name="role_department_required",
+                condition=~models.Q(role__in=["dept_staff", "dept_head"])
+                | models.Q(department__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="role_area_required",
+                condition=~models.Q(role="area_staff") | models.Q(area__isnull=False),
+            ),
+            models.CheckConstraint(
+                name="role_enterprise_required",
+                condition=~models.Q(role="enterprise") | models.Q(enterprise__isnull=False),
+            ),
+            models.UniqueConstraint(
+                fields=["user", "role", "department", "area", "enterprise"],
+                name="role_assignment_unique",
+                nulls_distinct=False,
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = self.department or self.area or self.enterprise
+        label = Role(self.role).label
+        return f"{label}（{scope}）" if scope else str(label)
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only a hash is stored; the token is shown once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(_("名称"), max_length=64, blank=True)
+    prefix = models.CharField(_("前缀"), max_length=12, db_index=True)
+    key_hash = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
+
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("API 令牌")
+        verbose_name_plural = _("API 令牌")
+
+    TOKEN_PREFIX = "zx_"
+
+    @staticmethod
+    def hash_key(key: str) -> str:
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def new_key(cls) -> str:
+        return cls.TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+
+class AuditAction(models.TextChoices):
+    CREATE = "create", _("新建")
+    UPDATE = "update", _("修改")
+    DELETE = "delete", _("删除")
+
+
+class AuditEntry(models.Model):
+    """One change to one record: who, when, which fields from what to what.
+
+    Written for every historical record django-simple-history makes, so that one
+    table can be listed, filtered and scoped across all parts of the platform.
+    `area` and `enterprise` copy the record's scope so area staff see only theirs.
+    """
+
+    timestamp = models.DateTimeField(_("时间"), default=timezone.now)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        verbose_name=_("操作人"),
+        related_name="+",
+    )
+    actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
+    action = models.CharField(_("操作"), max_length=8, choices=AuditAction.choices)
+    content_type = models.ForeignKey(
+        ContentType, on_delete=models.PROTECT, verbose_name=_("记录类型")
+    )
+    object_id = models.CharField(_("记录编号"), max_length=64)
+    object_repr = models.CharField(_("记录"), max_length=255)
+    # Scope copies. No database constraint: the log outlives the records it speaks of.
+    area = models.ForeignKey(
+        Area,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("区域"),
+    )
+    enterprise = models.ForeignKey(
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("企业"),
+    )
+    department = models.ForeignKey(
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        related_name="+",
+        verbose_name=_("部门"),
+    )
+    changes = models.JSONField(_("变更"), default=list)
+    reason = models.CharField(_("原因"), max_length=255, blank=True)
+
+    scope = ScopeSpec(area="area", enterprise="enterprise", department="department")
+
+    class Meta:
+        ordering = ["-timestamp", "-id"]
+        verbose_name = _("审计记录")
+        verbose_name_plural = _("审计记录")
+        indexes = [
+            models.Index(fields=["-timestamp", "-id"], name="audit_time"),
+            models.Index(fields=["area", "-timestamp", "-id"], name="audit_area_time"),
+            models.Index(fields=["content_type", "object_id"], name="audit_object"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"

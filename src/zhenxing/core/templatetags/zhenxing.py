@@ -1,0 +1,59 @@
+"""Display filters: money in 万元 / 亿元 with separators, cells of list tables."""
+
+from __future__ import annotations
+
+import datetime
+import decimal
+from typing import Any
+
+from django import template
+from django.utils import timezone
+
+register = template.Library()
+
+WAN = decimal.Decimal(10_000)
+YI = decimal.Decimal(100_000_000)
+
+
+def _fmt(value: decimal.Decimal, places: int = 2) -> str:
+    quantum = decimal.Decimal(1).scaleb(-places)
+    return f"{value.quantize(quantum, rounding=decimal.ROUND_HALF_UP):,}"
+
+
+@register.filter
+def wan(value: Any) -> str:
+    """Yuan shown as 万元 with two decimals (the unit goes in the column header)."""
+    if value is None or value == "":
+        return "-"
+    return _fmt(decimal.Decimal(value) / WAN)
+
+
+@register.filter
+def yi(value: Any) -> str:
+    """Yuan shown as 亿元 with two decimals."""
+    if value is None or value == "":
+        return "-"
+    return _fmt(decimal.Decimal(value) / YI)
+
+
+@register.filter
+def signed_pct(value: Any) -> str:
+    if value is None or value == "":
+        return "-"
+    number = decimal.Decimal(value)
+    return ("+" if number > 0 else "") + _fmt(number, 1) + "%"
+
+
+@register.filter
+def cell(value: Any) -> str:
+    """A list cell: dates as 2024-05-31, booleans as 是/否, nothing as a dash."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") \
+            if timezone.is_aware(value) else value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return str(value)

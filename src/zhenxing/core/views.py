@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
+from django.contrib.auth.decorators import login_required
+from django.contrib.auth.forms import PasswordChangeForm
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _t
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from zhenxing.clusters.models import ClusterScheme
+from zhenxing.core import scoping, tokens
+from zhenxing.core.listing import Column, Filter, ListSpec
+from zhenxing.core.models import ApiToken, Area, AuditAction, AuditEntry, Department, Industry
+from zhenxing.core.roles import Action
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    from zhenxing.enterprises.models import Enterprise
+
+    grants = scoping.grants_for(request.user)
+    cards = [
+        {"label": _t("可见企业"),
+         "value": scoping.visible(request.user, Enterprise.objects.all()).count(),
+         "url": "/enterprises/"},
+        {"label": _t("区域"), "value": Area.objects.count(), "url": "/system/areas/"},
+        {"label": _t("部门"), "value": Department.objects.count(), "url": "/system/departments/"},
+        {"label": _t("我的审计记录范围"),
+         "value": scoping.visible(request.user, AuditEntry.objects.all()).count(),
+         "url": "/system/audit/"},
+    ]
+    return render(request, "core/home.html", {"cards": cards, "grants": grants})
+
+
+@login_required
+def reference(request: HttpRequest) -> HttpResponse:
+    return redirect("core:areas")
+
+
+AREA_LIST = ListSpec(
+    title=_("区域"),
+    queryset=lambda request: Area.objects.select_related("parent"),
+    columns=[
+        Column("code", _("代码"), sort="code"),
+        Column("name", _("名称"), sort="name"),
+        Column("get_kind_display", _("类型")),
+        Column("parent__name", _("上级/所在县区")),
+        Column("note", _("备注")),
+    ],
+    filters=[Filter("q", _("关键词"), "", keyword_fields=("name", "code"))],
+    default_sort="",
+    export_name="区域",
+)
+
+DEPARTMENT_LIST = ListSpec(
+    title=_("部门"),
+    queryset=lambda request: Department.objects.all(),
+    columns=[
+        Column("code", _("代码"), sort="code"),
+        Column("name", _("名称"), sort="name"),
+        Column("short_name", _("简称")),
+        Column("name_en", _("英文名称")),
+    ],
+    export_name="部门",
+)
+
+INDUSTRY_LIST = ListSpec(
+    title=_("国民经济行业分类（GB/T 4754-2017）"),
+    queryset=lambda request: Industry.objects.select_related("parent"),
+    columns=[
+        Column("code", _("代码"), sort="code"),
+        Column("name", _("名称"), sort="name"),
+        Column("get_level_display", _("层级")),
+        Column("parent", _("上级")),
+    ],
+    filters=[
+        Filter("level", _("层级"), "level",
+               choices=lambda r: [(k, str(v)) for k, v in Industry._meta.get_field("level").choices]),
+        Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
+    ],
+    default_sort="code",
+    export_name="国民经济行业分类",
+)
+
+
+def _audit_area_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(str(a.pk), a.name) for a in scoping.area_choices_for(request.user, Area.objects.all())]
+
+
+AUDIT_LIST = ListSpec(
+    title=_("审计日志"),
+    queryset=lambda request: AuditEntry.objects.select_related("area", "content_type"),
+    columns=[
+        Column("timestamp", _("时间"), sort="timestamp"),
+        Column("actor_name", _("操作人"), sort="actor_name"),
+        Column("get_action_display", _("操作")),
+        Column("content_type__name", _("记录类型"),
+               value=lambda e: e.content_type.model_class()._meta.verbose_name
+               if e.content_type.model_class() else e.content_type.model),
+        Column("object_repr", _("记录"), sort="object_repr"),
+        Column("area__name", _("区域")),
+        Column("changes", _("变更字段"),
+               value=lambda e: "、".join(c.get("label", c.get("field", "")) for c in e.changes)),
+    ],
+    filters=[
+        Filter("area", _("区域"), "area_id", choices=_audit_area_choices),
+        Filter("action", _("操作"), "action",
+               choices=lambda r: [(k, str(v)) for k, v in AuditAction.choices]),
+        Filter("q", _("关键词"), "", keyword_fields=("object_repr", "actor_name")),
+    ],
+    default_sort="-timestamp",
+    export_name="审计日志",
+)
+
+
+@login_required
+def area_list(request: HttpRequest) -> HttpResponse:
+    return AREA_LIST.render(request)
+
+
+@login_required
+def department_list(request: HttpRequest) -> HttpResponse:
+    return DEPARTMENT_LIST.render(request)
+
+
+@login_required
+def industry_list(request: HttpRequest) -> HttpResponse:
+    return INDUSTRY_LIST.render(request)
+
+
+@login_required
+def audit_list(request: HttpRequest) -> HttpResponse:
+    return AUDIT_LIST.render(request)
+
+
+@login_required
+def cluster_schemes(request: HttpRequest) -> HttpResponse:
+    schemes = scoping.visible(request.user, ClusterScheme.objects.all()).prefetch_related(
+        "tiers__clusters"
+    )
+    return render(request, "clusters/schemes.html", {"schemes": schemes})
+
+
+@login_required
+def account(request: HttpRequest) -> HttpResponse:
+    form = PasswordChangeForm(request.user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        update_session_auth_hash(request, user)
+        messages.success(request, _t("密码已修改"))
+        return redirect("core:account")
+    user_tokens = ApiToken.objects.filter(user=request.user)
+    new_token = request.session.pop("new_token", None)
+    return render(request, "core/account.html",
+                  {"form": form, "tokens": user_tokens, "new_token": new_token})
+
+
+@login_required
+@require_POST
+def token_create(request: HttpRequest) -> HttpResponse:
+    _token, key = tokens.token_create(user=request.user, owner=request.user,
+                                      name=request.POST.get("name", "")[:64])
+    request.session["new_token"] = key
+    return redirect("core:account")
+
+
+@login_required
+@require_POST
+def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
+    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+    if token is None:
+        raise scoping.NotFound()
+    tokens.token_revoke(user=request.user, token=token)
+    messages.success(request, _t("令牌已吊销"))
+    return redirect("core:account")
+

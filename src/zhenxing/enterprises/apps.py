@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class EnterprisesConfig(AppConfig):
+    name = "zhenxing.enterprises"
+    label = "enterprises"
+    verbose_name = "企业"
+
+    def ready(self) -> None:
+        from zhenxing.core import excel
+        from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
+
+        excel.register(ENTERPRISE_IMPORT)

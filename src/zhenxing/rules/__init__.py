@@ -1,0 +1,64 @@
+"""The Zhenxing rules engine: policy rules as data, checked, then evaluated.
+
+Pure Python — no Django import anywhere in this package.
+
+Typical use::
+
+    from zhenxing.rules import load_catalogue, evaluate, interpret, explain
+
+    cat = load_catalogue("src/zhenxing/rules/catalogue/yingkou")
+    problems = [d for d in cat.check() if d.is_error]
+    rules = cat.select(entity="project", period="2019")
+    results = evaluate(rules, facts_table)          # one row per entity and rule
+    one = interpret(rules, {"project_category": "emerging", ...})
+    print(explain(rules, "emerging_industry_project", facts_row))
+"""
+
+from .check import CheckedRule, RuleSet, check_catalogue, check_version
+from .compile_polars import (
+    CompiledRules,
+    compile_rules,
+    decode_mask,
+    evaluate,
+    evaluate_to_parquet,
+    evaluate_wide,
+    prepare_facts,
+    to_long,
+)
+from .diagnostics import Diagnostic, Location, RulesError, Severity
+from .document import Catalogue, Rule, RuleVersion, TestCase, load_catalogue
+from .interpret import RuleResult, interpret
+from .schema import FactDef, FactSchema, FactType, MissingPolicy, Period
+from .testing import run_tests
+
+__all__ = [
+    "Catalogue",
+    "CheckedRule",
+    "CompiledRules",
+    "Diagnostic",
+    "FactDef",
+    "FactSchema",
+    "FactType",
+    "Location",
+    "MissingPolicy",
+    "Period",
+    "Rule",
+    "RuleResult",
+    "RuleSet",
+    "RuleVersion",
+    "RulesError",
+    "Severity",
+    "TestCase",
+    "check_catalogue",
+    "check_version",
+    "compile_rules",
+    "decode_mask",
+    "evaluate",
+    "evaluate_to_parquet",
+    "evaluate_wide",
+    "interpret",
+    "load_catalogue",
+    "prepare_facts",
+    "run_tests",
+    "to_long",
+]

@@ -1,0 +1,26 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from zhenxing.api import api
+from zhenxing.core import import_views
+from zhenxing.core import views as core_views
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("i18n/setlang/", set_language, name="set_language"),
+    path("system/", include("zhenxing.core.urls")),
+    path("enterprises/", include("zhenxing.enterprises.urls")),
+    path("imports/<slug:kind>/", import_views.import_upload, name="import_upload"),
+    path("imports/<slug:kind>/template/", import_views.import_template, name="import_template"),
+    path("imports/<slug:kind>/errors/", import_views.import_error_report, name="import_errors"),
+    path("api/v1/", api.urls),
+    path("django-admin/", admin.site.urls),
+]
+
+handler404 = "zhenxing.core.errors.page_not_found"
+handler403 = "zhenxing.core.errors.permission_denied"
+handler500 = "zhenxing.core.errors.server_error"

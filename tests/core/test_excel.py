@@ -1,0 +1,107 @@
+"""The shared Excel helper: template, validation of every row, all or nothing, error report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zhenxing.core import excel
+
+
+def _sheet(rows: list[list[Any]]) -> bytes:
+    headers = ["统一社会信用代码", "企业名称", "所在区域", "行业代码", "所有制", "成立日期"]
+    return excel.build_xlsx(headers, rows)
+
+
+def test_the_template_has_the_chinese_headers_with_required_marks(world: Any, client: Any) -> None:
+    client.force_login(world.users["area"])
+    response = client.get("/imports/enterprises/template/")
+    assert response.status_code == 200
+    header = excel.read_rows(response.content)[0]
+    assert header[:3] == ["统一社会信用代码*", "企业名称*", "所在区域*"]
+
+
+def test_a_good_sheet_is_imported_whole(world: Any) -> None:
+    from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
+    from zhenxing.enterprises.models import Enterprise
+
+    data = _sheet([
+        ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
+        ["91210804876543210L", "乙公司", "210804", "", "", ""],
+    ])
+    result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["area"])
+    assert result.ok, result.errors
+    assert result.rows_written == 2
+    assert Enterprise.objects.get(name="甲公司").industry_id == "3311"
+
+
+def test_one_bad_row_imports_nothing_and_names_row_column_value_and_reason(world: Any) -> None:
+    from zhenxing.core.models import AuditEntry
+    from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
+    from zhenxing.enterprises.models import Enterprise
+
+    before = (Enterprise.objects.count(), AuditEntry.objects.count())
+    data = _sheet([
+        ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
+        ["91210804123456788G", "乙公司", "鲅鱼圈区", "9999", "国企", "2015-13-01"],
+        ["91350100M000100Y43", "丙公司", "盖州市", "", "", ""],
+    ])
+    result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["area"])
+    assert not result.ok
+    assert (Enterprise.objects.count(), AuditEntry.objects.count()) == before
+    found = {(e.row, e.column) for e in result.errors}
+    assert (3, "统一社会信用代码") in found
+    assert (3, "行业代码") in found
+    assert (3, "所有制") in found
+    assert (3, "成立日期") in found
+    assert (4, "所在区域") in found  # 盖州市 is not the area user's area
+    assert (4, "统一社会信用代码") in found  # repeats row 2
+    uscc_error = next(e for e in result.errors if (e.row, e.column) == (3, "统一社会信用代码"))
+    assert uscc_error.value == "91210804123456788G" and "校验位应为 F" in uscc_error.reason
+    report = excel.read_rows(result.error_report_xlsx())
+    assert report[0] == ["行号", "列", "值", "错误原因"]
+    assert len(report) == len(result.errors) + 1
+
+
+def test_a_missing_required_column_is_reported_before_any_row(world: Any) -> None:
+    from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
+
+    data = excel.build_xlsx(["企业名称"], [["甲公司"]])
+    result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["admin"])
+    assert not result.ok
+    assert {e.column for e in result.errors} == {"统一社会信用代码", "所在区域"}
+
+
+def test_a_file_that_is_not_excel_gets_a_clear_message(world: Any) -> None:
+    from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
+
+    result = excel.run_import(ENTERPRISE_IMPORT, b"not a spreadsheet", user=world.users["admin"])
+    assert not result.ok and "Excel" in result.errors[0].reason
+
+
+def test_the_upload_page_shows_errors_and_offers_the_report_as_xlsx(
+    world: Any, client: Any
+) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.force_login(world.users["area"])
+    data = _sheet([["91210804123456788G", "乙公司", "鲅鱼圈区", "", "", ""]])
+    page = client.post("/imports/enterprises/", {
+        "file": SimpleUploadedFile("x.xlsx", data, content_type=excel.XLSX_TYPE)})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "校验位应为 F" in text and "本次没有导入任何数据" in text
+    report = client.get("/imports/enterprises/errors/")
+    assert excel.read_rows(report.content)[1][0] == 2
+
+
+def test_money_cells_are_exact_and_refuse_fractions_of_a_fen() -> None:
+    import decimal
+
+    import pytest
+
+    assert excel.money(1234.5) == decimal.Decimal("1234.50")
+    assert excel.money("1,234.56") == decimal.Decimal("1234.56")
+    with pytest.raises(excel.CellError):
+        excel.money("1.234")
+    with pytest.raises(excel.CellError):
+        excel.money("abc")
