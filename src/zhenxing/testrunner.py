@@ -109,7 +109,7 @@ def _pytest(label: str, env: dict[str, str], args: list[str]) -> tuple[int, dict
     assert process.stdout is not None
     for line in process.stdout:
         sys.stdout.write(line)
-        if line.startswith("=") and ("passed" in line or "failed" in line or "error" in line):
+        if re.search(r"\d+ (passed|failed|error)", line) and " in " in line:
             last = line
     code = process.wait()
     for number, word in _SUMMARY.findall(last):

@@ -34,9 +34,17 @@ def _plain(value: Any) -> Any:
 
 
 def _field_value(instance: Any, field: models.Field) -> Any:
+    """The value as a person reads it: the label of a choice, the name of a related record."""
+    value = getattr(instance, field.attname, None)
+    if value is None or value == "":
+        return value
     if isinstance(field, models.ForeignKey):
-        return getattr(instance, field.attname)
-    return getattr(instance, field.attname, None)
+        related = field.related_model._default_manager.filter(
+            **{field.target_field.name: value}).first()
+        return str(related) if related is not None else value
+    if field.choices:
+        return str(dict(field.flatchoices).get(value, value))
+    return value
 
 
 def _tracked_fields(historical: Any) -> list[models.Field]:

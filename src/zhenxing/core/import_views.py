@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 
 from zhenxing.core import excel
 
@@ -34,11 +34,11 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         if upload.size > MAX_UPLOAD_BYTES:
-            form.add_error("file", _t("文件太大（上限 20 MB）"))
+            form.add_error("file", gettext("文件太大（上限 20 MB）"))
         else:
             result = excel.run_import(spec, upload.read(), user=request.user)
             if result.ok:
-                messages.success(request, _t("导入成功：共 %(n)s 行") % {"n": result.rows_written})
+                messages.success(request, gettext("导入成功：共 %(n)s 行") % {"n": result.rows_written})
                 return redirect(request.path)
             request.session[f"import-errors-{kind}"] = [
                 [e.row, e.column, e.value, e.reason] for e in result.errors[:ERROR_REPORT_LIMIT]

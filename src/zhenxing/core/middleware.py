@@ -23,3 +23,33 @@ class ScopingMiddleware:
         if isinstance(exception, scoping.PermissionDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
         return None
+
+
+class ApiProblemMiddleware:
+    """Under /api/, any error response that is not already problem+json becomes one
+    (Django's own 404 for an unknown path, 405 for a wrong method, CSRF 403, …)."""
+
+    TITLES = {400: "请求有误", 401: "未登录", 403: "无权操作", 404: "未找到",
+              405: "不支持的请求方法", 413: "请求体太大", 415: "不支持的内容类型",
+              429: "请求过于频繁"}
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if not request.path.startswith("/api/") or response.status_code < 400:
+            return response
+        if response.get("Content-Type", "").startswith("application/problem+json"):
+            return response
+        import json
+
+        status = response.status_code
+        title = self.TITLES.get(status, "服务器内部错误" if status >= 500 else "请求有误")
+        body = {"type": "about:blank", "title": title, "status": status, "detail": title,
+                "instance": request.path}
+        problem = HttpResponse(json.dumps(body, ensure_ascii=False), status=status,
+                               content_type="application/problem+json")
+        if response.has_header("Allow"):
+            problem["Allow"] = response["Allow"]
+        return problem

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -23,12 +23,12 @@ def home(request: HttpRequest) -> HttpResponse:
 
     grants = scoping.grants_for(request.user)
     cards = [
-        {"label": _t("可见企业"),
+        {"label": gettext("可见企业"),
          "value": scoping.visible(request.user, Enterprise.objects.all()).count(),
          "url": "/enterprises/"},
-        {"label": _t("区域"), "value": Area.objects.count(), "url": "/system/areas/"},
-        {"label": _t("部门"), "value": Department.objects.count(), "url": "/system/departments/"},
-        {"label": _t("我的审计记录范围"),
+        {"label": gettext("区域"), "value": Area.objects.count(), "url": "/system/areas/"},
+        {"label": gettext("部门"), "value": Department.objects.count(), "url": "/system/departments/"},
+        {"label": gettext("我的审计记录范围"),
          "value": scoping.visible(request.user, AuditEntry.objects.all()).count(),
          "url": "/system/audit/"},
     ]
@@ -150,7 +150,7 @@ def account(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user = form.save()
         update_session_auth_hash(request, user)
-        messages.success(request, _t("密码已修改"))
+        messages.success(request, gettext("密码已修改"))
         return redirect("core:account")
     user_tokens = ApiToken.objects.filter(user=request.user)
     new_token = request.session.pop("new_token", None)
@@ -174,6 +174,6 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     if token is None:
         raise scoping.NotFound()
     tokens.token_revoke(user=request.user, token=token)
-    messages.success(request, _t("令牌已吊销"))
+    messages.success(request, gettext("令牌已吊销"))
     return redirect("core:account")
 

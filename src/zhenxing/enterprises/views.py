@@ -4,7 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext as _t
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import audit, scoping
@@ -24,8 +24,8 @@ def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
     if scoping.can(request.user, Action.CREATE, model=Enterprise):
-        return [{"label": _t("新建企业"), "url": "/enterprises/new/", "style": "primary"},
-                {"label": _t("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""}]
+        return [{"label": gettext("新建企业"), "url": "/enterprises/new/", "style": "primary"},
+                {"label": gettext("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""}]
     return []
 
 
@@ -97,6 +97,6 @@ def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
         except scoping.PermissionDenied as exc:
             form.add_error("area", exc.message)
         else:
-            messages.success(request, _t("已保存"))
+            messages.success(request, gettext("已保存"))
             return redirect("enterprises:detail", pk=enterprise.pk)
     return render(request, "enterprises/form.html", {"form": form, "enterprise": enterprise})

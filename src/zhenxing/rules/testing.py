@@ -95,7 +95,7 @@ def _polars_result(ruleset: RuleSet, rule_id: str, facts: dict[str, Any]) -> Rul
     return RuleResult(
         rule_id,
         bool(row[f"{rule_id}.eligible"]),
-        Decimal(row[f"{rule_id}.amount"]),
+        Decimal(row[f"{rule_id}.amount_fen"]).scaleb(-2),
         Decimal(score) if score is not None else None,
         conditions,
         status,
