@@ -579,7 +579,7 @@ def _cast(col: pl.Expr, source: pl.DataType | None, fact: FactDef) -> pl.Expr:
     if fact.is_number:
         scale = fact.scale
         if source is not None and source.is_integer():
-            return rescale(col.cast(I128), 0, scale)
+            return col.cast(I128) * ilit(10**scale) if scale else col.cast(I128)
         if source is not None and source.is_float():
             # floats: through their shortest decimal text, never the binary value
             col = col.cast(pl.String)
@@ -701,14 +701,45 @@ class CompiledRules:
     condition_names: dict[str, list[str]] = field(default_factory=dict)
     scored: set[str] = field(default_factory=set)
 
-    def lazy(self, facts: Any) -> pl.LazyFrame:
-        """Wide results as a LazyFrame (collect it, or sink it to Parquet)."""
-        prepared = prepare_facts(self.ruleset, facts)
+    def select(self, prepared: pl.LazyFrame) -> pl.LazyFrame:
         return prepared.select([pl.col(ENTITY), *self.exprs])
 
+    def lazy(self, facts: Any) -> pl.LazyFrame:
+        """Wide results as a LazyFrame (collect it, or sink it to Parquet)."""
+        return self.select(prepare_facts(self.ruleset, facts))
 
-def compile_rules(ruleset: RuleSet) -> CompiledRules:
-    comp = _Compiler(ruleset)
+
+def column_stats(ruleset: RuleSet, prepared: pl.LazyFrame | pl.DataFrame) -> Stats:
+    """Minimum and maximum of every numeric fact column (in value units).
+
+    The compiler uses them to prove that fixed-point intermediates fit in Int64
+    (faster) and to pick cheaper exact rounding for values of known sign.
+    """
+    numeric = [(c, r.fact.scale) for c, r in ruleset.fact_columns().items() if r.fact.is_number]
+    if not numeric:
+        return {}
+    lf = prepared.lazy() if isinstance(prepared, pl.DataFrame) else prepared
+    row = lf.select(
+        [pl.col(c).min().alias(f"{c}.min") for c, _ in numeric]
+        + [pl.col(c).max().alias(f"{c}.max") for c, _ in numeric]
+    ).collect()
+    out: dict[str, tuple[Decimal | None, Decimal | None]] = {}
+    for c, scale in numeric:
+        lo, hi = row[f"{c}.min"][0], row[f"{c}.max"][0]
+        out[c] = (
+            None if lo is None else Decimal(int(lo)).scaleb(-scale),
+            None if hi is None else Decimal(int(hi)).scaleb(-scale),
+        )
+    return out
+
+
+def compile_rules(ruleset: RuleSet, stats: Stats | None = None) -> CompiledRules:
+    """Compile the rule set to Polars expressions over `prepare_facts` output.
+
+    `stats` (from `column_stats`) lets the compiler use Int64 and sign-aware
+    rounding; without them it uses Int128 throughout (same results, slower).
+    """
+    comp = _Compiler(ruleset, stats)
     exprs: list[pl.Expr] = []
     for rule in ruleset.rules:
         exprs.extend(comp.outputs(rule))
@@ -720,9 +751,19 @@ def compile_rules(ruleset: RuleSet) -> CompiledRules:
     )
 
 
+def compile_for(ruleset: RuleSet, facts: Any) -> tuple[CompiledRules, pl.LazyFrame]:
+    """Prepare the facts, measure their ranges, and compile: (compiled, prepared)."""
+    prepared = prepare_facts(ruleset, facts)
+    if isinstance(facts, pl.DataFrame) or not isinstance(facts, pl.LazyFrame | str | Path):
+        prepared = prepared.collect().lazy()
+    return compile_rules(ruleset, column_stats(ruleset, prepared)), prepared
+
+
 def evaluate_wide(ruleset: RuleSet, facts: Any) -> pl.DataFrame:
-    """One row per entity; columns `R.eligible`, `R.amount`, `R.score`, `R.conditions`, `R.status`."""
-    return compile_rules(ruleset).lazy(facts).collect()
+    """One row per entity; columns `R.eligible`, `R.amount_fen`, `R.score`,
+    `R.conditions`, `R.status`."""
+    compiled, prepared = compile_for(ruleset, facts)
+    return compiled.select(prepared).collect()
 
 
 def to_long(wide: pl.DataFrame | pl.LazyFrame, compiled: CompiledRules) -> pl.LazyFrame:
@@ -775,11 +816,11 @@ def evaluate(ruleset: RuleSet, facts: Any, *, layout: str = "long") -> pl.DataFr
     `entity_id`, optionally `period`, and one column per fact id.
     `layout="long"`: one row per entity and rule; `"wide"`: one row per entity.
     """
-    compiled = compile_rules(ruleset)
-    wide = compiled.lazy(facts)
+    compiled, prepared = compile_for(ruleset, facts)
+    wide = compiled.select(prepared).collect()
     if layout == "wide":
-        return wide.collect()
-    return to_long(wide.collect(), compiled).collect()
+        return wide
+    return to_long(wide, compiled).collect()
 
 
 def evaluate_to_parquet(
@@ -791,8 +832,8 @@ def evaluate_to_parquet(
     streaming: bool = True,
 ) -> None:
     """Evaluate and write Parquet, streaming when possible (bounded memory)."""
-    compiled = compile_rules(ruleset)
-    wide = compiled.lazy(facts)
+    compiled, prepared = compile_for(ruleset, facts)
+    wide = compiled.select(prepared)
     lf = wide if layout == "wide" else to_long(wide, compiled)
     if streaming:
         lf.sink_parquet(str(out), engine="streaming")

@@ -75,13 +75,12 @@ def compare_result(result: RuleResult, expect: dict[str, Any]) -> list[str]:
 
 
 def _polars_result(ruleset: RuleSet, rule_id: str, facts: dict[str, Any]) -> RuleResult:
-    from .compile_polars import compile_rules, decode_mask, frame_from_rows
+    from .compile_polars import decode_mask, evaluate_wide, frame_from_rows
 
-    compiled = compile_rules(ruleset)
     frame = frame_from_rows(ruleset, [{**facts, "entity_id": "case"}])
-    wide = compiled.lazy(frame).collect()
+    wide = evaluate_wide(ruleset, frame)
+    names = [c for c in ruleset.rule(rule_id).conditions]
     row = wide.row(0, named=True)
-    names = compiled.condition_names[rule_id]
     mask = int(row[f"{rule_id}.conditions"])
     status = int(row[f"{rule_id}.status"])
     conditions: dict[str, bool | None] = dict(decode_mask(mask, names))
