@@ -53,8 +53,9 @@ def make_user(username: str, *grants: dict[str, Any]) -> Any:
 
     from zhenxing.core.models import RoleAssignment
 
-    user = get_user_model().objects.create_user(username=username, password=PASSWORD,
-                                                display_name=username)
+    user = get_user_model().objects.create_user(
+        username=username, password=PASSWORD, display_name=username
+    )
     for grant in grants:
         RoleAssignment.objects.create(user=user, **grant)
     return user
@@ -70,23 +71,33 @@ def world(ref: None) -> World:
     own_area = Area.objects.get(code="210804")
     other_area = Area.objects.get(code="210881")
     gxj = Department.objects.get(code="gxj")
-    own = Enterprise.objects.create(uscc="91210804123456788F", name="营口测试钢铁有限公司",
-                                    area=own_area)
-    other = Enterprise.objects.create(uscc="91110000600037341L", name="盖州测试镁业有限公司",
-                                      area=other_area)
+    own = Enterprise.objects.create(
+        uscc="91210804123456788F", name="营口测试钢铁有限公司", area=own_area
+    )
+    other = Enterprise.objects.create(
+        uscc="91110000600037341L", name="盖州测试镁业有限公司", area=other_area
+    )
     users = {
         "admin": make_user("admin", {"role": Role.ADMIN}),
         "dept": make_user("dept", {"role": Role.DEPT_STAFF, "department": gxj}),
-        "dept_head": make_user("dept_head", {"role": Role.DEPT_STAFF, "department": gxj},
-                               {"role": Role.DEPT_HEAD, "department": gxj}),
+        "dept_head": make_user(
+            "dept_head",
+            {"role": Role.DEPT_STAFF, "department": gxj},
+            {"role": Role.DEPT_HEAD, "department": gxj},
+        ),
         "area": make_user("area", {"role": Role.AREA_STAFF, "area": own_area}),
         "steward": make_user("steward", {"role": Role.STEWARD}),
         "enterprise": make_user("enterprise", {"role": Role.ENTERPRISE, "enterprise": own}),
         "leader": make_user("leader", {"role": Role.LEADER}),
         "nobody": make_user("nobody"),
     }
-    return World(users=users, own_enterprise=own, other_enterprise=other, own_area=own_area,
-                 other_area=other_area)
+    return World(
+        users=users,
+        own_enterprise=own,
+        other_enterprise=other,
+        own_area=own_area,
+        other_area=other_area,
+    )
 
 
 @pytest.fixture

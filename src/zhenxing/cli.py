@@ -116,11 +116,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 def cmd_createadmin(args: argparse.Namespace) -> int:
     _setup_django()
+    import getpass
+
     from django.contrib.auth import get_user_model
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
-
-    import getpass
 
     password = os.environ.get("ZHENXING_ADMIN_PASSWORD") or getpass.getpass("密码：")
     user_model = get_user_model()
@@ -163,8 +163,10 @@ def cmd_token(args: argparse.Namespace) -> int:
         for token in qs:
             state = "已吊销" if token.revoked_at else "有效"
             used = token.last_used_at.isoformat() if token.last_used_at else "-"
-            print(f"{token.pk}\t{token.user.username}\t{token.prefix}…\t{token.name}\t"
-                  f"{token.created_at:%Y-%m-%d}\t{used}\t{state}")
+            print(
+                f"{token.pk}\t{token.user.username}\t{token.prefix}…\t{token.name}\t"
+                f"{token.created_at:%Y-%m-%d}\t{used}\t{state}"
+            )
         return 0
     if args.action == "revoke":
         if not args.target or not args.target.isdigit():

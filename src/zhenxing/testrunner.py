@@ -45,10 +45,13 @@ def ensure_system_packages() -> None:
         return
     _say(f"installing Debian packages: {' '.join(missing)}")
     env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env,
-                   stdout=subprocess.DEVNULL)
-    subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
-                   check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(["apt-get", "update", "-qq"], check=True, env=env, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing],
+        check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
 
 
 def _free_port() -> int:
@@ -78,15 +81,39 @@ class PostgresServer:
         if self.as_root:
             shutil.chown(self.dir, "postgres")
             os.chmod(self.dir, 0o755)
-        self._run(initdb, "-D", str(self.data), "-U", "postgres", "--auth=trust",
-                  "--encoding=UTF8", "--locale=C.UTF-8")
-        options = (f"-c listen_addresses=127.0.0.1 -c port={self.port} "
-                   f"-c unix_socket_directories={self.dir} -c fsync=off "
-                   f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=100")
-        result = self._run(pg_ctl, "-D", str(self.data), "-o", options, "-w", "-t", "60",
-                           "-l", str(self.dir / "log"), "start", check=False)
+        self._run(
+            initdb,
+            "-D",
+            str(self.data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C.UTF-8",
+        )
+        options = (
+            f"-c listen_addresses=127.0.0.1 -c port={self.port} "
+            f"-c unix_socket_directories={self.dir} -c fsync=off "
+            f"-c synchronous_commit=off -c full_page_writes=off -c max_connections=100"
+        )
+        result = self._run(
+            pg_ctl,
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            "60",
+            "-l",
+            str(self.dir / "log"),
+            "start",
+            check=False,
+        )
         if result.returncode != 0:
-            raise RuntimeError("PostgreSQL did not start:\n" + result.stdout.decode(errors="replace"))
+            raise RuntimeError(
+                "PostgreSQL did not start:\n" + result.stdout.decode(errors="replace")
+            )
         return f"postgres://postgres@127.0.0.1:{self.port}/zhenxing"
 
     def stop(self) -> None:
@@ -102,8 +129,9 @@ _SUMMARY = re.compile(r"(\d+) (passed|failed|error|errors|skipped)")
 def _pytest(label: str, env: dict[str, str], args: list[str]) -> tuple[int, dict[str, int]]:
     _say(f"running the suite on {label}")
     cmd = [sys.executable, "-m", "pytest", *args]
-    process = subprocess.Popen(cmd, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE,
-                               stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        cmd, cwd=PROJECT_DIR, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     counts = {"passed": 0, "failed": 0, "skipped": 0, "errors": 0}
     last = ""
     assert process.stdout is not None
@@ -139,8 +167,11 @@ def run_all(extra: list[str]) -> int:
     server = PostgresServer()
     try:
         url = server.start()
-        pg_env = {**base_env, "ZHENXING_DATABASE_URL": url,
-                  "ZHENXING_TEST_POSTGRES_DSN": url.replace("/zhenxing", "/postgres")}
+        pg_env = {
+            **base_env,
+            "ZHENXING_DATABASE_URL": url,
+            "ZHENXING_TEST_POSTGRES_DSN": url.replace("/zhenxing", "/postgres"),
+        }
         code, counts = _pytest("PostgreSQL", pg_env, args)
         results.append(("PostgreSQL", code, counts))
     except (RuntimeError, subprocess.CalledProcessError) as exc:
@@ -154,8 +185,10 @@ def run_all(extra: list[str]) -> int:
     failed = sum(c["failed"] + c["errors"] for _, _, c in results)
     skipped = sum(c["skipped"] for _, _, c in results)
     for label, code, counts in results:
-        _say(f"{label}: exit {code}, {counts['passed']} passed, "
-             f"{counts['failed'] + counts['errors']} failed, {counts['skipped']} skipped")
+        _say(
+            f"{label}: exit {code}, {counts['passed']} passed, "
+            f"{counts['failed'] + counts['errors']} failed, {counts['skipped']} skipped"
+        )
     _say(f"took {time.monotonic() - started:.0f} s")
     print(f"{passed} passed, {failed} failed, {skipped} skipped")
     return 0 if all(code == 0 for _, code, _ in results) else 1

@@ -10,8 +10,11 @@ from typing import Any
 import pytest
 
 PASSWORD = "Test-Passw0rd-2024"
-SHOTS = Path(os.environ.get("ZHENXING_SCREENSHOTS", "")) if os.environ.get(
-    "ZHENXING_SCREENSHOTS") else None
+SHOTS = (
+    Path(os.environ.get("ZHENXING_SCREENSHOTS", ""))
+    if os.environ.get("ZHENXING_SCREENSHOTS")
+    else None
+)
 
 
 def _shot(page: Any, name: str) -> None:
@@ -76,5 +79,8 @@ def test_the_language_switch_turns_the_page_into_english(
     _sign_in(page, live_server, "leader")
     page.get_by_role("button", name="English").click()
     page.get_by_role("button", name="中文").wait_for()
-    assert page.get_by_role("navigation", name="Main navigation").get_by_role(
-        "link", name="Enterprises").is_visible()
+    assert (
+        page.get_by_role("navigation", name="Main navigation")
+        .get_by_role("link", name="Enterprises")
+        .is_visible()
+    )

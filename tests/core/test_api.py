@@ -21,9 +21,17 @@ def test_a_bad_uscc_is_refused_with_the_field_and_the_expected_check_character(
     world: Any, client: Any
 ) -> None:
     client.force_login(world.users["admin"])
-    response = client.post("/api/v1/enterprises", data=json.dumps({
-        "uscc": "91210804123456788G", "name": "某企业", "area_code": "210804",
-    }), content_type="application/json")
+    response = client.post(
+        "/api/v1/enterprises",
+        data=json.dumps(
+            {
+                "uscc": "91210804123456788G",
+                "name": "某企业",
+                "area_code": "210804",
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     body = response.json()
@@ -34,9 +42,17 @@ def test_a_bad_uscc_is_refused_with_the_field_and_the_expected_check_character(
 
 def test_a_malformed_body_names_every_bad_field(world: Any, client: Any) -> None:
     client.force_login(world.users["admin"])
-    response = client.post("/api/v1/enterprises", data=json.dumps({
-        "name": "", "area_code": "210804", "registration_date": "31/05/2024",
-    }), content_type="application/json")
+    response = client.post(
+        "/api/v1/enterprises",
+        data=json.dumps(
+            {
+                "name": "",
+                "area_code": "210804",
+                "registration_date": "31/05/2024",
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 422
     fields = {e["field"] for e in response.json()["errors"]}
     assert {"uscc", "name", "registration_date"} <= fields
@@ -44,9 +60,17 @@ def test_a_malformed_body_names_every_bad_field(world: Any, client: Any) -> None
 
 def test_an_unknown_area_code_is_named(world: Any, client: Any) -> None:
     client.force_login(world.users["admin"])
-    response = client.post("/api/v1/enterprises", data=json.dumps({
-        "uscc": "91350100M000100Y43", "name": "某企业", "area_code": "999999",
-    }), content_type="application/json")
+    response = client.post(
+        "/api/v1/enterprises",
+        data=json.dumps(
+            {
+                "uscc": "91350100M000100Y43",
+                "name": "某企业",
+                "area_code": "999999",
+            }
+        ),
+        content_type="application/json",
+    )
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == "area_code"
 
@@ -58,7 +82,13 @@ def test_areas_list_the_city_its_six_areas_and_the_parks_with_their_hosts(
     areas = {a["code"]: a for a in client.get("/api/v1/areas").json()}
     assert areas["210800"]["name"] == "营口市"
     assert {c for c, a in areas.items() if a["parent_code"] == "210800"} == {
-        "210802", "210803", "210804", "210811", "210881", "210882"}
+        "210802",
+        "210803",
+        "210804",
+        "210811",
+        "210881",
+        "210882",
+    }
     parks = {c: a for c, a in areas.items() if a["kind"] == "park"}
     assert set(parks) == {"P01", "P02", "P03"}
     assert all(p["gb2260_code"] is None and p["parent_code"] for p in parks.values())
@@ -83,7 +113,8 @@ def test_code_validation_endpoint_explains_what_is_wrong(world: Any, client: Any
     bad = client.get("/api/v1/codes/validate?kind=uscc&value=91210804123456788G").json()
     assert not bad["valid"] and "校验位应为 F" in bad["message"]
     project = client.get(
-        "/api/v1/codes/validate?kind=project_code&value=2024-210804-44-01-123456").json()
+        "/api/v1/codes/validate?kind=project_code&value=2024-210804-44-01-123456"
+    ).json()
     assert project["valid"]
     industry = client.get("/api/v1/codes/validate?kind=gb4754&value=3874").json()
     assert industry["valid"]
@@ -115,8 +146,9 @@ def test_token_create_for_an_unknown_user_fails_clearly(db: Any, capsys: Any) ->
 
 def test_tokens_can_be_created_and_revoked_over_the_api(world: Any, client: Any) -> None:
     client.force_login(world.users["dept"])
-    created = client.post("/api/v1/tokens", data=json.dumps({"name": "报表脚本"}),
-                          content_type="application/json")
+    created = client.post(
+        "/api/v1/tokens", data=json.dumps({"name": "报表脚本"}), content_type="application/json"
+    )
     assert created.status_code == 201
     key = created.json()["token"]
     assert client.get("/api/v1/tokens").json()[0]["name"] == "报表脚本"

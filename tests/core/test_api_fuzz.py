@@ -7,13 +7,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
-from schemathesis.checks import not_a_server_error
-
-
 from django.core import signals
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 
 from zhenxing.api import api
 
@@ -37,8 +35,7 @@ def bearer(world: Any) -> Any:
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, derandomize=True,
-          suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_input_makes_the_api_fail(case: Any, bearer: dict[str, str]) -> None:
     response = case.call(headers=bearer)
     case.validate_response(response, checks=[not_a_server_error])
@@ -48,4 +45,6 @@ def test_no_input_makes_the_api_fail(case: Any, bearer: dict[str, str]) -> None:
         if isinstance(content_type, list):
             content_type = content_type[0]
         assert str(content_type).startswith("application/problem+json"), (
-            response.status_code, response.text[:200])
+            response.status_code,
+            response.text[:200],
+        )

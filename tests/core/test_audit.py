@@ -10,8 +10,12 @@ def test_update_records_who_when_and_each_field_before_and_after(world: Any, cli
     from zhenxing.enterprises import services
 
     area_user = world.users["area"]
-    services.enterprise_update(user=area_user, enterprise=world.own_enterprise,
-                               address="鲅鱼圈区海星路 8 号", contact_name="周")
+    services.enterprise_update(
+        user=area_user,
+        enterprise=world.own_enterprise,
+        address="鲅鱼圈区海星路 8 号",
+        contact_name="周",
+    )
     entry = audit.entries_for(world.own_enterprise).first()
     assert entry is not None
     assert entry.action == "update"
@@ -30,8 +34,9 @@ def test_create_and_delete_are_audited(world: Any) -> None:
     from zhenxing.enterprises import services
 
     admin = world.users["admin"]
-    enterprise = services.enterprise_create(user=admin, uscc="91350100M000100Y43",
-                                            name="待删除企业", area=world.other_area)
+    enterprise = services.enterprise_create(
+        user=admin, uscc="91350100M000100Y43", name="待删除企业", area=world.other_area
+    )
     pk = enterprise.pk
     delete_audited(enterprise, user=admin, reason="重复登记")
     from django.contrib.contenttypes.models import ContentType
@@ -53,8 +58,9 @@ def test_saving_an_unchanged_record_writes_no_audit_entry(world: Any) -> None:
     from zhenxing.enterprises import services
 
     before = audit.entries_for(world.own_enterprise).count()
-    services.enterprise_update(user=world.users["admin"], enterprise=world.own_enterprise,
-                               name=world.own_enterprise.name)
+    services.enterprise_update(
+        user=world.users["admin"], enterprise=world.own_enterprise, name=world.own_enterprise.name
+    )
     assert audit.entries_for(world.own_enterprise).count() == before
 
 

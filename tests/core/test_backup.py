@@ -20,8 +20,9 @@ def test_backup_and_restore_round_trip_the_demo_exactly(tmp_path: Path) -> None:
     from django.contrib.auth import get_user_model
 
     admin = get_user_model().objects.get(username="admin")
-    services.enterprise_update(user=admin, enterprise=Enterprise.objects.first(),
-                               address="备份前的地址")
+    services.enterprise_update(
+        user=admin, enterprise=Enterprise.objects.first(), address="备份前的地址"
+    )
     before = json.loads(backup.dump())
     path = tmp_path / "zhenxing.json.gz"
     backup.backup_to(path)

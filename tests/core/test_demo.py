@@ -17,12 +17,27 @@ def test_demo_loads_twice_without_changing_anything_the_second_time() -> None:
 
     accounts = load_demo(password="Demo-Passw0rd-1")
     assert [a for a, _ in accounts] == [
-        "admin", "dept", "dept_head", "area", "steward", "enterprise", "leader"]
-    counts = (get_user_model().objects.count(), RoleAssignment.objects.count(),
-              Enterprise.objects.count(), AuditEntry.objects.count())
+        "admin",
+        "dept",
+        "dept_head",
+        "area",
+        "steward",
+        "enterprise",
+        "leader",
+    ]
+    counts = (
+        get_user_model().objects.count(),
+        RoleAssignment.objects.count(),
+        Enterprise.objects.count(),
+        AuditEntry.objects.count(),
+    )
     load_demo(password="Demo-Passw0rd-1")
-    assert counts == (get_user_model().objects.count(), RoleAssignment.objects.count(),
-                      Enterprise.objects.count(), AuditEntry.objects.count())
+    assert counts == (
+        get_user_model().objects.count(),
+        RoleAssignment.objects.count(),
+        Enterprise.objects.count(),
+        AuditEntry.objects.count(),
+    )
 
 
 @pytest.mark.django_db

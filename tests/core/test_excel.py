@@ -24,10 +24,12 @@ def test_a_good_sheet_is_imported_whole(world: Any) -> None:
     from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
     from zhenxing.enterprises.models import Enterprise
 
-    data = _sheet([
-        ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
-        ["91210804876543210L", "乙公司", "210804", "", "", ""],
-    ])
+    data = _sheet(
+        [
+            ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
+            ["91210804876543210L", "乙公司", "210804", "", "", ""],
+        ]
+    )
     result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["area"])
     assert result.ok, result.errors
     assert result.rows_written == 2
@@ -40,11 +42,13 @@ def test_one_bad_row_imports_nothing_and_names_row_column_value_and_reason(world
     from zhenxing.enterprises.models import Enterprise
 
     before = (Enterprise.objects.count(), AuditEntry.objects.count())
-    data = _sheet([
-        ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
-        ["91210804123456788G", "乙公司", "鲅鱼圈区", "9999", "国企", "2015-13-01"],
-        ["91350100M000100Y43", "丙公司", "盖州市", "", "", ""],
-    ])
+    data = _sheet(
+        [
+            ["91350100M000100Y43", "甲公司", "鲅鱼圈区", "3311", "民营", "2015-03-01"],
+            ["91210804123456788G", "乙公司", "鲅鱼圈区", "9999", "国企", "2015-13-01"],
+            ["91350100M000100Y43", "丙公司", "盖州市", "", "", ""],
+        ]
+    )
     result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["area"])
     assert not result.ok
     assert (Enterprise.objects.count(), AuditEntry.objects.count()) == before
@@ -85,8 +89,10 @@ def test_the_upload_page_shows_errors_and_offers_the_report_as_xlsx(
 
     client.force_login(world.users["area"])
     data = _sheet([["91210804123456788G", "乙公司", "鲅鱼圈区", "", "", ""]])
-    page = client.post("/imports/enterprises/", {
-        "file": SimpleUploadedFile("x.xlsx", data, content_type=excel.XLSX_TYPE)})
+    page = client.post(
+        "/imports/enterprises/",
+        {"file": SimpleUploadedFile("x.xlsx", data, content_type=excel.XLSX_TYPE)},
+    )
     assert page.status_code == 200
     text = page.content.decode()
     assert "校验位应为 F" in text and "本次没有导入任何数据" in text

@@ -56,8 +56,9 @@ def test_view_record_in_ui_and_api(world: Any, client: Any, role: str, which: st
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_lists_and_exports_show_only_what_the_role_may_see(world: Any, client: Any,
-                                                           role: str) -> None:
+def test_lists_and_exports_show_only_what_the_role_may_see(
+    world: Any, client: Any, role: str
+) -> None:
     client.force_login(world.users[role])
     sees_own, sees_other = MATRIX[role][0], MATRIX[role][1]
     api = client.get("/api/v1/enterprises?limit=100").json()
@@ -82,9 +83,11 @@ def test_change_record_in_api(world: Any, client: Any, role: str, which: str) ->
     allowed = MATRIX[role][2 if which == "own" else 3]
     enterprise = _target(world, which)
     client.force_login(world.users[role])
-    response = client.patch(f"/api/v1/enterprises/{enterprise.pk}",
-                            data=json.dumps({"address": "新地址 1 号"}),
-                            content_type="application/json")
+    response = client.patch(
+        f"/api/v1/enterprises/{enterprise.pk}",
+        data=json.dumps({"address": "新地址 1 号"}),
+        content_type="application/json",
+    )
     enterprise.refresh_from_db()
     if allowed:
         assert response.status_code == 200, response.content
@@ -101,10 +104,17 @@ def test_change_record_in_ui(world: Any, client: Any, role: str, which: str) -> 
     enterprise = _target(world, which)
     client.force_login(world.users[role])
     form = client.get(f"/enterprises/{enterprise.pk}/edit/")
-    posted = client.post(f"/enterprises/{enterprise.pk}/edit/", {
-        "uscc": enterprise.uscc, "name": enterprise.name, "area": enterprise.area_id,
-        "ownership": "private", "size_class": "small", "address": "界面修改 9 号",
-    })
+    posted = client.post(
+        f"/enterprises/{enterprise.pk}/edit/",
+        {
+            "uscc": enterprise.uscc,
+            "name": enterprise.name,
+            "area": enterprise.area_id,
+            "ownership": "private",
+            "size_class": "small",
+            "address": "界面修改 9 号",
+        },
+    )
     enterprise.refresh_from_db()
     if allowed:
         assert form.status_code == 200
@@ -125,9 +135,17 @@ def test_create_record_in_api(world: Any, client: Any, role: str, which: str) ->
     area = world.own_area if which == "own" else world.other_area
     client.force_login(world.users[role])
     uscc = "91350100M000100Y43"
-    response = client.post("/api/v1/enterprises", data=json.dumps({
-        "uscc": uscc, "name": "新设测试企业有限公司", "area_code": area.code,
-    }), content_type="application/json")
+    response = client.post(
+        "/api/v1/enterprises",
+        data=json.dumps(
+            {
+                "uscc": uscc,
+                "name": "新设测试企业有限公司",
+                "area_code": area.code,
+            }
+        ),
+        content_type="application/json",
+    )
     created = Enterprise.objects.filter(uscc=uscc).exists()
     if allowed:
         assert response.status_code == 201, response.content
@@ -210,8 +228,10 @@ def test_approval_is_for_the_head_of_the_department(world: Any) -> None:
     grants = scoping.grants_for(world.users["dept_head"])
     assert grants.head_department_ids == frozenset({gxj.pk})
     q_head = scoping.filter_for(grants, AuditEntry, Action.APPROVE)
-    assert AuditEntry.objects.filter(q_head).count() == AuditEntry.objects.filter(
-        department=gxj).count()
+    assert (
+        AuditEntry.objects.filter(q_head).count()
+        == AuditEntry.objects.filter(department=gxj).count()
+    )
     assert fgw.pk not in grants.head_department_ids
     staff = scoping.grants_for(world.users["dept"])
     assert scoping.filter_for(staff, AuditEntry, Action.APPROVE) == scoping._NOTHING

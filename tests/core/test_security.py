@@ -22,10 +22,17 @@ def test_pages_carry_a_content_security_policy_for_our_own_origin_only(
 
 def test_no_page_loads_anything_from_another_host(world: Any, client: Any) -> None:
     client.force_login(world.users["admin"])
-    for url in ["/", "/enterprises/", "/system/areas/", "/system/audit/", "/system/account/",
-                f"/enterprises/{world.own_enterprise.pk}/", "/login/"]:
+    for url in [
+        "/",
+        "/enterprises/",
+        "/system/areas/",
+        "/system/audit/",
+        "/system/account/",
+        f"/enterprises/{world.own_enterprise.pk}/",
+        "/login/",
+    ]:
         html = client.get(url).content.decode()
-        assert "src=\"http" not in html and "href=\"http" not in html, url
+        assert 'src="http' not in html and 'href="http' not in html, url
 
 
 @pytest.mark.django_db
@@ -40,9 +47,14 @@ def test_five_wrong_passwords_lock_the_account(settings: Any, client: Any, world
 
 def test_weak_passwords_are_refused_in_chinese(world: Any, client: Any) -> None:
     client.force_login(world.users["dept"])
-    response = client.post("/system/account/", {
-        "old_password": "Test-Passw0rd-2024", "new_password1": "12345678",
-        "new_password2": "12345678"})
+    response = client.post(
+        "/system/account/",
+        {
+            "old_password": "Test-Passw0rd-2024",
+            "new_password1": "12345678",
+            "new_password2": "12345678",
+        },
+    )
     assert response.status_code == 200
     assert "密码" in response.content.decode()
     assert "This password" not in response.content.decode()
@@ -50,9 +62,14 @@ def test_weak_passwords_are_refused_in_chinese(world: Any, client: Any) -> None:
 
 def test_password_change_works(world: Any, client: Any) -> None:
     client.force_login(world.users["dept"])
-    response = client.post("/system/account/", {
-        "old_password": "Test-Passw0rd-2024", "new_password1": "Liaoning-Yingkou-77",
-        "new_password2": "Liaoning-Yingkou-77"})
+    response = client.post(
+        "/system/account/",
+        {
+            "old_password": "Test-Passw0rd-2024",
+            "new_password1": "Liaoning-Yingkou-77",
+            "new_password2": "Liaoning-Yingkou-77",
+        },
+    )
     assert response.status_code == 302
     world.users["dept"].refresh_from_db()
     assert world.users["dept"].check_password("Liaoning-Yingkou-77")
@@ -70,6 +87,7 @@ def test_writes_need_the_csrf_token(world: Any) -> None:
     client.force_login(world.users["admin"])
     response = client.post(f"/enterprises/{world.own_enterprise.pk}/edit/", {"name": "x"})
     assert response.status_code == 403
-    api = client.patch(f"/api/v1/enterprises/{world.own_enterprise.pk}", data="{}",
-                       content_type="application/json")
+    api = client.patch(
+        f"/api/v1/enterprises/{world.own_enterprise.pk}", data="{}", content_type="application/json"
+    )
     assert api.status_code in (401, 403)

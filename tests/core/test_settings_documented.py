@@ -11,8 +11,11 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_every_setting_read_from_the_environment_is_documented() -> None:
     source = (ROOT / "src" / "zhenxing" / "settings.py").read_text(encoding="utf-8")
     read = set(re.findall(r'"(ZHENXING_[A-Z_]+)"', source))
-    documented = set(re.findall(r"^(ZHENXING_[A-Z_]+)=", (ROOT / ".env.example").read_text(
-        encoding="utf-8"), re.M))
+    documented = set(
+        re.findall(
+            r"^(ZHENXING_[A-Z_]+)=", (ROOT / ".env.example").read_text(encoding="utf-8"), re.M
+        )
+    )
     assert read == documented
 
 

@@ -60,9 +60,7 @@ class ClusterTier(models.Model):
         ordering = ["scheme", "sort_order"]
         verbose_name = _("集群层级")
         verbose_name_plural = _("集群层级")
-        constraints = [
-            models.UniqueConstraint(fields=["scheme", "code"], name="tier_code_unique")
-        ]
+        constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="tier_code_unique")]
 
     def __str__(self) -> str:
         return f"{self.scheme.short_name} {self.name}"

@@ -1,6 +1,5 @@
 """Reference data, identifier validation, the audit log, tokens, the current user."""
 
-
 import datetime
 from typing import Any, Literal
 
@@ -150,7 +149,9 @@ def me(request: HttpRequest) -> dict[str, Any]:
         "username": request.user.username,
         "display_name": getattr(request.user, "display_name", ""),
         "roles": sorted(grants.roles) or (["admin"] if grants.is_admin else []),
-        "area_codes": list(Area.objects.filter(pk__in=grants.area_ids).values_list("code", flat=True)),
+        "area_codes": list(
+            Area.objects.filter(pk__in=grants.area_ids).values_list("code", flat=True)
+        ),
         "department_codes": list(
             Department.objects.filter(pk__in=grants.department_ids).values_list("code", flat=True)
         ),
@@ -180,7 +181,9 @@ def list_schemes(request: HttpRequest, date: datetime.date | None = None) -> Any
     """All cluster schemes, or with `date` only the one in force on that day."""
     qs = scoping.visible(request.user, ClusterScheme.objects.all())
     if date is not None:
-        qs = qs.filter(valid_from__lte=date).filter(Q(valid_to__isnull=True) | Q(valid_to__gte=date))
+        qs = qs.filter(valid_from__lte=date).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=date)
+        )
     return qs
 
 
@@ -209,8 +212,13 @@ def validate_code(
     try:
         normalized = code_registry.validate(kind, value)
     except CodeError as exc:
-        return {"kind": kind, "value": value, "valid": False,
-                "message": exc.message_zh, "message_en": exc.message_en}
+        return {
+            "kind": kind,
+            "value": value,
+            "valid": False,
+            "message": exc.message_zh,
+            "message_en": exc.message_en,
+        }
     return {"kind": kind, "value": value, "valid": True, "normalized": normalized}
 
 

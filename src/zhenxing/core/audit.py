@@ -40,7 +40,8 @@ def _field_value(instance: Any, field: models.Field) -> Any:
         return value
     if isinstance(field, models.ForeignKey):
         related = field.related_model._default_manager.filter(
-            **{field.target_field.name: value}).first()
+            **{field.target_field.name: value}
+        ).first()
         return str(related) if related is not None else value
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))
@@ -128,6 +129,4 @@ def connect() -> None:
 def entries_for(obj: models.Model) -> models.QuerySet[AuditEntry]:
     """The audit trail of one record, newest first (shown on the record's page)."""
     ct = ContentType.objects.get_for_model(type(obj), for_concrete_model=True)
-    return AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related(
-        "actor"
-    )
+    return AuditEntry.objects.filter(content_type=ct, object_id=str(obj.pk)).select_related("actor")

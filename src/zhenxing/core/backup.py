@@ -46,8 +46,12 @@ class ExactEncoder(DjangoJSONEncoder):
 def dump() -> str:
     """Every row of every backed-up model, parents before children, as one JSON list."""
     model_list = serializers.sort_dependencies(
-        [(apps.get_app_config(label.split(".")[0]), [apps.get_model(label)])
-         for label in _models()], allow_cycles=True)
+        [
+            (apps.get_app_config(label.split(".")[0]), [apps.get_model(label)])
+            for label in _models()
+        ],
+        allow_cycles=True,
+    )
     parts = []
     for model in model_list:
         queryset = model._base_manager.order_by(model._meta.pk.name)
@@ -88,9 +92,12 @@ def restore_from(path: Path) -> int:
 def _wipe() -> None:
     """Delete every row of every backed-up table, children first, without signals."""
     tables = [apps.get_model(label)._meta.db_table for label in _models()]
-    tables += [f.remote_field.through._meta.db_table
-               for m in apps.get_models() for f in m._meta.local_many_to_many
-               if f.remote_field.through._meta.auto_created]
+    tables += [
+        f.remote_field.through._meta.db_table
+        for m in apps.get_models()
+        for f in m._meta.local_many_to_many
+        if f.remote_field.through._meta.auto_created
+    ]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             quoted = ", ".join(connection.ops.quote_name(t) for t in tables)

@@ -177,7 +177,10 @@ def read_rows(data: bytes) -> list[list[Any]]:
 
 
 def build_xlsx(
-    headers: Sequence[str], rows: Iterable[Sequence[Any]], *, sheet_name: str = "Sheet1",
+    headers: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    *,
+    sheet_name: str = "Sheet1",
     notes: Sequence[str] = (),
 ) -> bytes:
     buffer = io.BytesIO()
@@ -201,11 +204,18 @@ def build_xlsx(
             elif isinstance(value, int | float):
                 sheet.write_number(r, col, value)
             elif isinstance(value, datetime.datetime):
-                sheet.write_datetime(r, col, timezone.localtime(value).replace(tzinfo=None)
-                                     if timezone.is_aware(value) else value, date_format)
+                sheet.write_datetime(
+                    r,
+                    col,
+                    timezone.localtime(value).replace(tzinfo=None)
+                    if timezone.is_aware(value)
+                    else value,
+                    date_format,
+                )
             elif isinstance(value, datetime.date):
-                sheet.write_datetime(r, col, datetime.datetime.combine(value, datetime.time()),
-                                     date_format)
+                sheet.write_datetime(
+                    r, col, datetime.datetime.combine(value, datetime.time()), date_format
+                )
             else:
                 sheet.write_string(r, col, str(value))
     for col, width in enumerate(widths):
@@ -230,8 +240,9 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     return response
 
 
-def export_response(*, filename: str, headers: Sequence[str],
-                    rows: Iterable[Sequence[Any]]) -> HttpResponse:
+def export_response(
+    *, filename: str, headers: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> HttpResponse:
     return xlsx_response(build_xlsx(headers, rows, sheet_name=filename), filename)
 
 
@@ -241,8 +252,9 @@ def template_bytes(spec: ImportSpec) -> bytes:
     notes = [f"{spec.title}：第一行是表头（带 * 的列必填），从第二行起每行一条记录。"]
     notes += [f"{c.header}：{c.help}" for c in spec.columns if c.help]
     notes.append("导入时先校验全部行；任何一行有错则整批不导入，并给出错误报告。")
-    return build_xlsx(headers, [example] if any(example) else [], sheet_name=spec.title,
-                      notes=notes)
+    return build_xlsx(
+        headers, [example] if any(example) else [], sheet_name=spec.title, notes=notes
+    )
 
 
 def template_response(spec: ImportSpec) -> HttpResponse:
@@ -256,8 +268,9 @@ def _header_key(header: Any) -> str:
     return text(header).rstrip("*＊").strip()
 
 
-def parse_sheet(spec: ImportSpec, data: bytes) -> tuple[list[tuple[int, dict[str, Any]]],
-                                                         list[RowError]]:
+def parse_sheet(
+    spec: ImportSpec, data: bytes
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
     """Parse and check every row; return the good rows and every error found."""
     errors: list[RowError] = []
     try:
@@ -315,8 +328,14 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
             if value in (None, ""):
                 continue
             if value in first_seen:
-                errors.append(RowError(index, headers.get(key, key), text(value),
-                                       f"与第 {first_seen[value]} 行重复"))
+                errors.append(
+                    RowError(
+                        index,
+                        headers.get(key, key),
+                        text(value),
+                        f"与第 {first_seen[value]} 行重复",
+                    )
+                )
             else:
                 first_seen[value] = index
     parsed_rows = {index for index, _ in rows}
@@ -333,8 +352,11 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
                     spec.write_row(row, user)
                 except CellError as exc:
                     key, _, reason = str(exc).partition(":")
-                    errors.append(RowError(index, headers.get(key, key), text(row.get(key)),
-                                           reason or str(exc)))
+                    errors.append(
+                        RowError(
+                            index, headers.get(key, key), text(row.get(key)), reason or str(exc)
+                        )
+                    )
                     continue
                 written += 1
             if errors:

@@ -38,13 +38,18 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             result = excel.run_import(spec, upload.read(), user=request.user)
             if result.ok:
-                messages.success(request, gettext("导入成功：共 %(n)s 行") % {"n": result.rows_written})
+                messages.success(
+                    request, gettext("导入成功：共 %(n)s 行") % {"n": result.rows_written}
+                )
                 return redirect(request.path)
             request.session[f"import-errors-{kind}"] = [
                 [e.row, e.column, e.value, e.reason] for e in result.errors[:ERROR_REPORT_LIMIT]
             ]
-    return render(request, "core/import.html",
-                  {"spec": spec, "form": form, "result": result, "title": spec.title})
+    return render(
+        request,
+        "core/import.html",
+        {"spec": spec, "form": form, "result": result, "title": spec.title},
+    )
 
 
 @login_required

@@ -106,7 +106,7 @@ class ListSpec:
             )
         paginator = Paginator(qs, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))
-        base = {k: v for k, v in active.items()}
+        base = dict(active)
         headers = []
         for column in self.columns:
             link = None
@@ -119,8 +119,14 @@ class ListSpec:
                 else:
                     next_sort = column.key
                 link = "?" + urlencode({**base, "sort": next_sort})
-            headers.append({"label": column.label, "link": link, "direction": direction,
-                            "numeric": column.numeric})
+            headers.append(
+                {
+                    "label": column.label,
+                    "link": link,
+                    "direction": direction,
+                    "numeric": column.numeric,
+                }
+            )
         rows = [
             {
                 "obj": obj,
@@ -149,8 +155,9 @@ class ListSpec:
             "count": paginator.count,
             "filters": filters,
             "query": query_without_page,
-            "export_query": urlencode({**base, **({"sort": sort} if sort else {}),
-                                        "format": "xlsx"}),
+            "export_query": urlencode(
+                {**base, **({"sort": sort} if sort else {}), "format": "xlsx"}
+            ),
             "actions": self.actions(request) if self.actions else [],
             **self.extra_context,
         }

@@ -29,9 +29,16 @@ class ApiProblemMiddleware:
     """Under /api/, any error response that is not already problem+json becomes one
     (Django's own 404 for an unknown path, 405 for a wrong method, CSRF 403, …)."""
 
-    TITLES = {400: "请求有误", 401: "未登录", 403: "无权操作", 404: "未找到",
-              405: "不支持的请求方法", 413: "请求体太大", 415: "不支持的内容类型",
-              429: "请求过于频繁"}
+    TITLES = {
+        400: "请求有误",
+        401: "未登录",
+        403: "无权操作",
+        404: "未找到",
+        405: "不支持的请求方法",
+        413: "请求体太大",
+        415: "不支持的内容类型",
+        429: "请求过于频繁",
+    }
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -46,10 +53,18 @@ class ApiProblemMiddleware:
 
         status = response.status_code
         title = self.TITLES.get(status, "服务器内部错误" if status >= 500 else "请求有误")
-        body = {"type": "about:blank", "title": title, "status": status, "detail": title,
-                "instance": request.path}
-        problem = HttpResponse(json.dumps(body, ensure_ascii=False), status=status,
-                               content_type="application/problem+json")
+        body = {
+            "type": "about:blank",
+            "title": title,
+            "status": status,
+            "detail": title,
+            "instance": request.path,
+        }
+        problem = HttpResponse(
+            json.dumps(body, ensure_ascii=False),
+            status=status,
+            content_type="application/problem+json",
+        )
         if response.has_header("Allow"):
             problem["Allow"] = response["Allow"]
         return problem

@@ -233,6 +233,9 @@ class ApiToken(models.Model):
     def new_key(cls) -> str:
         return cls.TOKEN_PREFIX + secrets.token_urlsafe(32)
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
     @property
     def active(self) -> bool:
         return self.revoked_at is None

@@ -32,12 +32,30 @@ AREAS: list[tuple[str, str, str, str, str | None, str]] = [
     ("210881", "盖州市", "Gaizhou", AreaKind.COUNTY_CITY, CITY_CODE, ""),
     ("210882", "大石桥市", "Dashiqiao", AreaKind.COUNTY_CITY, CITY_CODE, ""),
     # Parks have no GB/T 2260 code: P-codes, each with its host county.
-    ("P01", "营口高新技术产业开发区", "Yingkou High-tech Zone", AreaKind.PARK, "210803",
-     "所在县区待核实（资料未经官方确认）"),
-    ("P02", "仙人岛能源化工区", "Xianrendao Energy & Chemical Zone", AreaKind.PARK, "210881",
-     "所在县区待核实（资料未经官方确认）"),
-    ("P03", "营口沿海产业基地", "Yingkou Coastal Industrial Base", AreaKind.PARK, "210804",
-     "所在县区待核实（资料中未找到）"),
+    (
+        "P01",
+        "营口高新技术产业开发区",
+        "Yingkou High-tech Zone",
+        AreaKind.PARK,
+        "210803",
+        "所在县区待核实（资料未经官方确认）",
+    ),
+    (
+        "P02",
+        "仙人岛能源化工区",
+        "Xianrendao Energy & Chemical Zone",
+        AreaKind.PARK,
+        "210881",
+        "所在县区待核实（资料未经官方确认）",
+    ),
+    (
+        "P03",
+        "营口沿海产业基地",
+        "Yingkou Coastal Industrial Base",
+        AreaKind.PARK,
+        "210804",
+        "所在县区待核实（资料中未找到）",
+    ),
 ]
 
 # (code, full name, short name, English)
@@ -64,8 +82,11 @@ SCHEMES = [
         datetime.date(2019, 1, 1),
         datetime.date(2022, 12, 31),
         "营口日报 2019（shared/seeds/002）",
-        [("leading", "主导产业", None), ("distinctive", "特色产业", None),
-         ("emerging", "战略性新兴产业", None)],
+        [
+            ("leading", "主导产业", None),
+            ("distinctive", "特色产业", None),
+            ("emerging", "战略性新兴产业", None),
+        ],
         [
             ("advanced-equipment", "leading", "先进装备制造", "Advanced equipment manufacturing"),
             ("consumer-goods", "leading", "快速消费品", "Fast-moving consumer goods"),
@@ -85,8 +106,11 @@ SCHEMES = [
         datetime.date(2023, 1, 1),
         datetime.date(2024, 12, 31),
         "营口日报 2023–2024（shared/seeds/001、003）",
-        [("1000bn", "千亿级", 1000 * YI), ("30bn", "三百亿级", 300 * YI),
-         ("emerging", "新兴及未来产业", None)],
+        [
+            ("1000bn", "千亿级", 1000 * YI),
+            ("30bn", "三百亿级", 300 * YI),
+            ("emerging", "新兴及未来产业", None),
+        ],
         [
             ("steel", "1000bn", "高品质钢铁", "High-quality steel"),
             ("clean-energy", "1000bn", "清洁能源", "Clean energy"),
@@ -105,8 +129,11 @@ SCHEMES = [
         datetime.date(2025, 1, 1),
         None,
         "营口日报 2025（shared/seeds/000）",
-        [("1000bn", "千亿级", 1000 * YI), ("50bn", "五百亿级", 500 * YI),
-         ("emerging", "新兴及未来产业", None)],
+        [
+            ("1000bn", "千亿级", 1000 * YI),
+            ("50bn", "五百亿级", 500 * YI),
+            ("emerging", "新兴及未来产业", None),
+        ],
         [
             ("steel", "1000bn", "高品质钢铁", "High-quality steel"),
             ("copper", "1000bn", "铜及深加工", "Copper and deep processing"),

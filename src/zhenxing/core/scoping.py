@@ -9,15 +9,14 @@ on the model as `scope = ScopeSpec(...)` (see `core.models.ScopeSpec`).
 
 The matrix, per role (a user holding several roles gets the union):
 
-| role        | view                               | create / change / delete                     | approve                 |
-|-------------|------------------------------------|----------------------------------------------|-------------------------|
-| admin       | everything                         | everything                                   | everything              |
-| leader      | everything                         | nothing                                      | nothing                 |
-| dept_staff  | everything of the city             | writable models; own department's records    | nothing                 |
-| dept_head   | everything of the city             | as dept_staff                                | own department's records|
-| area_staff  | records of its own area            | writable models, own area only               | nothing                 |
-| steward     | records of its assigned projects   | steward-writable models of those projects    | nothing                 |
-| enterprise  | its own enterprise's records       | enterprise-writable models, its own only     | nothing                 |
+- admin: sees, writes and approves everything.
+- leader: sees everything, writes nothing.
+- dept_staff: sees the whole city; writes the models it may write, and of models
+  owned by a department only its own department's records.
+- dept_head: as dept_staff, and approves its own department's records.
+- area_staff: sees and writes only records of its own area.
+- steward: sees and writes (where allowed) only records of its assigned projects.
+- enterprise: sees only its own enterprise's records; writes where allowed.
 
 Reference data (areas, departments, clusters, industries) is visible to every
 signed-in user and written by administrators only. System data (users, roles,
@@ -70,9 +69,7 @@ class Grants:
 
     @property
     def is_city_wide_reader(self) -> bool:
-        return self.is_admin or bool(
-            self.roles & {Role.LEADER, Role.DEPT_STAFF, Role.DEPT_HEAD}
-        )
+        return self.is_admin or bool(self.roles & {Role.LEADER, Role.DEPT_STAFF, Role.DEPT_HEAD})
 
 
 ANONYMOUS = Grants(roles=frozenset())
@@ -236,8 +233,14 @@ def get_for_user(
     return obj
 
 
-def can(user: Any, action: str, obj: models.Model | None = None, *,
-        model: type[models.Model] | None = None, values: dict[str, Any] | None = None) -> bool:
+def can(
+    user: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    model: type[models.Model] | None = None,
+    values: dict[str, Any] | None = None,
+) -> bool:
     """May the user do `action` to `obj` (or, with `model`, to any/new record of it)?
 
     For CREATE, `values` maps the scope fields of the new record (e.g. {"area": area})
@@ -282,14 +285,23 @@ def _values_match(
         elif role == Role.ENTERPRISE:
             if spec.enterprise and _id(values.get(spec.enterprise)) in grants.enterprise_ids:
                 return True
-        elif role == Role.STEWARD:
-            if spec.project and _id(values.get(spec.project)) in _steward_project_ids(grants):
-                return True
+        elif (
+            role == Role.STEWARD
+            and spec.project
+            and _id(values.get(spec.project)) in _steward_project_ids(grants)
+        ):
+            return True
     return False
 
 
-def require(user: Any, action: str, obj: models.Model | None = None, *,
-            model: type[models.Model] | None = None, values: dict[str, Any] | None = None) -> None:
+def require(
+    user: Any,
+    action: str,
+    obj: models.Model | None = None,
+    *,
+    model: type[models.Model] | None = None,
+    values: dict[str, Any] | None = None,
+) -> None:
     """Raise PermissionDenied unless `can(...)`."""
     if not can(user, action, obj, model=model, values=values):
         raise PermissionDenied()
@@ -307,8 +319,12 @@ def role_labels(user: Any) -> list[str]:
     """Readable role names with their scope, for the top bar."""
     if not getattr(user, "is_authenticated", False):
         return []
-    labels = [str(a) for a in RoleAssignment.objects.filter(user_id=user.pk)
-              .select_related("department", "area", "enterprise")]
+    labels = [
+        str(a)
+        for a in RoleAssignment.objects.filter(user_id=user.pk).select_related(
+            "department", "area", "enterprise"
+        )
+    ]
     if user.is_superuser and not labels:
         labels.append(str(Role.ADMIN.label))
     return labels

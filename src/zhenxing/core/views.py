@@ -14,7 +14,6 @@ from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import scoping, tokens
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import ApiToken, Area, AuditAction, AuditEntry, Department, Industry
-from zhenxing.core.roles import Action
 
 
 @login_required
@@ -23,14 +22,22 @@ def home(request: HttpRequest) -> HttpResponse:
 
     grants = scoping.grants_for(request.user)
     cards = [
-        {"label": gettext("可见企业"),
-         "value": scoping.visible(request.user, Enterprise.objects.all()).count(),
-         "url": "/enterprises/"},
+        {
+            "label": gettext("可见企业"),
+            "value": scoping.visible(request.user, Enterprise.objects.all()).count(),
+            "url": "/enterprises/",
+        },
         {"label": gettext("区域"), "value": Area.objects.count(), "url": "/system/areas/"},
-        {"label": gettext("部门"), "value": Department.objects.count(), "url": "/system/departments/"},
-        {"label": gettext("我的审计记录范围"),
-         "value": scoping.visible(request.user, AuditEntry.objects.all()).count(),
-         "url": "/system/audit/"},
+        {
+            "label": gettext("部门"),
+            "value": Department.objects.count(),
+            "url": "/system/departments/",
+        },
+        {
+            "label": gettext("我的审计记录范围"),
+            "value": scoping.visible(request.user, AuditEntry.objects.all()).count(),
+            "url": "/system/audit/",
+        },
     ]
     return render(request, "core/home.html", {"cards": cards, "grants": grants})
 
@@ -77,8 +84,12 @@ INDUSTRY_LIST = ListSpec(
         Column("parent", _("上级")),
     ],
     filters=[
-        Filter("level", _("层级"), "level",
-               choices=lambda r: [(k, str(v)) for k, v in Industry._meta.get_field("level").choices]),
+        Filter(
+            "level",
+            _("层级"),
+            "level",
+            choices=lambda r: [(k, str(v)) for k, v in Industry._meta.get_field("level").choices],
+        ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
     ],
     default_sort="code",
@@ -97,18 +108,31 @@ AUDIT_LIST = ListSpec(
         Column("timestamp", _("时间"), sort="timestamp"),
         Column("actor_name", _("操作人"), sort="actor_name"),
         Column("get_action_display", _("操作")),
-        Column("content_type__name", _("记录类型"),
-               value=lambda e: e.content_type.model_class()._meta.verbose_name
-               if e.content_type.model_class() else e.content_type.model),
+        Column(
+            "content_type__name",
+            _("记录类型"),
+            value=lambda e: (
+                e.content_type.model_class()._meta.verbose_name
+                if e.content_type.model_class()
+                else e.content_type.model
+            ),
+        ),
         Column("object_repr", _("记录"), sort="object_repr"),
         Column("area__name", _("区域")),
-        Column("changes", _("变更字段"),
-               value=lambda e: "、".join(c.get("label", c.get("field", "")) for c in e.changes)),
+        Column(
+            "changes",
+            _("变更字段"),
+            value=lambda e: "、".join(c.get("label", c.get("field", "")) for c in e.changes),
+        ),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=_audit_area_choices),
-        Filter("action", _("操作"), "action",
-               choices=lambda r: [(k, str(v)) for k, v in AuditAction.choices]),
+        Filter(
+            "action",
+            _("操作"),
+            "action",
+            choices=lambda r: [(k, str(v)) for k, v in AuditAction.choices],
+        ),
         Filter("q", _("关键词"), "", keyword_fields=("object_repr", "actor_name")),
     ],
     default_sort="-timestamp",
@@ -154,15 +178,17 @@ def account(request: HttpRequest) -> HttpResponse:
         return redirect("core:account")
     user_tokens = ApiToken.objects.filter(user=request.user)
     new_token = request.session.pop("new_token", None)
-    return render(request, "core/account.html",
-                  {"form": form, "tokens": user_tokens, "new_token": new_token})
+    return render(
+        request, "core/account.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
+    )
 
 
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    _token, key = tokens.token_create(user=request.user, owner=request.user,
-                                      name=request.POST.get("name", "")[:64])
+    _token, key = tokens.token_create(
+        user=request.user, owner=request.user, name=request.POST.get("name", "")[:64]
+    )
     request.session["new_token"] = key
     return redirect("core:account")
 
@@ -176,4 +202,3 @@ def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
     tokens.token_revoke(user=request.user, token=token)
     messages.success(request, gettext("令牌已吊销"))
     return redirect("core:account")
-

@@ -33,26 +33,78 @@ NAMED_ENTERPRISES = [
 ]
 
 GENERATED_PREFIXES = ["辽宁", "营口", "鲅鱼圈", "盖州", "大石桥", "老边", "北方", "渤海", "辽南"]
-GENERATED_WORDS = ["精工", "镁材", "汽保设备", "乐器", "精细化工", "新材料", "粮油", "食品",
-                   "装备", "新能源", "智能科技", "环保科技", "重工", "铜业", "金属制品"]
+GENERATED_WORDS = [
+    "精工",
+    "镁材",
+    "汽保设备",
+    "乐器",
+    "精细化工",
+    "新材料",
+    "粮油",
+    "食品",
+    "装备",
+    "新能源",
+    "智能科技",
+    "环保科技",
+    "重工",
+    "铜业",
+    "金属制品",
+]
 GENERATED_SUFFIXES = ["有限公司", "股份有限公司", "科技有限公司"]
-GENERATED_INDUSTRIES = ["3311", "3099", "3441", "4211", "2662", "3039", "1331", "1491",
-                        "3463", "3825", "3591", "7710", "3421", "3251", "3311"]
+GENERATED_INDUSTRIES = [
+    "3311",
+    "3099",
+    "3441",
+    "4211",
+    "2662",
+    "3039",
+    "1331",
+    "1491",
+    "3463",
+    "3825",
+    "3591",
+    "7710",
+    "3421",
+    "3251",
+    "3311",
+]
 
 # username -> (display name, description printed by `zhenxing demo`, role grants)
 ACCOUNTS: list[tuple[str, str, str, list[dict[str, Any]]]] = [
     ("admin", "系统管理员", "市级管理员（全部权限）", [{"role": Role.ADMIN}]),
-    ("dept", "工信局 张科员", "市直部门人员（工信局）",
-     [{"role": Role.DEPT_STAFF, "department": "gxj"}]),
-    ("dept_head", "工信局 李局长", "部门负责人（工信局，可审批本部门事项）",
-     [{"role": Role.DEPT_STAFF, "department": "gxj"},
-      {"role": Role.DEPT_HEAD, "department": "gxj"}]),
-    ("area", "鲅鱼圈区 王专员", "县区园区人员（鲅鱼圈区，只看本区）",
-     [{"role": Role.AREA_STAFF, "area": "210804"}]),
-    ("steward", "赵副市长", "项目管家（兼市领导）",
-     [{"role": Role.STEWARD}, {"role": Role.LEADER}]),
-    ("enterprise", "营口钢铁 刘经理", "企业用户（营口钢铁有限公司，只看本企业）",
-     [{"role": Role.ENTERPRISE, "enterprise": "营口钢铁有限公司"}]),
+    (
+        "dept",
+        "工信局 张科员",
+        "市直部门人员（工信局）",
+        [{"role": Role.DEPT_STAFF, "department": "gxj"}],
+    ),
+    (
+        "dept_head",
+        "工信局 李局长",
+        "部门负责人（工信局，可审批本部门事项）",
+        [
+            {"role": Role.DEPT_STAFF, "department": "gxj"},
+            {"role": Role.DEPT_HEAD, "department": "gxj"},
+        ],
+    ),
+    (
+        "area",
+        "鲅鱼圈区 王专员",
+        "县区园区人员（鲅鱼圈区，只看本区）",
+        [{"role": Role.AREA_STAFF, "area": "210804"}],
+    ),
+    (
+        "steward",
+        "赵副市长",
+        "项目管家（兼市领导）",
+        [{"role": Role.STEWARD}, {"role": Role.LEADER}],
+    ),
+    (
+        "enterprise",
+        "营口钢铁 刘经理",
+        "企业用户（营口钢铁有限公司，只看本企业）",
+        [{"role": Role.ENTERPRISE, "enterprise": "营口钢铁有限公司"}],
+    ),
     ("leader", "孙市长", "市领导（只读，看全部）", [{"role": Role.LEADER}]),
 ]
 
@@ -72,16 +124,25 @@ def _enterprise_rows(rng: random.Random) -> list[tuple[str, str, str, str, str]]
     seen = {r[0] for r in rows}
     while len(rows) < 120:
         area = rng.choice(counties)
-        name = (rng.choice(GENERATED_PREFIXES) + rng.choice(GENERATED_WORDS)
-                + rng.choice(GENERATED_SUFFIXES))
+        name = (
+            rng.choice(GENERATED_PREFIXES)
+            + rng.choice(GENERATED_WORDS)
+            + rng.choice(GENERATED_SUFFIXES)
+        )
         if name in seen:
             continue
         seen.add(name)
-        rows.append((name, area, rng.choice(GENERATED_INDUSTRIES),
-                     rng.choice([Ownership.PRIVATE] * 6 + [Ownership.STATE, Ownership.MIXED,
-                                                           Ownership.FOREIGN]),
-                     rng.choice([SizeClass.SMALL, SizeClass.SMALL, SizeClass.MICRO,
-                                 SizeClass.MEDIUM])))
+        rows.append(
+            (
+                name,
+                area,
+                rng.choice(GENERATED_INDUSTRIES),
+                rng.choice(
+                    [Ownership.PRIVATE] * 6 + [Ownership.STATE, Ownership.MIXED, Ownership.FOREIGN]
+                ),
+                rng.choice([SizeClass.SMALL, SizeClass.SMALL, SizeClass.MICRO, SizeClass.MEDIUM]),
+            )
+        )
     return rows  # type: ignore[return-value]
 
 
@@ -100,9 +161,13 @@ def load_enterprises() -> None:
         if index >= len(NAMED_ENTERPRISES) and index % 5 == 0 and parks.get(area_code):
             area = parks[area_code]
         enterprise = Enterprise(
-            uscc=uscc, name=name, area=area,
+            uscc=uscc,
+            name=name,
+            area=area,
             industry_id=industry if industry in industries else None,
-            ownership=ownership, size_class=size, registration_date=registered,
+            ownership=ownership,
+            size_class=size,
+            registration_date=registered,
             address=f"{areas[area_code].name}{rng.randint(1, 300)}号",
         )
         enterprise.save()

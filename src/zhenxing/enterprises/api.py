@@ -1,4 +1,3 @@
-
 import datetime
 from typing import Any
 
@@ -76,8 +75,9 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
         if code:
             industry = Industry.objects.filter(code=code).first()
             if industry is None:
-                raise DomainError("行业代码不存在",
-                                  {"industry_code": f"GB/T 4754-2017 中没有代码“{code}”"})
+                raise DomainError(
+                    "行业代码不存在", {"industry_code": f"GB/T 4754-2017 中没有代码“{code}”"}
+                )
             out["industry"] = industry
         else:
             out["industry"] = None
@@ -97,8 +97,9 @@ def list_enterprises(request: HttpRequest, area: str | None = None, q: str | Non
 
 @router.get("/{enterprise_id}", response=EnterpriseOut)
 def get_enterprise(request: HttpRequest, enterprise_id: int) -> Any:
-    return scoping.get_for_user(request.user, Enterprise.objects.select_related("area"),
-                                pk=enterprise_id)
+    return scoping.get_for_user(
+        request.user, Enterprise.objects.select_related("area"), pk=enterprise_id
+    )
 
 
 @router.post("", response={201: EnterpriseOut})

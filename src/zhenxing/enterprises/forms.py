@@ -13,8 +13,17 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         fields = [
-            "uscc", "name", "area", "industry", "address", "ownership", "size_class",
-            "registration_date", "above_size_since", "contact_name", "contact_phone",
+            "uscc",
+            "name",
+            "area",
+            "industry",
+            "address",
+            "ownership",
+            "size_class",
+            "registration_date",
+            "above_size_since",
+            "contact_name",
+            "contact_phone",
         ]
         widgets = {
             "registration_date": forms.DateInput(attrs={"type": "date"}),

@@ -1,4 +1,4 @@
-"""The enterprise registry (一企一档). Yearly facts, tiers and the pool come with their own issue."""
+"""The enterprise registry (一企一档). Yearly facts, tiers and the pool have their own issue."""
 
 from __future__ import annotations
 

@@ -15,8 +15,17 @@ from zhenxing.core.services import DomainError, save_audited
 from zhenxing.enterprises.models import Enterprise
 
 EDITABLE_FIELDS = (
-    "uscc", "name", "area", "industry", "address", "ownership", "size_class",
-    "registration_date", "above_size_since", "contact_name", "contact_phone",
+    "uscc",
+    "name",
+    "area",
+    "industry",
+    "address",
+    "ownership",
+    "size_class",
+    "registration_date",
+    "above_size_since",
+    "contact_name",
+    "contact_phone",
 )
 
 

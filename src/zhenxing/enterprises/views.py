@@ -24,8 +24,10 @@ def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
     if scoping.can(request.user, Action.CREATE, model=Enterprise):
-        return [{"label": gettext("新建企业"), "url": "/enterprises/new/", "style": "primary"},
-                {"label": gettext("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""}]
+        return [
+            {"label": gettext("新建企业"), "url": "/enterprises/new/", "style": "primary"},
+            {"label": gettext("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""},
+        ]
     return []
 
 
@@ -42,8 +44,12 @@ ENTERPRISE_LIST = ListSpec(
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=_area_choices),
-        Filter("ownership", _("所有制"), "ownership",
-               choices=lambda r: [(k, str(v)) for k, v in Ownership.choices]),
+        Filter(
+            "ownership",
+            _("所有制"),
+            "ownership",
+            choices=lambda r: [(k, str(v)) for k, v in Ownership.choices],
+        ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "uscc")),
     ],
     default_sort="name",

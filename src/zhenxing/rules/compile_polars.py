@@ -426,15 +426,13 @@ class _Compiler:
         rid = rule.id
         out = [
             r.eligible.alias(f"{rid}.eligible"),
-            (r.amount.expr if not r.amount.wide else r.amount.expr.cast(FEN_DTYPE)).alias(
-                f"{rid}.amount_fen"
-            ),
+            r.amount.expr.cast(fen_dtype(r.amount)).alias(f"{rid}.amount_fen"),
         ]
         if r.score is not None:
             unit = pl.lit(Decimal(1).scaleb(-r.score.scale), dtype=dec(r.score.scale))
             out.append((r.score.expr.cast(dec(0)) * unit).alias(f"{rid}.score"))
         names = list(rule.conditions)
-        mask_type = pl.UInt32 if len(names) <= 32 else pl.UInt64
+        mask_type = mask_dtype(len(names))
         if names:
             bits: list[pl.Expr] = []
             for i, name in enumerate(names):
@@ -460,6 +458,27 @@ class _Compiler:
             status = pl.when(rep).then(pl.lit(2, dtype=pl.UInt8)).otherwise(inel.cast(pl.UInt8))
         out.append(status.alias(f"{rid}.status"))
         return out
+
+
+def fen_dtype(amount: N) -> pl.DataType:
+    """Int32 when the amount provably fits (smaller results), else Int64."""
+    if _fits(amount.lo, amount.hi, 2) and max(abs(amount.lo or 0), abs(amount.hi or 0)) < Decimal(
+        2**31 - 1
+    ) / 100:
+        return pl.Int32()
+    return pl.Int64()
+
+
+def mask_dtype(n: int) -> pl.DataType:
+    if n <= 8:
+        return pl.UInt8()
+    if n <= 16:
+        return pl.UInt16()
+    if n <= 32:
+        return pl.UInt32()
+    if n <= 64:
+        return pl.UInt64()
+    raise RulesError([error("type", None, detail="a rule can have at most 64 named conditions")])
 
 
 def _widen_bound(b: Bound, direction: int) -> Bound:

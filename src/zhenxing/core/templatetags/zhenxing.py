@@ -52,8 +52,11 @@ def cell(value: Any) -> str:
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime.datetime):
-        return timezone.localtime(value).strftime("%Y-%m-%d %H:%M") \
-            if timezone.is_aware(value) else value.strftime("%Y-%m-%d %H:%M")
+        return (
+            timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
+            if timezone.is_aware(value)
+            else value.strftime("%Y-%m-%d %H:%M")
+        )
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%d")
     return str(value)
