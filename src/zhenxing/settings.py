@@ -75,6 +75,7 @@ INSTALLED_APPS = [
     "zhenxing.core",
     "zhenxing.clusters",
     "zhenxing.enterprises",
+    "zhenxing.projects",
 ]
 
 MIDDLEWARE = [

@@ -330,7 +330,7 @@ class _Compiler:
         if isinstance(e, ir.InList):
             if e.operand.ty.kind == ir.TEXT and all(isinstance(i, ir.Const) for i in e.items):
                 values = [i.value for i in e.items if isinstance(i, ir.Const)]
-                test = self.other(rule, e.operand).cast(pl.String).is_in(pl.Series(values, dtype=pl.String))
+                test = self.other(rule, e.operand).cast(pl.String).is_in(pl.lit(pl.Series(values, dtype=pl.String)).implode())
             else:
                 tests = [
                     self.other(rule, ir.Binary(ir.T_BOOL, None, 0, 0, "==", e.operand, item))
