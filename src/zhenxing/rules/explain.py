@@ -1,0 +1,177 @@
+"""Explanations: why one entity does or does not qualify, in readable Chinese.
+
+Every sub-expression is shown with its value, every condition with ✓ or ✗, and
+the rule's legal references (issuer, document number, article) head the trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from . import ir
+from .check import CheckedRule, RuleSet
+from .diagnostics import Lang
+from .interpret import STATUS_NAMES, RuleResult, Trace, interpret
+
+
+def fmt_value(value: Any, unit: str = "none", lang: Lang = "zh") -> str:
+    if value is None:
+        return "（缺失）" if lang == "zh" else "(missing)"
+    if isinstance(value, bool):
+        return ("是" if value else "否") if lang == "zh" else ("yes" if value else "no")
+    if isinstance(value, Decimal):
+        text = f"{value.normalize():f}" if value == value.to_integral_value() else f"{value:f}"
+        if unit == "yuan":
+            text = f"{value:,.2f} 元" if lang == "zh" else f"¥{value:,.2f}"
+        elif unit == "ratio":
+            pct = (value * 100).normalize()
+            text = f"{text}（{pct:f}%）" if lang == "zh" else f"{text} ({pct:f}%)"
+        return text
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return f"“{value}”" if lang == "zh" else f'"{value}"'
+
+
+@dataclass
+class Explanation:
+    rule: CheckedRule
+    result: RuleResult
+    lines: list[str]
+
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+    def __str__(self) -> str:
+        return self.text()
+
+
+class _Writer:
+    def __init__(self, rs: RuleSet, rule: CheckedRule, trace: Trace, lang: Lang) -> None:
+        self.rs = rs
+        self.rule = rule
+        self.trace = trace
+        self.lang = lang
+        self.lines: list[str] = []
+
+    def node(self, e: ir.Expr, depth: int) -> None:
+        if isinstance(e, ir.Const):
+            return
+        pad = "    " * depth
+        value = self.trace.get(id(e), _NOT_EVALUATED)
+        shown = (
+            ("（未计算）" if self.lang == "zh" else "(not evaluated)")
+            if value is _NOT_EVALUATED
+            else fmt_value(value, e.ty.unit, self.lang)
+        )
+        label = e.text or _describe(e)
+        extra = ""
+        if isinstance(e, ir.FactRef):
+            name = e.fact.label if self.lang == "zh" else (e.fact.label_en or e.fact.id)
+            extra = f"（{name}）" if name and name != label else ""
+            if e.fact.judgement:
+                extra += "［专家评审输入］" if self.lang == "zh" else " [expert-judgement input]"
+        elif isinstance(e, ir.ParamRef):
+            pv = e.param.at(self.rs.period.first_day)
+            ref = pv.reference if pv else ""
+            extra = f"（{e.param.label}）" if e.param.label != e.param.name else ""
+            if ref:
+                extra += f"［依据：{ref}］" if self.lang == "zh" else f" [source: {ref}]"
+        self.lines.append(f"{pad}· {label}{extra} = {shown}")
+        if isinstance(e, ir.FactRef | ir.ParamRef | ir.LocalRef | ir.PeriodRef | ir.RuleRef):
+            return
+        for child in ir.children(e):
+            self.node(child, depth + 1)
+
+
+class _NotEvaluated:
+    pass
+
+
+_NOT_EVALUATED = _NotEvaluated()
+
+
+def _describe(e: ir.Expr) -> str:
+    if isinstance(e, ir.LocalRef):
+        return e.name
+    if isinstance(e, ir.Binary):
+        return f"{_describe(e.left)} {e.op} {_describe(e.right)}"
+    return type(e).__name__
+
+
+def explain(
+    ruleset: RuleSet, rule_id: str, facts: Mapping[str, Any], lang: Lang = "zh"
+) -> Explanation:
+    """Evaluate one rule for one entity and describe every step."""
+    trace: Trace = {}
+    rule = ruleset.rule(rule_id)
+    result = interpret(ruleset, facts, rule_id, trace=trace)[rule_id]
+    v = rule.version
+    w = _Writer(ruleset, rule, trace, lang)
+    zh = lang == "zh"
+    title = v.title if zh else (v.title_en or v.title)
+    w.lines.append(f"{'规则' if zh else 'Rule'}：{title}（{v.rule_id}）")
+    ref = v.legal_reference()
+    if ref:
+        w.lines.append(f"{'依据' if zh else 'Source'}：{ref}")
+    if v.source:
+        w.lines.append(f"{'出处' if zh else 'Reference'}：{v.source}")
+    w.lines.append(
+        f"{'版本' if zh else 'Version'}：{v.validity()}　{'期间' if zh else 'Period'}：{ruleset.period}"
+    )
+    if not v.verified:
+        w.lines.append("⚠ 暂定规则（未核实），不用于兑付" if zh else "⚠ provisional (unverified)")
+    if result.status:
+        miss = "、".join(result.missing)
+        w.lines.append(
+            (f"结论：无法判定——缺少事实 {miss}（{STATUS_NAMES[result.status]}）")
+            if zh
+            else f"Result: undecided — missing facts {miss} ({STATUS_NAMES[result.status]})"
+        )
+    elif result.eligible:
+        amount = f"，金额 {result.amount:,.2f} 元" if rule.amount is not None else ""
+        w.lines.append(f"结论：符合条件{amount}" if zh else f"Result: eligible, ¥{result.amount:,.2f}")
+    else:
+        failed = "、".join(rule.condition_label(n) for n in result.failed) or "—"
+        w.lines.append(f"结论：不符合条件（未满足：{failed}）" if zh else f"Result: not eligible ({failed})")
+    if result.score is not None:
+        w.lines.append(f"{'得分' if zh else 'Score'}：{fmt_value(result.score)}")
+    if rule.values:
+        w.lines.append("中间值：" if zh else "Values:")
+        for name, e in rule.values.items():
+            w.lines.append(f"  {name} = {fmt_value(trace.get(id(e)), e.ty.unit, lang)}")
+            for child in [e]:
+                w.node(child, 2)
+    if rule.conditions:
+        w.lines.append("条件：" if zh else "Conditions:")
+        for name, e in rule.conditions.items():
+            held = result.conditions.get(name)
+            mark = "✓" if held else ("?" if held is None else "✗")
+            info = rule.condition_info.get(name)
+            label = rule.condition_label(name)
+            article = f"［{info.reference}］" if info and info.reference else ""
+            flag = "" if held or held is None else ("  ← 未满足" if zh else "  ← failed")
+            w.lines.append(f"  {mark} {label}{article}：{e.text or name}{flag}")
+            w.node(e, 2)
+    if rule.score is not None and rule.items:
+        w.lines.append("得分项：" if zh else "Score items:")
+        for iid, e in rule.items.items():
+            mx = rule.item_max.get(iid)
+            cap = f"（上限 {mx}）" if mx is not None else ""
+            w.lines.append(f"  {iid}{cap}：")
+            w.node(e, 2)
+    if rule.eligible is not None:
+        w.lines.append("资格判定：" if zh else "Eligibility:")
+        w.node(rule.eligible, 1)
+    if rule.amount is not None and result.status == 0:
+        w.lines.append(
+            f"金额（{v.rounding}，保留到分）：" if zh else f"Amount ({v.rounding} to the fen):"
+        )
+        w.node(rule.amount, 1)
+    return Explanation(rule, result, w.lines)
+
+
+__all__ = ["Explanation", "explain", "fmt_value"]
