@@ -17,6 +17,7 @@ import argparse
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 DEMO_TODAY = "2024-06-30"
@@ -201,6 +202,55 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+def _acting_user(username: str) -> Any:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username, is_active=True).first()
+    if user is None:
+        raise CommandError(f"没有用户“{username}”（用 --user 指定以谁的身份操作）")
+    return user
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    _setup_django()
+    from zhenxing.core import excel
+
+    spec = excel.REGISTRY.get(args.kind)
+    if spec is None:
+        raise CommandError(f"没有导入类型“{args.kind}”；可用：{'、'.join(sorted(excel.REGISTRY))}")
+    path = Path(args.file)
+    if not path.exists():
+        raise CommandError(f"文件不存在：{args.file}")
+    result = excel.run_import(spec, path.read_bytes(), user=_acting_user(args.user))
+    if result.ok:
+        print(f"导入成功：{result.rows_written} 行")
+        return 0
+    print(f"导入失败，没有写入任何数据。共 {len(result.errors)} 处错误：", file=sys.stderr)
+    for error in result.errors[:200]:
+        print(f"  第 {error.row} 行 [{error.column}] “{error.value}”：{error.reason}",
+              file=sys.stderr)
+    if args.errors:
+        Path(args.errors).write_bytes(result.error_report_xlsx())
+        print(f"错误报告已写入 {args.errors}", file=sys.stderr)
+    return 1
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    _setup_django()
+    from django.test import RequestFactory
+
+    from zhenxing.core.listing import EXPORTS
+
+    spec = EXPORTS.get(args.kind)
+    if spec is None:
+        raise CommandError(f"没有导出类型“{args.kind}”；可用：{'、'.join(sorted(EXPORTS))}")
+    request = RequestFactory().get("/", dict(item.split("=", 1) for item in args.filter))
+    request.user = _acting_user(args.user)
+    Path(args.file).write_bytes(spec.export_bytes(request))
+    print(f"已导出到 {args.file}")
+    return 0
+
+
 def cmd_rules(args: argparse.Namespace) -> int:
     from zhenxing.rules.cli import main as rules_main
 
@@ -267,6 +317,19 @@ def build_parser() -> argparse.ArgumentParser:
     restore = sub.add_parser("restore", help="从备份文件恢复全部数据（覆盖现有数据）")
     restore.add_argument("file")
     restore.set_defaults(func=cmd_restore)
+
+    imp = sub.add_parser("import", help="从 Excel 导入（全部校验通过才写入）")
+    imp.add_argument("kind")
+    imp.add_argument("file")
+    imp.add_argument("--user", default="admin", help="以哪个用户的身份导入（决定权限范围）")
+    imp.add_argument("--errors", default="", help="出错时把错误报告写入此 .xlsx")
+    imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export", help="把列表导出为 Excel")
+    exp.add_argument("kind")
+    exp.add_argument("file")
+    exp.add_argument("--user", default="admin")
+    exp.add_argument("--filter", action="append", default=[], help="筛选，如 area=4")
+    exp.set_defaults(func=cmd_export)
 
     for name, func, help_text in [
         ("rules", cmd_rules, "规则引擎：check|test|eval|explain|simulate"),

@@ -111,3 +111,24 @@ def test_money_cells_are_exact_and_refuse_fractions_of_a_fen() -> None:
         excel.money("1.234")
     with pytest.raises(excel.CellError):
         excel.money("abc")
+
+
+def test_import_and_export_from_the_command_line(world: Any, tmp_path: Any, capsys: Any) -> None:
+    from zhenxing.cli import main
+    from zhenxing.enterprises.models import Enterprise
+
+    good = tmp_path / "good.xlsx"
+    good.write_bytes(_sheet([["91350100M000100Y43", "命令行公司", "鲅鱼圈区", "", "", ""]]))
+    assert main(["import", "enterprises", str(good), "--user", "area"]) == 0
+    assert Enterprise.objects.filter(name="命令行公司").exists()
+    bad = tmp_path / "bad.xlsx"
+    bad.write_bytes(_sheet([["91210804123456788G", "坏公司", "鲅鱼圈区", "", "", ""]]))
+    report = tmp_path / "errors.xlsx"
+    assert main(["import", "enterprises", str(bad), "--user", "area",
+                 "--errors", str(report)]) == 1
+    assert "第 2 行" in capsys.readouterr().err
+    assert excel.read_rows(report.read_bytes())[1][1] == "统一社会信用代码"
+    out = tmp_path / "list.xlsx"
+    assert main(["export", "enterprises", str(out), "--user", "area"]) == 0
+    names = {row[0] for row in excel.read_rows(out.read_bytes())[1:]}
+    assert "命令行公司" in names and world.other_enterprise.name not in names

@@ -55,7 +55,9 @@ def num_expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda x: f"abs({x})", sub),
         st.builds(lambda c, x, y: f"(if {c} then {x} else {y})", bsub, sub, sub),
         st.builds(
-            lambda x, ts, vs, f: f"{f}({x}, [{', '.join(f'{t}: {v}' for t, v in zip(ts, vs, strict=False))}])",
+            lambda x, ts, vs, f: (
+                f"{f}({x}, [{', '.join(f'{t}: {v}' for t, v in zip(ts, vs, strict=False))}])"
+            ),
             sub,
             st.lists(st.integers(-50, 500), min_size=1, max_size=4, unique=True).map(sorted),
             st.lists(st.integers(0, 50), min_size=4, max_size=4),
@@ -67,8 +69,10 @@ def num_expr(depth: int) -> st.SearchStrategy[str]:
 def bool_expr(depth: int) -> st.SearchStrategy[str]:
     leaf = st.one_of(
         st.just("flag"),
-        st.builds(lambda vs: f'cat in [{", ".join(repr(v) for v in vs)}]'.replace("'", '"'),
-                  st.lists(st.sampled_from(["p", "q", "r"]), min_size=1, max_size=2)),
+        st.builds(
+            lambda vs: f"cat in [{', '.join(repr(v) for v in vs)}]".replace("'", '"'),
+            st.lists(st.sampled_from(["p", "q", "r"]), min_size=1, max_size=2),
+        ),
     )
     if depth <= 0:
         return leaf
@@ -76,7 +80,12 @@ def bool_expr(depth: int) -> st.SearchStrategy[str]:
     bsub = bool_expr(depth - 1)
     return st.one_of(
         leaf,
-        st.builds(lambda x, op, y: f"({x} {op} {y})", sub, st.sampled_from(["<", "<=", ">", ">=", "==", "!="]), sub),
+        st.builds(
+            lambda x, op, y: f"({x} {op} {y})",
+            sub,
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+            sub,
+        ),
         st.builds(lambda x, op, y: f"({x} {op} {y})", bsub, st.sampled_from(["and", "or"]), bsub),
         st.builds(lambda x: f"(not {x})", bsub),
     )
@@ -88,7 +97,7 @@ def fact_value(places: int) -> st.SearchStrategy[Any]:
         st.just(0),
         st.builds(
             lambda i: Decimal(i).scaleb(-places),
-            st.integers(min_value=-10**8, max_value=10**8),
+            st.integers(min_value=-(10**8), max_value=10**8),
         ),
     )
 

@@ -12,3 +12,9 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
+        from zhenxing.core import views
+        from zhenxing.core.listing import register_export
+
+        register_export("audit", views.AUDIT_LIST)
+        register_export("areas", views.AREA_LIST)
+        register_export("industries", views.INDUSTRY_LIST)

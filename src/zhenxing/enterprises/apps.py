@@ -11,3 +11,7 @@ class EnterprisesConfig(AppConfig):
         from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
 
         excel.register(ENTERPRISE_IMPORT)
+        from zhenxing.core.listing import register_export
+        from zhenxing.enterprises.views import ENTERPRISE_LIST
+
+        register_export("enterprises", ENTERPRISE_LIST)

@@ -237,7 +237,7 @@ class _Checker:
             cycle = [*self.visiting[self.visiting.index(key) :], key]
             self.err("cycle", node_for_error, "break-cycle", path=" → ".join(cycle))
             return None
-        kind, src = self.named_src[key]
+        _kind, src = self.named_src[key]
         node = self.parse(key, src)
         if node is None:
             return None
@@ -401,9 +401,11 @@ class _Checker:
     def fact(self, n: ast.Name, fact: FactDef) -> ir.Expr:
         if fact.entity and fact.entity != self.v.entity:
             self.err("fact-entity", n, name=fact.id, fact_entity=fact.entity, entity=self.v.entity)
-        if n.lag_unit is not None:
-            if n.lag_unit not in ("year", "month") or (n.lag_unit == "month" and self.v.period_kind == "year"):
-                self.err("lag-unit", n, unit=n.lag_unit, period=self.v.period_kind)
+        if n.lag_unit is not None and (
+            n.lag_unit not in ("year", "month")
+            or (n.lag_unit == "month" and self.v.period_kind == "year")
+        ):
+            self.err("lag-unit", n, unit=n.lag_unit, period=self.v.period_kind)
         ref = ir.FactRef(
             _fact_type(fact), self.current_src, n.start, n.end, fact, n.lag_unit, n.lag
         )
@@ -480,20 +482,23 @@ class _Checker:
                     self.err(
                         "type",
                         n,
-                        detail=f"不能比较{a.ty}与{b.ty} / cannot compare {a.ty.english()} with {b.ty.english()}",
+                        detail=f"不能比较{a.ty}与{b.ty} / "
+                        f"cannot compare {a.ty.english()} with {b.ty.english()}",
                     )
                 elif a.ty.kind in (BOOL, TEXT) and op not in ("==", "!="):
                     self.err(
                         "type",
                         n,
-                        detail=f"{a.ty}只能用 == 或 != 比较 / only == and != apply to {a.ty.english()}",
+                        detail=f"{a.ty}只能用 == 或 != 比较 / "
+                        f"only == and != apply to {a.ty.english()}",
                     )
                 elif a.ty.kind == NUMBER and unify_units(a.ty.unit, b.ty.unit) is None:
                     self.err(
                         "unit",
                         n,
                         "convert-unit",
-                        detail=f"比较 {a.ty.unit} 与 {b.ty.unit}（「{a.text}」{op}「{b.text}」） / comparing "
+                        detail=f"比较 {a.ty.unit} 与 {b.ty.unit}（「{a.text}」{op}「{b.text}」） / "
+                        f"comparing "
                         f"{a.ty.unit} with {b.ty.unit}",
                     )
                 elif a.ty.kind == TEXT:
@@ -527,18 +532,19 @@ class _Checker:
         return ir.Binary(t_num(unit), src, n.start, n.end, op, a, b)
 
     def enum_check(self, a: ir.Expr, b: ir.Expr, bnode: ast.Node) -> None:
-        if a.ty.enum and isinstance(b, ir.Const) and isinstance(b.value, str):
-            if b.value not in a.ty.enum:
-                guess = did_you_mean(b.value, list(a.ty.enum))
-                self.err(
-                    "enum-value",
-                    bnode,
-                    "did-you-mean" if guess else None,
-                    {"name": guess} if guess else None,
-                    value=b.value,
-                    fact=a.ty.enum_fact or a.text,
-                    choices=", ".join(a.ty.enum),
-                )
+        if not (a.ty.enum and isinstance(b, ir.Const) and isinstance(b.value, str)):
+            return
+        if b.value not in a.ty.enum:
+            guess = did_you_mean(b.value, list(a.ty.enum))
+            self.err(
+                "enum-value",
+                bnode,
+                "did-you-mean" if guess else None,
+                {"name": guess} if guess else None,
+                value=b.value,
+                fact=a.ty.enum_fact or a.text,
+                choices=", ".join(a.ty.enum),
+            )
 
     def inlist(self, n: ast.In) -> ir.Expr:
         src = self.current_src
@@ -552,7 +558,8 @@ class _Checker:
                     self.err(
                         "type",
                         node,
-                        detail=f"{item.ty} ∉ {x.ty} / {item.ty.english()} in a list of {x.ty.english()}",
+                        detail=f"{item.ty} ∉ {x.ty} / "
+                        f"{item.ty.english()} in a list of {x.ty.english()}",
                     )
                 elif x.ty.kind == NUMBER and unify_units(x.ty.unit, item.ty.unit) is None:
                     self.err("unit", node, "convert-unit", detail=f"{x.ty.unit} / {item.ty.unit}")
@@ -608,7 +615,8 @@ class _Checker:
                 self.err(
                     "constant-required",
                     n.args[1],
-                    detail=f"round 的小数位数须为 0–{INTERNAL_SCALE} 的整数 / places must be an integer 0–{INTERNAL_SCALE}",
+                    detail=f"round 的小数位数须为 0–{INTERNAL_SCALE} 的整数 / "
+                    f"places must be an integer 0–{INTERNAL_SCALE}",
                 )
             return ir.Call(args[0].ty, src, n.start, n.end, f, tuple(args))
         if f == "abs":
@@ -736,7 +744,8 @@ class _Checker:
                         error(
                             "type",
                             ne.source.location(0),
-                            detail=f"条件必须是布尔值，「{ne.name}」是{e.ty} / a condition must be boolean",
+                            detail=f"条件必须是布尔值，「{ne.name}」是{e.ty} / "
+                            "a condition must be boolean",
                         )
                     )
         if v.score is not None:
@@ -749,7 +758,8 @@ class _Checker:
                             error(
                                 "type",
                                 item.source.location(0),
-                                detail=f"得分项必须是数值 / a score item must be a number ({e.ty.english()})",
+                                detail=f"得分项必须是数值 / "
+                                f"a score item must be a number ({e.ty.english()})",
                             )
                         )
             self.score_expr(None)
@@ -783,7 +793,8 @@ class _Checker:
                     error(
                         "type",
                         src.location(0),
-                        detail=f"「{key.strip('_')}」应为{'布尔值' if want == BOOL else '数值'} / must be {want}",
+                        detail=f"「{key.strip('_')}」应为{'布尔值' if want == BOOL else '数值'} / "
+                        f"must be {want}",
                     )
                 )
             if want == NUMBER and e.ty.kind == NUMBER and e.ty.unit not in ("yuan", "none"):
@@ -792,7 +803,8 @@ class _Checker:
                         "unit",
                         src.location(0),
                         "convert-unit",
-                        detail=f"金额的单位应为元，实际为 {e.ty.unit} / an amount must be in yuan, not {e.ty.unit}",
+                        detail=f"金额的单位应为元，实际为 {e.ty.unit} / "
+                        f"an amount must be in yuan, not {e.ty.unit}",
                     )
                 )
             if key == "__eligible__":
@@ -920,7 +932,7 @@ def _rule_cycles(cat: Catalogue) -> list[Diagnostic]:
         path.append(node)
         for nxt in sorted(graph.get(node, ())):
             if state.get(nxt) == 1:
-                cyc = path[path.index(nxt) :] + [nxt]
+                cyc = [*path[path.index(nxt) :], nxt]
                 key = frozenset(cyc)
                 if key not in reported:
                     reported.add(key)

@@ -160,7 +160,7 @@ def fact_dtype(fact: FactDef) -> pl.DataType:
         return pl.Enum(list(fact.values))
     if t is FactType.DATE:
         return pl.Date()
-    return I128
+    return pl.Int128()
 
 
 @dataclass
@@ -191,7 +191,7 @@ class _Compiler:
         wide = abs(raw) >= NARROW_LIMIT
         return N(ilit(raw, wide), s, value, value, wide)
 
-    def num(self, rule: CheckedRule, e: ir.Expr) -> N:  # noqa: C901 - a dispatcher
+    def num(self, rule: CheckedRule, e: ir.Expr) -> N:
         if isinstance(e, ir.Const):
             assert isinstance(e.value, Decimal)
             return self.lit_num(e.value)
@@ -217,7 +217,13 @@ class _Compiler:
                 return self.lit_num(Decimal(0))
             sc = r.score
             zero = ilit(0, sc.wide)
-            return N(sc.expr.fill_null(zero), sc.scale, _bmin(sc.lo, Decimal(0)), _bmax(sc.hi, Decimal(0)), sc.wide)
+            return N(
+                sc.expr.fill_null(zero),
+                sc.scale,
+                _bmin(sc.lo, Decimal(0)),
+                _bmax(sc.hi, Decimal(0)),
+                sc.wide,
+            )
         if isinstance(e, ir.Unary):
             x = self.num(rule, e.operand)
             neg_lo = None if x.hi is None else -x.hi
@@ -227,12 +233,20 @@ class _Compiler:
             if e.left.ty.kind == ir.DATE:
                 a = self.other(rule, e.left)
                 b = self.other(rule, e.right)
-                return N((a - b).dt.total_days().cast(I64), 0, Decimal(-(10**7)), Decimal(10**7), False)
+                return N(
+                    (a - b).dt.total_days().cast(I64), 0, Decimal(-(10**7)), Decimal(10**7), False
+                )
             return arith(e.op, self.num(rule, e.left), self.num(rule, e.right))
         if isinstance(e, ir.IfElse):
             c = self.other(rule, e.cond)
-            a, b = align(self.num(rule, e.then), self.num(rule, e.else_))
-            return N(pl.when(c).then(a.expr).otherwise(b.expr), a.scale, _bmin(a.lo, b.lo), _bmax(a.hi, b.hi), a.wide)
+            ta, tb = align(self.num(rule, e.then), self.num(rule, e.else_))
+            return N(
+                pl.when(c).then(ta.expr).otherwise(tb.expr),
+                ta.scale,
+                _bmin(ta.lo, tb.lo),
+                _bmax(ta.hi, tb.hi),
+                ta.wide,
+            )
         if isinstance(e, ir.Call):
             return self.call(rule, e)
         if isinstance(e, ir.Band):
@@ -248,7 +262,9 @@ class _Compiler:
             for t, v in order:
                 xa, ta = align(x, t)
                 test = xa.expr <= ta.expr if e.at_most else xa.expr >= ta.expr
-                chain = pl.when(test).then(v.expr) if chain is None else chain.when(test).then(v.expr)
+                chain = (
+                    pl.when(test).then(v.expr) if chain is None else chain.when(test).then(v.expr)
+                )
             lo = _bmin(*(o.lo for o in outs))
             hi = _bmax(*(o.hi for o in outs))
             if chain is None:
@@ -295,7 +311,7 @@ class _Compiler:
             return N(r.expr, n, _widen_bound(x.lo, -1), _widen_bound(x.hi, 1), r.wide)
         raise AssertionError(f)  # pragma: no cover
 
-    def other(self, rule: CheckedRule, e: ir.Expr) -> pl.Expr:  # noqa: C901 - a dispatcher
+    def other(self, rule: CheckedRule, e: ir.Expr) -> pl.Expr:
         if isinstance(e, ir.Const):
             v = e.value
             if isinstance(v, bool):
@@ -310,9 +326,9 @@ class _Compiler:
             p = self.rs.period
             return pl.lit(p.first_day if e.name == "period_start" else p.last_day, dtype=pl.Date)
         if isinstance(e, ir.LocalRef):
-            v = self.local(rule, e)
-            assert isinstance(v, pl.Expr)
-            return v
+            local = self.local(rule, e)
+            assert isinstance(local, pl.Expr)
+            return local
         if isinstance(e, ir.RuleRef):
             return self.rule_exprs(self.rs.rule(e.rule_id)).eligible
         if isinstance(e, ir.Unary):
@@ -330,7 +346,11 @@ class _Compiler:
         if isinstance(e, ir.InList):
             if e.operand.ty.kind == ir.TEXT and all(isinstance(i, ir.Const) for i in e.items):
                 values = [i.value for i in e.items if isinstance(i, ir.Const)]
-                test = self.other(rule, e.operand).cast(pl.String).is_in(pl.lit(pl.Series(values, dtype=pl.String)).implode())
+                test = (
+                    self.other(rule, e.operand)
+                    .cast(pl.String)
+                    .is_in(pl.lit(pl.Series(values, dtype=pl.String)).implode())
+                )
             else:
                 tests = [
                     self.other(rule, ir.Binary(ir.T_BOOL, None, 0, 0, "==", e.operand, item))
@@ -356,12 +376,20 @@ class _Compiler:
             mx = rule.item_max.get(e.name)
             if mx is not None:
                 a, m = align(x, self.lit_num(mx))
-                x = N(pl.min_horizontal(a.expr, m.expr), a.scale, _bmin(a.lo, mx), _bmin(a.hi, mx), a.wide)
+                x = N(
+                    pl.min_horizontal(a.expr, m.expr),
+                    a.scale,
+                    _bmin(a.lo, mx),
+                    _bmin(a.hi, mx),
+                    a.wide,
+                )
             out = x
         else:
             target = rule.values.get(e.name) or rule.conditions.get(e.name)
             assert target is not None
-            out = self.num(rule, target) if target.ty.kind == ir.NUMBER else self.other(rule, target)
+            out = (
+                self.num(rule, target) if target.ty.kind == ir.NUMBER else self.other(rule, target)
+            )
         self.locals[key] = out
         return out
 
@@ -402,7 +430,13 @@ class _Compiler:
             a = round_to(self.num(rule, rule.amount), 2, rule.version.rounding)
             a = narrow_if_fits(a)
             zero = ilit(0, a.wide)
-            amount = N(pl.when(elig).then(a.expr).otherwise(zero), 2, _bmin(a.lo, Decimal(0)), _bmax(a.hi, Decimal(0)), a.wide)
+            amount = N(
+                pl.when(elig).then(a.expr).otherwise(zero),
+                2,
+                _bmin(a.lo, Decimal(0)),
+                _bmax(a.hi, Decimal(0)),
+                a.wide,
+            )
         else:
             amount = N(ilit(0, False), 2, Decimal(0), Decimal(0), False)
         score: N | None = None
@@ -411,7 +445,13 @@ class _Compiler:
             assert isinstance(sv, N)
             score = sv
             if any_missing is not None:
-                score = N(pl.when(any_missing).then(None).otherwise(sv.expr), sv.scale, sv.lo, sv.hi, sv.wide)
+                score = N(
+                    pl.when(any_missing).then(None).otherwise(sv.expr),
+                    sv.scale,
+                    sv.lo,
+                    sv.hi,
+                    sv.wide,
+                )
         out = _RuleExprs(elig, amount, score, any_missing)
         self.rules[rule.id] = out
         return out
@@ -462,9 +502,11 @@ class _Compiler:
 
 def fen_dtype(amount: N) -> pl.DataType:
     """Int32 when the amount provably fits (smaller results), else Int64."""
-    if _fits(amount.lo, amount.hi, 2) and max(abs(amount.lo or 0), abs(amount.hi or 0)) < Decimal(
-        2**31 - 1
-    ) / 100:
+    if (
+        _fits(amount.lo, amount.hi, 2)
+        and max(abs(amount.lo or Decimal(0)), abs(amount.hi or Decimal(0)))
+        < Decimal(2**31 - 1) / 100
+    ):
         return pl.Int32()
     return pl.Int64()
 
@@ -786,7 +828,8 @@ def evaluate_wide(ruleset: RuleSet, facts: Any) -> pl.DataFrame:
 
 
 def to_long(wide: pl.DataFrame | pl.LazyFrame, compiled: CompiledRules) -> pl.LazyFrame:
-    """One row per entity and rule: entity_id, rule_id, eligible, amount, score, conditions, status."""
+    """One row per entity and rule:
+    entity_id, rule_id, eligible, amount, score, conditions, status."""
     lf = wide.lazy() if isinstance(wide, pl.DataFrame) else wide
     rules = compiled.ruleset.rules
     if not rules:

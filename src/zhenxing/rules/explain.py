@@ -120,7 +120,8 @@ def explain(
     if v.source:
         w.lines.append(f"{'出处' if zh else 'Reference'}：{v.source}")
     w.lines.append(
-        f"{'版本' if zh else 'Version'}：{v.validity()}　{'期间' if zh else 'Period'}：{ruleset.period}"
+        f"{'版本' if zh else 'Version'}：{v.validity()}　"
+        f"{'期间' if zh else 'Period'}：{ruleset.period}"
     )
     if not v.verified:
         w.lines.append("⚠ 暂定规则（未核实），不用于兑付" if zh else "⚠ provisional (unverified)")
@@ -133,10 +134,14 @@ def explain(
         )
     elif result.eligible:
         amount = f"，金额 {result.amount:,.2f} 元" if rule.amount is not None else ""
-        w.lines.append(f"结论：符合条件{amount}" if zh else f"Result: eligible, ¥{result.amount:,.2f}")
+        w.lines.append(
+            f"结论：符合条件{amount}" if zh else f"Result: eligible, ¥{result.amount:,.2f}"
+        )
     else:
         failed = "、".join(rule.condition_label(n) for n in result.failed) or "—"
-        w.lines.append(f"结论：不符合条件（未满足：{failed}）" if zh else f"Result: not eligible ({failed})")
+        w.lines.append(
+            f"结论：不符合条件（未满足：{failed}）" if zh else f"Result: not eligible ({failed})"
+        )
     if result.score is not None:
         w.lines.append(f"{'得分' if zh else 'Score'}：{fmt_value(result.score)}")
     if rule.values:

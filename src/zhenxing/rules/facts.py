@@ -37,7 +37,7 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, bool]:
         data = {
             h: [_cell(r[i]) if i < len(r) else None for r in rows[1:]] for i, h in enumerate(header)
         }
-        return pl.DataFrame(data, schema={h: pl.String for h in header}), True
+        return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String)), True
     raise RulesError(
         [error("io", Location(str(path), 1, 1), detail="use a .csv, .parquet or .xlsx file")]
     )

@@ -79,7 +79,7 @@ def _polars_result(ruleset: RuleSet, rule_id: str, facts: dict[str, Any]) -> Rul
 
     frame = frame_from_rows(ruleset, [{**facts, "entity_id": "case"}])
     wide = evaluate_wide(ruleset, frame)
-    names = [c for c in ruleset.rule(rule_id).conditions]
+    names = list(ruleset.rule(rule_id).conditions)
     row = wide.row(0, named=True)
     mask = int(row[f"{rule_id}.conditions"])
     status = int(row[f"{rule_id}.status"])

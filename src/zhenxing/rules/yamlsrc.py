@@ -167,10 +167,15 @@ class ExprSource:
         if style in ("|", ">"):
             # Content starts on the next line, indented; find that indentation.
             line = self.pos.line + 1 + line_in_expr
+            first = self.pos.line + 1
             indent = 0
-            if self.source_lines is not None and line < len(self.source_lines):
-                raw = self.source_lines[line]
-                indent = len(raw) - len(raw.lstrip(" "))
+            if self.source_lines is not None:
+                # the block's indentation is that of its first non-empty line
+                while first < len(self.source_lines) and not self.source_lines[first].strip():
+                    first += 1
+                if first < len(self.source_lines):
+                    raw = self.source_lines[first]
+                    indent = len(raw) - len(raw.lstrip(" "))
             return Location(self.pos.file, line + 1, indent + col_in_line + 1)
         if line_in_expr == 0:
             shift = 1 if style in ("'", '"') else 0
