@@ -172,11 +172,11 @@ def cmd_token(args: argparse.Namespace) -> int:
     if args.action == "revoke":
         if not args.target or not args.target.isdigit():
             raise CommandError("用法：zhenxing token revoke TOKEN_ID（编号见 token list）")
-        token = ApiToken.objects.filter(pk=int(args.target)).first()
-        if token is None:
+        found = ApiToken.objects.filter(pk=int(args.target)).first()
+        if found is None:
             raise CommandError(f"没有编号为 {args.target} 的令牌")
-        tokens.token_revoke(user=None, token=token)
-        print(f"令牌 #{token.pk} 已吊销。")
+        tokens.token_revoke(user=None, token=found)
+        print(f"令牌 #{found.pk} 已吊销。")
         return 0
     raise CommandError("用法：zhenxing token create USERNAME | list [USERNAME] | revoke ID")
 
@@ -227,8 +227,9 @@ def cmd_import(args: argparse.Namespace) -> int:
         return 0
     print(f"导入失败，没有写入任何数据。共 {len(result.errors)} 处错误：", file=sys.stderr)
     for error in result.errors[:200]:
-        print(f"  第 {error.row} 行 [{error.column}] “{error.value}”：{error.reason}",
-              file=sys.stderr)
+        print(
+            f"  第 {error.row} 行 [{error.column}] “{error.value}”：{error.reason}", file=sys.stderr
+        )
     if args.errors:
         Path(args.errors).write_bytes(result.error_report_xlsx())
         print(f"错误报告已写入 {args.errors}", file=sys.stderr)

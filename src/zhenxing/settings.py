@@ -126,7 +126,7 @@ else:
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": DATA_DIR / "zhenxing.sqlite3",
+            "NAME": str(DATA_DIR / "zhenxing.sqlite3"),
             "OPTIONS": {
                 # WAL lets the worker and the web server write without blocking readers.
                 "init_command": (

@@ -17,10 +17,11 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
-APT_PACKAGES = {
+APT_PACKAGES: dict[str, Callable[[], bool]] = {
     "postgresql": lambda: bool(_pg_bin("initdb")),
     "chromium": lambda: Path("/usr/bin/chromium").exists(),
     "fonts-noto-cjk": lambda: bool(glob.glob("/usr/share/fonts/opentype/noto/NotoSansCJK*")),

@@ -10,9 +10,13 @@ def test_superuser_manages_users_and_roles_in_the_admin(world: Any, client: Any)
     admin.is_staff = admin.is_superuser = True
     admin.save()
     client.force_login(admin)
-    for url in ["/django-admin/", "/django-admin/core/user/",
-                f"/django-admin/core/user/{world.users['area'].pk}/change/",
-                "/django-admin/core/area/", "/django-admin/enterprises/enterprise/"]:
+    for url in [
+        "/django-admin/",
+        "/django-admin/core/user/",
+        f"/django-admin/core/user/{world.users['area'].pk}/change/",
+        "/django-admin/core/area/",
+        "/django-admin/enterprises/enterprise/",
+    ]:
         assert client.get(url).status_code == 200, url
 
 

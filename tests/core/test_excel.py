@@ -124,8 +124,7 @@ def test_import_and_export_from_the_command_line(world: Any, tmp_path: Any, caps
     bad = tmp_path / "bad.xlsx"
     bad.write_bytes(_sheet([["91210804123456788G", "坏公司", "鲅鱼圈区", "", "", ""]]))
     report = tmp_path / "errors.xlsx"
-    assert main(["import", "enterprises", str(bad), "--user", "area",
-                 "--errors", str(report)]) == 1
+    assert main(["import", "enterprises", str(bad), "--user", "area", "--errors", str(report)]) == 1
     assert "第 2 行" in capsys.readouterr().err
     assert excel.read_rows(report.read_bytes())[1][1] == "统一社会信用代码"
     out = tmp_path / "list.xlsx"

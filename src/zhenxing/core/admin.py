@@ -22,7 +22,10 @@ class UserAdmin(BaseUserAdmin, SimpleHistoryAdmin):
     inlines = [RoleInline]
     list_display = ["username", "display_name", "title", "is_active", "last_login"]
     search_fields = ["username", "display_name"]
-    fieldsets = (*BaseUserAdmin.fieldsets, ("职务", {"fields": ("display_name", "title", "phone")}))
+    fieldsets = (
+        *(BaseUserAdmin.fieldsets or ()),
+        ("职务", {"fields": ("display_name", "title", "phone")}),
+    )
 
 
 @admin.register(Area)

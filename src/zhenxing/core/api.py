@@ -1,7 +1,7 @@
 """Reference data, identifier validation, the audit log, tokens, the current user."""
 
 import datetime
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from django.db.models import Q
 from django.http import HttpRequest
@@ -51,7 +51,7 @@ class ClusterOut(Schema):
 
     @staticmethod
     def resolve_tier(obj: Any) -> str:
-        return obj.tier.name
+        return str(obj.tier.name)
 
     @staticmethod
     def resolve_target_scale(obj: Any) -> str | None:
@@ -244,7 +244,7 @@ def list_audit(
 
 @router.get("/tokens", response=list[TokenOut], tags=["account"])
 def list_tokens(request: HttpRequest) -> Any:
-    return ApiToken.objects.filter(user=request.user)
+    return ApiToken.objects.filter(user_id=cast(int, request.user.pk))
 
 
 @router.post("/tokens", response={201: TokenCreatedOut}, tags=["account"])
@@ -255,7 +255,7 @@ def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str,
 
 @router.delete("/tokens/{token_id}", response={204: None}, tags=["account"])
 def revoke_token(request: HttpRequest, token_id: int) -> tuple[int, None]:
-    token = ApiToken.objects.filter(user=request.user, pk=token_id).first()
+    token = ApiToken.objects.filter(user_id=cast(int, request.user.pk), pk=token_id).first()
     if token is None:
         raise scoping.NotFound()
     tokens.token_revoke(user=request.user, token=token)

@@ -39,9 +39,8 @@ def _field_value(instance: Any, field: models.Field) -> Any:
     if value is None or value == "":
         return value
     if isinstance(field, models.ForeignKey):
-        related = field.related_model._default_manager.filter(
-            **{field.target_field.name: value}
-        ).first()
+        related_model: Any = field.related_model
+        related = related_model._default_manager.filter(**{field.target_field.name: value}).first()
         return str(related) if related is not None else value
     if field.choices:
         return str(dict(field.flatchoices).get(value, value))

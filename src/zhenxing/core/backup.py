@@ -92,12 +92,11 @@ def restore_from(path: Path) -> int:
 def _wipe() -> None:
     """Delete every row of every backed-up table, children first, without signals."""
     tables = [apps.get_model(label)._meta.db_table for label in _models()]
-    tables += [
-        f.remote_field.through._meta.db_table
-        for m in apps.get_models()
-        for f in m._meta.local_many_to_many
-        if f.remote_field.through._meta.auto_created
-    ]
+    for model in apps.get_models():
+        for field in model._meta.local_many_to_many:
+            through: Any = field.remote_field.through
+            if through._meta.auto_created:
+                tables.append(through._meta.db_table)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             quoted = ", ".join(connection.ops.quote_name(t) for t in tables)

@@ -223,6 +223,9 @@ class ApiToken(models.Model):
         verbose_name = _("API 令牌")
         verbose_name_plural = _("API 令牌")
 
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.name})"
+
     TOKEN_PREFIX = "zx_"
 
     @staticmethod
@@ -232,9 +235,6 @@ class ApiToken(models.Model):
     @classmethod
     def new_key(cls) -> str:
         return cls.TOKEN_PREFIX + secrets.token_urlsafe(32)
-
-    def __str__(self) -> str:
-        return f"{self.prefix}… ({self.name})"
 
     @property
     def active(self) -> bool:

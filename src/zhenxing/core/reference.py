@@ -74,7 +74,7 @@ YI = Decimal("100000000")
 
 # scheme code -> (name, short, valid_from, valid_to, source, tiers, clusters)
 # tiers: (code, name, target scale in yuan or None); clusters: (code, tier, name, English)
-SCHEMES = [
+SCHEMES: list[tuple[Any, ...]] = [
     (
         "2019-4-3-2",
         "“4+3+2”工业产业体系",

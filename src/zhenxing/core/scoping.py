@@ -29,6 +29,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import models
 from django.db.models import Q, QuerySet
 
@@ -226,7 +227,7 @@ def get_for_user(
     qs = queryset._default_manager.all() if isinstance(queryset, type) else queryset
     try:
         obj = visible(user, qs).get(**lookup)
-    except (qs.model.DoesNotExist, ValueError, TypeError) as exc:
+    except (ObjectDoesNotExist, ValueError, TypeError) as exc:
         raise NotFound() from exc
     if action != Action.VIEW:
         require(user, action, obj)

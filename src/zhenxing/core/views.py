@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import cast
+
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -13,7 +15,15 @@ from django.views.decorators.http import require_POST
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import scoping, tokens
 from zhenxing.core.listing import Column, Filter, ListSpec
-from zhenxing.core.models import ApiToken, Area, AuditAction, AuditEntry, Department, Industry
+from zhenxing.core.models import (
+    ApiToken,
+    Area,
+    AuditAction,
+    AuditEntry,
+    Department,
+    Industry,
+    IndustryLevel,
+)
 
 
 @login_required
@@ -88,7 +98,7 @@ INDUSTRY_LIST = ListSpec(
             "level",
             _("层级"),
             "level",
-            choices=lambda r: [(k, str(v)) for k, v in Industry._meta.get_field("level").choices],
+            choices=lambda r: [(k, str(v)) for k, v in IndustryLevel.choices],
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
     ],
@@ -176,7 +186,7 @@ def account(request: HttpRequest) -> HttpResponse:
         update_session_auth_hash(request, user)
         messages.success(request, gettext("密码已修改"))
         return redirect("core:account")
-    user_tokens = ApiToken.objects.filter(user=request.user)
+    user_tokens = ApiToken.objects.filter(user_id=cast(int, request.user.pk))
     new_token = request.session.pop("new_token", None)
     return render(
         request, "core/account.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
@@ -196,7 +206,7 @@ def token_create(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    token = ApiToken.objects.filter(user=request.user, pk=pk).first()
+    token = ApiToken.objects.filter(user_id=cast(int, request.user.pk), pk=pk).first()
     if token is None:
         raise scoping.NotFound()
     tokens.token_revoke(user=request.user, token=token)

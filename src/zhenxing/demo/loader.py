@@ -157,9 +157,9 @@ def load_enterprises() -> None:
         if Enterprise.objects.filter(name=name).exists():
             continue
         # One in five generated enterprises sits in the park its county hosts.
-        area = areas[area_code]
+        area: Area = areas[area_code]
         if index >= len(NAMED_ENTERPRISES) and index % 5 == 0 and parks.get(area_code):
-            area = parks[area_code]
+            area = parks[area_code] or area
         enterprise = Enterprise(
             uscc=uscc,
             name=name,

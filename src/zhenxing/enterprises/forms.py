@@ -32,7 +32,8 @@ class EnterpriseForm(forms.ModelForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = scoping.area_choices_for(user, Area.objects.all())
+        area_field: Any = self.fields["area"]
+        area_field.queryset = scoping.area_choices_for(user, Area.objects.all())
         self.fields["industry"].widget = forms.TextInput(attrs={"placeholder": "如 3311"})
         self.fields["industry"].help_text = "GB/T 4754-2017 行业代码"
         # the service validates the USCC and says exactly what is wrong
