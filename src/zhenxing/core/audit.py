@@ -119,6 +119,26 @@ def _on_historical_record(sender: Any, instance: Any, history_instance: Any, **_
     )
 
 
+_RECORD_URLS: dict[str, str] = {}
+
+
+def register_record_url(model: type[models.Model], url_name: str) -> None:
+    """Let audit entries of `model` link to its page (`url_name` takes the record's pk)."""
+    _RECORD_URLS[model._meta.label_lower] = url_name
+
+
+def record_url(entry: AuditEntry) -> str | None:
+    url_name = _RECORD_URLS.get(f"{entry.content_type.app_label}.{entry.content_type.model}")
+    if url_name is None or entry.action == AuditAction.DELETE:
+        return None
+    from django.urls import NoReverseMatch, reverse
+
+    try:
+        return reverse(url_name, args=[entry.object_id])
+    except NoReverseMatch:
+        return None
+
+
 def connect() -> None:
     post_create_historical_record.connect(
         _on_historical_record, dispatch_uid="zhenxing-audit-index"

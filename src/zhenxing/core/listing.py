@@ -38,6 +38,7 @@ class Column:
     value: Callable[[Any], Any] | None = None  # how to get the cell value (default: attribute path)
     numeric: bool = False
     link: bool = False  # the cell opens the record
+    css: str = ""  # a class for the cell, e.g. "nowrap", "code", "date"
 
     def get(self, obj: Any) -> Any:
         if self.value is not None:
@@ -143,7 +144,7 @@ class ListSpec:
             {
                 "obj": obj,
                 "cells": [
-                    {"value": c.get(obj), "numeric": c.numeric, "link": c.link}
+                    {"value": c.get(obj), "numeric": c.numeric, "link": c.link, "css": c.css}
                     for c in self.columns
                 ],
             }

@@ -153,7 +153,10 @@ class RoleAssignment(models.Model):
     """One role a user holds, with the department, area or enterprise it is held for."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="role_assignments"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="role_assignments",
+        verbose_name=_("用户"),
     )
     role = models.CharField(_("角色"), max_length=16, choices=Role.choices)
     department = models.ForeignKey(
@@ -316,3 +319,9 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
+
+    def get_absolute_url(self) -> str | None:
+        """The page of the record this entry speaks of, where it has one."""
+        from zhenxing.core.audit import record_url
+
+        return record_url(self)

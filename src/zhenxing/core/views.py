@@ -115,7 +115,7 @@ AUDIT_LIST = ListSpec(
     title=_("审计日志"),
     queryset=lambda request: AuditEntry.objects.select_related("area", "content_type"),
     columns=[
-        Column("timestamp", _("时间"), sort="timestamp"),
+        Column("timestamp", _("时间"), sort="timestamp", css="nowrap"),
         Column("actor_name", _("操作人"), sort="actor_name"),
         Column("get_action_display", _("操作")),
         Column(
@@ -127,7 +127,7 @@ AUDIT_LIST = ListSpec(
                 else e.content_type.model
             ),
         ),
-        Column("object_repr", _("记录"), sort="object_repr"),
+        Column("object_repr", _("记录"), sort="object_repr", link=True),
         Column("area__name", _("区域")),
         Column(
             "changes",

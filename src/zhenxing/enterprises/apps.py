@@ -15,3 +15,7 @@ class EnterprisesConfig(AppConfig):
         from zhenxing.enterprises.views import ENTERPRISE_LIST
 
         register_export("enterprises", ENTERPRISE_LIST)
+        from zhenxing.core.audit import register_record_url
+        from zhenxing.enterprises.models import Enterprise
+
+        register_record_url(Enterprise, "enterprises:detail")

@@ -36,11 +36,11 @@ ENTERPRISE_LIST = ListSpec(
     queryset=lambda request: Enterprise.objects.select_related("area", "industry"),
     columns=[
         Column("name", _("企业名称"), sort="name", link=True),
-        Column("uscc", _("统一社会信用代码"), sort="uscc"),
+        Column("uscc", _("统一社会信用代码"), sort="uscc", css="code"),
         Column("area__name", _("所在区域"), sort="area__sort_order"),
         Column("industry", _("所属行业"), sort="industry__code"),
         Column("get_ownership_display", _("所有制")),
-        Column("registration_date", _("成立日期"), sort="registration_date"),
+        Column("registration_date", _("成立日期"), sort="registration_date", css="date"),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=_area_choices),

@@ -21,9 +21,15 @@ class Status(StrEnum):
 
 
 STATUS_LABELS = {
-    Status.PLANNED: "谋划", Status.SIGNED: "签约", Status.RESERVE: "储备",
-    Status.PREPARING: "前期", Status.NEW_START: "新开工", Status.CONTINUING: "续建",
-    Status.RESUMED: "复工", Status.COMPLETED: "竣工", Status.IN_PRODUCTION: "投产",
+    Status.PLANNED: "谋划",
+    Status.SIGNED: "签约",
+    Status.RESERVE: "储备",
+    Status.PREPARING: "前期",
+    Status.NEW_START: "新开工",
+    Status.CONTINUING: "续建",
+    Status.RESUMED: "复工",
+    Status.COMPLETED: "竣工",
+    Status.IN_PRODUCTION: "投产",
     Status.TERMINATED: "终止",
 }
 
@@ -44,7 +50,7 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
     Status.IN_PRODUCTION: frozenset(),
     Status.TERMINATED: frozenset(),
 }
-for _status in (set(Status) - {Status.COMPLETED, Status.IN_PRODUCTION, Status.TERMINATED}):
+for _status in set(Status) - {Status.COMPLETED, Status.IN_PRODUCTION, Status.TERMINATED}:
     TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.TERMINATED}
 
 # Statuses a project may be entered with (a project already under way when first recorded).

@@ -39,21 +39,34 @@ class Project(models.Model):
     code = models.CharField(_("项目代码"), max_length=24, blank=True, default="")
     name = models.CharField(_("项目名称"), max_length=200)
     owner_enterprise = models.ForeignKey(
-        "enterprises.Enterprise", null=True, blank=True, on_delete=models.PROTECT,
-        related_name="projects", verbose_name=_("项目单位"),
+        "enterprises.Enterprise",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="projects",
+        verbose_name=_("项目单位"),
     )
     owner_name = models.CharField(_("项目单位名称"), max_length=128, blank=True)
     area = models.ForeignKey(Area, on_delete=models.PROTECT, verbose_name=_("所在区域"))
     cluster = models.ForeignKey(
-        "clusters.Cluster", null=True, blank=True, on_delete=models.PROTECT,
+        "clusters.Cluster",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         verbose_name=_("产业集群"),
     )
     industry = models.ForeignKey(
-        Industry, null=True, blank=True, on_delete=models.PROTECT, to_field="code",
+        Industry,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        to_field="code",
         verbose_name=_("所属行业"),
     )
     policy_category = models.CharField(
-        _("政策类别"), max_length=16, choices=PolicyCategory.choices,
+        _("政策类别"),
+        max_length=16,
+        choices=PolicyCategory.choices,
         default=PolicyCategory.OTHER,
     )
     location = models.CharField(_("建设地点"), max_length=255, blank=True)
@@ -63,7 +76,10 @@ class Project(models.Model):
     status = models.CharField(_("状态"), max_length=16, choices=STATUS_CHOICES)
     status_since = models.DateField(_("状态日期"))
     department = models.ForeignKey(
-        Department, null=True, blank=True, on_delete=models.PROTECT,
+        Department,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         verbose_name=_("责任部门"),
     )
     description = models.TextField(_("建设内容"), blank=True)
@@ -76,10 +92,12 @@ class Project(models.Model):
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
         constraints = [
-            models.UniqueConstraint(fields=["code"], condition=~Q(code=""),
-                                    name="project_code_unique"),
-            models.CheckConstraint(condition=Q(total_investment__gte=0),
-                                   name="project_investment_not_negative"),
+            models.UniqueConstraint(
+                fields=["code"], condition=~Q(code=""), name="project_code_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(total_investment__gte=0), name="project_investment_not_negative"
+            ),
         ]
         indexes = [models.Index(fields=["area", "status"], name="project_area_status")]
 
@@ -100,7 +118,10 @@ class StatusChange(models.Model):
     date = models.DateField(_("日期"))
     note = models.CharField(_("说明"), max_length=255, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="+",
     )
     history = HistoricalRecords()
@@ -133,9 +154,10 @@ class LibraryMembership(models.Model):
         verbose_name = _("入库记录")
         verbose_name_plural = _("入库记录")
         constraints = [
-            models.CheckConstraint(condition=Q(left_on__isnull=True)
-                                   | Q(left_on__gte=models.F("entered_on")),
-                                   name="library_stay_in_order"),
+            models.CheckConstraint(
+                condition=Q(left_on__isnull=True) | Q(left_on__gte=models.F("entered_on")),
+                name="library_stay_in_order",
+            ),
         ]
         indexes = [models.Index(fields=["library", "entered_on"], name="library_entered")]
 
@@ -148,8 +170,14 @@ class KeyList(models.Model):
 
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=64)
-    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT,
-                               related_name="children", verbose_name=_("上级清单"))
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+        verbose_name=_("上级清单"),
+    )
     sort_order = models.PositiveIntegerField(default=0)
     history = HistoricalRecords()
 
@@ -196,8 +224,9 @@ class AnnualPlan(models.Model):
         verbose_name_plural = _("年度计划")
         constraints = [
             models.UniqueConstraint(fields=["project", "year"], name="annual_plan_unique"),
-            models.CheckConstraint(condition=Q(planned_investment__gte=0),
-                                   name="annual_plan_not_negative"),
+            models.CheckConstraint(
+                condition=Q(planned_investment__gte=0), name="annual_plan_not_negative"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -221,8 +250,9 @@ class ReportingWindow(models.Model):
         verbose_name_plural = _("填报窗口")
         constraints = [
             models.UniqueConstraint(fields=["year", "month"], name="reporting_window_unique"),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12),
-                                   name="reporting_window_month"),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="reporting_window_month"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -236,14 +266,19 @@ class MonthlyReport(models.Model):
     year = models.PositiveIntegerField(_("年度"))
     month = models.PositiveSmallIntegerField(_("月份"))
     investment = models.DecimalField(_("当月完成投资（元）"), **MONEY)
-    progress_pct = models.DecimalField(_("形象进度（%）"), max_digits=5, decimal_places=2,
-                                       null=True, blank=True)
+    progress_pct = models.DecimalField(
+        _("形象进度（%）"), max_digits=5, decimal_places=2, null=True, blank=True
+    )
     progress_text = models.CharField(_("形象进度说明"), max_length=500, blank=True)
     problems = models.TextField(_("存在问题"), blank=True)
     version = models.PositiveIntegerField(_("版本"), default=1)
     submitted_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
-        related_name="+", verbose_name=_("填报人"),
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("填报人"),
     )
     submitted_at = models.DateTimeField(_("填报时间"), null=True, blank=True)
     history = HistoricalRecords()
@@ -255,15 +290,20 @@ class MonthlyReport(models.Model):
         verbose_name = _("月度填报")
         verbose_name_plural = _("月度填报")
         constraints = [
-            models.UniqueConstraint(fields=["project", "year", "month"],
-                                    name="monthly_report_unique"),
-            models.CheckConstraint(condition=Q(month__gte=1, month__lte=12),
-                                   name="monthly_report_month"),
-            models.CheckConstraint(condition=Q(investment__gte=0),
-                                   name="monthly_report_investment_not_negative"),
-            models.CheckConstraint(condition=Q(progress_pct__isnull=True)
-                                   | Q(progress_pct__gte=0, progress_pct__lte=100),
-                                   name="monthly_report_progress_range"),
+            models.UniqueConstraint(
+                fields=["project", "year", "month"], name="monthly_report_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(month__gte=1, month__lte=12), name="monthly_report_month"
+            ),
+            models.CheckConstraint(
+                condition=Q(investment__gte=0), name="monthly_report_investment_not_negative"
+            ),
+            models.CheckConstraint(
+                condition=Q(progress_pct__isnull=True)
+                | Q(progress_pct__gte=0, progress_pct__lte=100),
+                name="monthly_report_progress_range",
+            ),
         ]
         indexes = [models.Index(fields=["year", "month"], name="monthly_report_period")]
 
@@ -275,13 +315,20 @@ class Stewardship(models.Model):
     """项目管家: one leader (a user) for a key project, from a date."""
 
     project = models.OneToOneField(Project, on_delete=models.CASCADE, related_name="stewardship")
-    leader = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
-                               related_name="stewarded_projects", verbose_name=_("包保领导"))
+    leader = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="stewarded_projects",
+        verbose_name=_("包保领导"),
+    )
     since = models.DateField(_("开始日期"))
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="project__area", project="project",
-                      writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD}))
+    scope = ScopeSpec(
+        area="project__area",
+        project="project",
+        writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD}),
+    )
 
     class Meta:
         verbose_name = _("项目管家")
@@ -295,17 +342,25 @@ class TeamMember(models.Model):
     """A member of a steward's support team (帮办团队): a user, or a named person."""
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="team")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                             on_delete=models.PROTECT, related_name="project_teams")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="project_teams",
+    )
     name = models.CharField(_("姓名"), max_length=64)
     duty = models.CharField(_("职责"), max_length=128, blank=True)
-    department = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT,
-                                   verbose_name=_("部门"))
+    department = models.ForeignKey(
+        Department, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("部门")
+    )
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="project__area", project="project",
-                      writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD,
-                                         Role.STEWARD}))
+    scope = ScopeSpec(
+        area="project__area",
+        project="project",
+        writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.STEWARD}),
+    )
 
     class Meta:
         ordering = ["project", "id"]
@@ -329,13 +384,18 @@ class Visit(models.Model):
     date = models.DateField(_("日期"))
     visitors = models.CharField(_("参加人员"), max_length=255)
     notes = models.TextField(_("情况记录"), blank=True)
-    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                    on_delete=models.SET_NULL, related_name="+")
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="project__area", project="project",
-                      writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD,
-                                         Role.AREA_STAFF, Role.STEWARD}))
+    scope = ScopeSpec(
+        area="project__area",
+        project="project",
+        writers=frozenset(
+            {Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF, Role.STEWARD}
+        ),
+    )
 
     class Meta:
         ordering = ["-date", "-id"]
@@ -353,9 +413,13 @@ class VisitPhoto(models.Model):
     caption = models.CharField(_("说明"), max_length=128, blank=True)
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="visit__project__area", project="visit__project",
-                      writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD,
-                                         Role.AREA_STAFF, Role.STEWARD}))
+    scope = ScopeSpec(
+        area="visit__project__area",
+        project="visit__project",
+        writers=frozenset(
+            {Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF, Role.STEWARD}
+        ),
+    )
 
     class Meta:
         verbose_name = _("走访照片")
@@ -376,21 +440,28 @@ class Problem(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="problem_items")
     title = models.CharField(_("问题"), max_length=200)
     description = models.TextField(_("具体情况"), blank=True)
-    owner_department = models.ForeignKey(Department, on_delete=models.PROTECT,
-                                         verbose_name=_("责任部门"))
+    owner_department = models.ForeignKey(
+        Department, on_delete=models.PROTECT, verbose_name=_("责任部门")
+    )
     raised_on = models.DateField(_("提出日期"))
     due_date = models.DateField(_("办结时限"))
-    status = models.CharField(_("状态"), max_length=8, choices=ProblemStatus.choices,
-                              default=ProblemStatus.OPEN)
+    status = models.CharField(
+        _("状态"), max_length=8, choices=ProblemStatus.choices, default=ProblemStatus.OPEN
+    )
     closed_on = models.DateField(_("销号日期"), null=True, blank=True)
     resolution = models.TextField(_("解决情况"), blank=True)
-    raised_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True,
-                                  on_delete=models.SET_NULL, related_name="+")
+    raised_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="project__area", project="project",
-                      writers=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD,
-                                         Role.AREA_STAFF, Role.STEWARD}))
+    scope = ScopeSpec(
+        area="project__area",
+        project="project",
+        writers=frozenset(
+            {Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF, Role.STEWARD}
+        ),
+    )
 
     class Meta:
         ordering = ["status", "due_date"]
@@ -400,7 +471,8 @@ class Problem(models.Model):
             models.CheckConstraint(
                 condition=Q(status="open", closed_on__isnull=True)
                 | Q(status="closed", closed_on__isnull=False),
-                name="problem_closed_has_date"),
+                name="problem_closed_has_date",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -16,6 +16,8 @@ def steward_project_ids(user_id: int | None) -> Iterable[int]:
 
     if user_id is None:
         return []
-    return Project.objects.filter(
-        Q(stewardship__leader_id=user_id) | Q(team__user_id=user_id)
-    ).values_list("id", flat=True).distinct()
+    return (
+        Project.objects.filter(Q(stewardship__leader_id=user_id) | Q(team__user_id=user_id))
+        .values_list("id", flat=True)
+        .distinct()
+    )

@@ -1,0 +1,519 @@
+"""Writes to the project pipeline. Each takes the acting user, checks scope, is audited.
+
+- Projects: `project_create`, `project_update`.
+- Lifecycle: `project_change_status` (checked by `domain.check_transition` against the
+  project's dated history; writes a `StatusChange` and moves `Project.status`).
+- Libraries and key lists: `project_enter_library`, `project_leave_library`,
+  `project_add_to_key_list`, `project_remove_from_key_list` (dated stays).
+- Annual plans: `project_set_annual_plan`.
+- Monthly reports: `report_submit`, with the reporting window of `projects.reporting`
+  (a locked month needs a reason) and optimistic concurrency on `MonthlyReport.version`.
+
+Refusals raise `DomainError` with Chinese messages keyed by the field they concern.
+"""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from zhenxing.core import clock, scoping
+from zhenxing.core.codes import project_code
+from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.periods import Period
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError, save_audited
+from zhenxing.projects import domain, reporting
+from zhenxing.projects.domain import STATUS_LABELS, Status
+from zhenxing.projects.models import (
+    AnnualPlan,
+    KeyList,
+    KeyListEntry,
+    Library,
+    LibraryMembership,
+    MonthlyReport,
+    Project,
+    StatusChange,
+)
+
+EDITABLE_FIELDS = (
+    "code",
+    "name",
+    "owner_enterprise",
+    "owner_name",
+    "area",
+    "cluster",
+    "industry",
+    "policy_category",
+    "location",
+    "total_investment",
+    "planned_start",
+    "planned_finish",
+    "department",
+    "description",
+)
+CENT = Decimal("0.01")
+MAX_MONEY = Decimal("9999999999999999.99")
+
+
+class StaleVersion(DomainError):
+    """Somebody else saved the record since the user loaded it (the API answers 409)."""
+
+    def __init__(self, current_version: int) -> None:
+        message = f"该月报已被他人修改（版本 {current_version}），请刷新后再改"
+        super().__init__(message, {"version": message})
+        self.current_version = current_version
+
+
+# --- helpers ----------------------------------------------------------------------
+
+
+def _validation_errors(exc: ValidationError, what: str) -> DomainError:
+    if hasattr(exc, "error_dict"):
+        errors = {k: "；".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+    else:
+        errors = {"__all__": "；".join(exc.messages)}
+    return DomainError(what, errors)
+
+
+def _save(obj: Any, *, user: Any, reason: str = "", what: str = "信息有误") -> Any:
+    try:
+        save_audited(obj, user=user, reason=reason)
+    except ValidationError as exc:
+        raise _validation_errors(exc, what) from exc
+    return obj
+
+
+def _money(value: Any, field: str, label: str, *, required: bool = True) -> Decimal | None:
+    if value is None or value == "":
+        if required:
+            raise DomainError(f"{label}必填", {field: f"请填写{label}"})
+        return None
+    try:
+        amount = Decimal(str(value))
+    except (InvalidOperation, ValueError) as exc:
+        raise DomainError(f"{label}不是数字", {field: f"{label}应为数字"}) from exc
+    if not amount.is_finite():
+        raise DomainError(f"{label}不是数字", {field: f"{label}应为数字"})
+    if amount < 0:
+        raise DomainError(f"{label}不能为负数", {field: f"{label}不能为负数"})
+    if amount != amount.quantize(CENT):
+        raise DomainError(
+            f"{label}最多保留到分", {field: f"{label}最多保留两位小数（单位：元）"}
+        )
+    if amount > MAX_MONEY:
+        raise DomainError(f"{label}过大", {field: f"{label}超出允许范围"})
+    return amount.quantize(CENT)
+
+
+def _normalise(values: dict[str, Any]) -> dict[str, Any]:
+    values = {k: v for k, v in values.items() if k in EDITABLE_FIELDS}
+    if "code" in values:
+        raw = (values["code"] or "").strip()
+        if raw:
+            try:
+                raw = project_code.validate(raw, today=clock.today())
+            except CodeError as exc:
+                raise DomainError(str(exc), {"code": str(exc)}) from exc
+        values["code"] = raw
+    if "name" in values:
+        values["name"] = (values["name"] or "").strip()
+        if not values["name"]:
+            raise DomainError("项目名称必填", {"name": "请填写项目名称"})
+    if "total_investment" in values:
+        values["total_investment"] = _money(values["total_investment"], "total_investment", "总投资")
+    for key in ("owner_name", "location", "description", "policy_category"):
+        if key in values and values[key] is None:
+            values[key] = ""
+    return values
+
+
+def _check_dates_and_code(project: Project) -> None:
+    if (
+        project.planned_start
+        and project.planned_finish
+        and project.planned_finish < project.planned_start
+    ):
+        raise DomainError(
+            "计划竣工早于计划开工", {"planned_finish": "计划竣工日期不能早于计划开工日期"}
+        )
+    if project.code:
+        clash = Project.objects.filter(code=project.code).exclude(pk=project.pk).first()
+        if clash is not None:
+            message = f"项目代码 {project.code} 已被使用"
+            raise DomainError(message, {"code": message})
+
+
+def _no_future(day: datetime.date, field: str, label: str) -> None:
+    if day > clock.today():
+        message = f"{label}不能晚于今天（{clock.today():%Y-%m-%d}）"
+        raise DomainError(message, {field: message})
+
+
+# --- projects ---------------------------------------------------------------------
+
+
+@transaction.atomic
+def project_create(
+    *,
+    user: Any,
+    status: str = Status.PLANNED,
+    status_since: datetime.date | None = None,
+    **values: Any,
+) -> Project:
+    """A new project with its first lifecycle step (`status` on `status_since`)."""
+    values = _normalise(values)
+    if values.get("area") is None:
+        raise DomainError("所在区域必填", {"area": "请选择项目所在区域"})
+    scoping.require(user, Action.CREATE, model=Project, values={"area": values["area"]})
+    if "total_investment" not in values or values["total_investment"] is None:
+        raise DomainError("总投资必填", {"total_investment": "请填写总投资"})
+    try:
+        new_status = Status(status)
+    except ValueError as exc:
+        raise DomainError("状态无效", {"status": f"“{status}”不是项目状态"}) from exc
+    since = status_since or clock.today()
+    _no_future(since, "status_since", "状态日期")
+    try:
+        domain.check_transition([], new_status, since)
+    except domain.TransitionError as exc:
+        raise DomainError(exc.message, {"status": exc.message}) from exc
+    project = Project(**values, status=new_status.value, status_since=since)
+    _check_dates_and_code(project)
+    _save(project, user=user, what="项目信息有误")
+    change = StatusChange(
+        project=project, status=new_status.value, date=since, note="登记", recorded_by=user
+    )
+    _save(change, user=user)
+    return project
+
+
+@transaction.atomic
+def project_update(*, user: Any, project: Project, **values: Any) -> Project:
+    """Change a project's facts. The status moves only through `project_change_status`."""
+    scoping.require(user, Action.CHANGE, project)
+    if "status" in values or "status_since" in values:
+        raise DomainError(
+            "状态请通过“变更状态”修改", {"status": "状态请通过“变更状态”修改，以保留变更记录"}
+        )
+    values = _normalise(values)
+    if "area" in values and values["area"] is None:
+        raise DomainError("所在区域必填", {"area": "请选择项目所在区域"})
+    if "area" in values and values["area"].pk != project.area_id:
+        # moving a project to another area must be allowed on the target area too
+        scoping.require(user, Action.CREATE, model=Project, values={"area": values["area"]})
+    if "total_investment" in values and values["total_investment"] is None:
+        raise DomainError("总投资必填", {"total_investment": "请填写总投资"})
+    for key, value in values.items():
+        setattr(project, key, value)
+    _check_dates_and_code(project)
+    return _save(project, user=user, what="项目信息有误")  # type: ignore[no-any-return]
+
+
+@transaction.atomic
+def project_change_status(
+    *, user: Any, project: Project, status: str, date: datetime.date, note: str = ""
+) -> StatusChange:
+    """Move a project along its lifecycle on a date (no 竣工 before 开工, no going back)."""
+    project = Project.objects.select_for_update().get(pk=project.pk)
+    scoping.require(user, Action.CHANGE, project)
+    try:
+        new_status = Status(status)
+    except ValueError as exc:
+        raise DomainError("状态无效", {"status": f"“{status}”不是项目状态"}) from exc
+    if date is None:
+        raise DomainError("日期必填", {"date": "请填写状态变更日期"})
+    _no_future(date, "date", "状态变更日期")
+    history = [
+        (Status(s), d)
+        for s, d in project.status_changes.order_by("date", "id").values_list("status", "date")
+    ]
+    if history and date < history[-1][1]:
+        last_status, last_date = history[-1]
+        message = (
+            f"状态变更日期 {date:%Y-%m-%d} 早于上一次变更（{last_date:%Y-%m-%d}，"
+            f"{STATUS_LABELS[last_status]}）"
+        )
+        raise DomainError(message, {"date": message})
+    try:
+        domain.check_transition(history, new_status, date)
+    except domain.TransitionError as exc:
+        raise DomainError(exc.message, {"status": exc.message}) from exc
+    change = StatusChange(
+        project=project,
+        status=new_status.value,
+        date=date,
+        note=(note or "").strip()[:255],
+        recorded_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    _save(change, user=user)
+    project.status = new_status.value
+    project.status_since = date
+    _save(project, user=user, reason=change.note)
+    return change
+
+
+# --- libraries and key lists ------------------------------------------------------
+
+
+def _library(value: str) -> str:
+    if value not in Library.values:
+        choices = "、".join(str(label) for label in Library.labels)
+        raise DomainError("项目库无效", {"library": f"“{value}”不是项目库；可选：{choices}"})
+    return value
+
+
+@transaction.atomic
+def project_enter_library(
+    *, user: Any, project: Project, library: str, date: datetime.date
+) -> LibraryMembership:
+    """The project enters a library on `date` (it may be in several libraries at once)."""
+    scoping.require(user, Action.CHANGE, project)
+    library = _library(library)
+    label = Library(library).label
+    if date is None:
+        raise DomainError("入库日期必填", {"entered_on": "请填写入库日期"})
+    _no_future(date, "entered_on", "入库日期")
+    stays = LibraryMembership.objects.select_for_update().filter(project=project, library=library)
+    if stays.filter(left_on__isnull=True).exists():
+        message = f"项目已在{label}中"
+        raise DomainError(message, {"library": message})
+    last = stays.exclude(left_on__isnull=True).order_by("-left_on").first()
+    if last is not None and last.left_on is not None and date < last.left_on:
+        message = f"入库日期不能早于上次出库日期（{last.left_on:%Y-%m-%d}）"
+        raise DomainError(message, {"entered_on": message})
+    stay = LibraryMembership(project=project, library=library, entered_on=date)
+    return _save(stay, user=user)  # type: ignore[no-any-return]
+
+
+@transaction.atomic
+def project_leave_library(
+    *, user: Any, project: Project, library: str, date: datetime.date
+) -> LibraryMembership:
+    """The project leaves a library on `date` (its stay is closed, not deleted)."""
+    scoping.require(user, Action.CHANGE, project)
+    library = _library(library)
+    label = Library(library).label
+    if date is None:
+        raise DomainError("出库日期必填", {"left_on": "请填写出库日期"})
+    _no_future(date, "left_on", "出库日期")
+    stay = (
+        LibraryMembership.objects.select_for_update()
+        .filter(project=project, library=library, left_on__isnull=True)
+        .first()
+    )
+    if stay is None:
+        message = f"项目不在{label}中"
+        raise DomainError(message, {"library": message})
+    if date < stay.entered_on:
+        message = f"出库日期不能早于入库日期（{stay.entered_on:%Y-%m-%d}）"
+        raise DomainError(message, {"left_on": message})
+    stay.left_on = date
+    return _save(stay, user=user)  # type: ignore[no-any-return]
+
+
+@transaction.atomic
+def project_add_to_key_list(
+    *, user: Any, project: Project, key_list: KeyList, date: datetime.date
+) -> KeyListEntry:
+    """Put the project on a key list (省重大工程, 央地合作 …) from `date`."""
+    scoping.require(user, Action.CHANGE, project)
+    if key_list is None:
+        raise DomainError("请选择清单", {"key_list": "请选择重点项目清单"})
+    if date is None:
+        raise DomainError("列入日期必填", {"entered_on": "请填写列入日期"})
+    _no_future(date, "entered_on", "列入日期")
+    entries = KeyListEntry.objects.select_for_update().filter(project=project, key_list=key_list)
+    if entries.filter(left_on__isnull=True).exists():
+        message = f"项目已在“{key_list.name}”清单中"
+        raise DomainError(message, {"key_list": message})
+    last = entries.exclude(left_on__isnull=True).order_by("-left_on").first()
+    if last is not None and last.left_on is not None and date < last.left_on:
+        message = f"列入日期不能早于上次移出日期（{last.left_on:%Y-%m-%d}）"
+        raise DomainError(message, {"entered_on": message})
+    entry = KeyListEntry(project=project, key_list=key_list, entered_on=date)
+    return _save(entry, user=user)  # type: ignore[no-any-return]
+
+
+@transaction.atomic
+def project_remove_from_key_list(
+    *, user: Any, project: Project, key_list: KeyList, date: datetime.date
+) -> KeyListEntry:
+    scoping.require(user, Action.CHANGE, project)
+    if date is None:
+        raise DomainError("移出日期必填", {"left_on": "请填写移出日期"})
+    _no_future(date, "left_on", "移出日期")
+    entry = (
+        KeyListEntry.objects.select_for_update()
+        .filter(project=project, key_list=key_list, left_on__isnull=True)
+        .first()
+    )
+    if entry is None:
+        message = f"项目不在“{key_list.name}”清单中"
+        raise DomainError(message, {"key_list": message})
+    if date < entry.entered_on:
+        message = f"移出日期不能早于列入日期（{entry.entered_on:%Y-%m-%d}）"
+        raise DomainError(message, {"left_on": message})
+    entry.left_on = date
+    return _save(entry, user=user)  # type: ignore[no-any-return]
+
+
+# --- annual plans -----------------------------------------------------------------
+
+
+@transaction.atomic
+def project_set_annual_plan(
+    *, user: Any, project: Project, year: int, planned_investment: Any
+) -> AnnualPlan:
+    """Set (or change) the investment planned for the project in one year."""
+    scoping.require(user, Action.CHANGE, project)
+    try:
+        year = int(year)
+    except (TypeError, ValueError) as exc:
+        raise DomainError("年度无效", {"year": "年度应为四位数字"}) from exc
+    if not 2000 <= year <= clock.today().year + 10:
+        message = f"年度 {year} 不在 2000–{clock.today().year + 10} 之间"
+        raise DomainError(message, {"year": message})
+    amount = _money(planned_investment, "planned_investment", "年度计划投资")
+    plan = AnnualPlan.objects.select_for_update().filter(project=project, year=year).first()
+    if plan is None:
+        plan = AnnualPlan(project=project, year=year, planned_investment=amount)
+    else:
+        plan.planned_investment = amount  # type: ignore[assignment]
+    return _save(plan, user=user)  # type: ignore[no-any-return]
+
+
+# --- monthly reports --------------------------------------------------------------
+
+
+def _report_values(
+    investment: Any, progress_pct: Any, progress_text: Any, problems: Any
+) -> dict[str, Any]:
+    amount = _money(investment, "investment", "当月完成投资")
+    pct: Decimal | None = None
+    if progress_pct not in (None, ""):
+        try:
+            pct = Decimal(str(progress_pct))
+        except (InvalidOperation, ValueError) as exc:
+            raise DomainError(
+                "形象进度不是数字", {"progress_pct": "形象进度应为 0–100 的数字"}
+            ) from exc
+        if not pct.is_finite() or not Decimal(0) <= pct <= Decimal(100):
+            raise DomainError("形象进度超出范围", {"progress_pct": "形象进度应在 0–100 之间"})
+        if pct != pct.quantize(CENT):
+            raise DomainError(
+                "形象进度最多两位小数", {"progress_pct": "形象进度最多保留两位小数"}
+            )
+        pct = pct.quantize(CENT)
+    text = (progress_text or "").strip()
+    if len(text) > 500:
+        raise DomainError("形象进度说明太长", {"progress_text": "形象进度说明最多 500 字"})
+    return {
+        "investment": amount,
+        "progress_pct": pct,
+        "progress_text": text,
+        "problems": (problems or "").strip(),
+    }
+
+
+def check_report_window(period: Period, *, reason: str = "") -> reporting.Window:
+    """Refuse a month that is not open yet, or a locked month without a reason."""
+    today = clock.today()
+    if period > Period.of(today):
+        message = f"{period.label}尚未到来，不能填报"
+        raise DomainError(message, {"period": message})
+    win = reporting.window(period, today=today)
+    if win.not_yet_open:
+        message = f"{period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"
+        raise DomainError(message, {"period": message})
+    if win.locked and not (reason or "").strip():
+        message = (
+            f"{period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，修改须填写修改原因"
+        )
+        raise DomainError(message, {"reason": message})
+    return win
+
+
+@transaction.atomic
+def report_submit(
+    *,
+    user: Any,
+    project: Project,
+    period: Period,
+    investment: Any,
+    progress_pct: Any = None,
+    progress_text: str = "",
+    problems: str = "",
+    expected_version: int | None = None,
+    reason: str = "",
+) -> MonthlyReport:
+    """File or change a project's report for one month.
+
+    `expected_version` is the version the user's form was loaded with (None or 0 when
+    there was no report yet). If someone saved in between, `StaleVersion` is raised and
+    nothing is written. After the month's deadline the month is locked: the change
+    needs a `reason`, which the audit trail keeps.
+    """
+    if not isinstance(period, Period):
+        try:
+            period = Period.parse(str(period))
+        except ValueError as exc:
+            raise DomainError(str(exc), {"period": str(exc)}) from exc
+    values = _report_values(investment, progress_pct, progress_text, problems)
+    reason = (reason or "").strip()[:255]
+    report = MonthlyReport.objects.filter(
+        project=project, year=period.year, month=period.month
+    ).first()
+    if report is None:
+        scoping.require(
+            user,
+            Action.CREATE,
+            model=MonthlyReport,
+            values={"project__area": project.area_id, "project": project.pk},
+        )
+    else:
+        scoping.require(user, Action.CHANGE, report)
+    win = check_report_window(period, reason=reason)
+    audit_reason = reason if win.locked else reason
+    expected = expected_version or 0
+    stamp = {
+        "submitted_by": user if getattr(user, "is_authenticated", False) else None,
+        "submitted_at": timezone.now(),
+    }
+    if report is None:
+        if expected:
+            # the form was loaded with a report that has since gone: treat as stale
+            raise StaleVersion(0)
+        report = MonthlyReport(
+            project=project, year=period.year, month=period.month, version=1, **values, **stamp
+        )
+        try:
+            with transaction.atomic():
+                _save(report, user=user, reason=audit_reason, what="月报有误")
+        except IntegrityError as exc:
+            # someone filed the same month in the meantime
+            current = (
+                MonthlyReport.objects.filter(project=project, year=period.year, month=period.month)
+                .values_list("version", flat=True)
+                .first()
+            )
+            raise StaleVersion(current or 1) from exc
+        return report
+    # Claim the row: only a writer holding the current version moves it on. The UPDATE
+    # takes the row lock, so a concurrent writer with the same version finds 0 rows.
+    claimed = MonthlyReport.objects.filter(pk=report.pk, version=expected).update(
+        version=F("version") + 1
+    )
+    if not claimed:
+        current = MonthlyReport.objects.filter(pk=report.pk).values_list("version", flat=True)
+        raise StaleVersion(current.first() or report.version)
+    report.refresh_from_db()
+    for key, value in {**values, **stamp}.items():
+        setattr(report, key, value)
+    return _save(report, user=user, reason=audit_reason, what="月报有误")  # type: ignore[no-any-return]
