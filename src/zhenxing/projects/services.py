@@ -221,8 +221,8 @@ def project_change_status(
     *, user: Any, project: Project, status: str, date: datetime.date, note: str = ""
 ) -> StatusChange:
     """Move a project along its lifecycle on a date (no 竣工 before 开工, no going back)."""
-    project = Project.objects.select_for_update().get(pk=project.pk)
     scoping.require(user, Action.CHANGE, project)
+    locked = Project.objects.select_for_update().get(pk=project.pk)
     try:
         new_status = Status(status)
     except ValueError as exc:
@@ -232,7 +232,7 @@ def project_change_status(
     _no_future(date, "date", "状态变更日期")
     history = [
         (Status(s), d)
-        for s, d in project.status_changes.order_by("date", "id").values_list("status", "date")
+        for s, d in locked.status_changes.order_by("date", "id").values_list("status", "date")
     ]
     if history and date < history[-1][1]:
         last_status, last_date = history[-1]
@@ -246,16 +246,17 @@ def project_change_status(
     except domain.TransitionError as exc:
         raise DomainError(exc.message, {"status": exc.message}) from exc
     change = StatusChange(
-        project=project,
+        project=locked,
         status=new_status.value,
         date=date,
         note=(note or "").strip()[:255],
         recorded_by=user if getattr(user, "is_authenticated", False) else None,
     )
     _save(change, user=user)
-    project.status = new_status.value
-    project.status_since = date
-    _save(project, user=user, reason=change.note)
+    locked.status = new_status.value
+    locked.status_since = date
+    _save(locked, user=user, reason=change.note)
+    project.status, project.status_since = locked.status, locked.status_since
     return change
 
 
@@ -479,8 +480,7 @@ def report_submit(
         )
     else:
         scoping.require(user, Action.CHANGE, report)
-    win = check_report_window(period, reason=reason)
-    audit_reason = reason if win.locked else reason
+    check_report_window(period, reason=reason)
     expected = expected_version or 0
     stamp = {
         "submitted_by": user if getattr(user, "is_authenticated", False) else None,
@@ -495,7 +495,7 @@ def report_submit(
         )
         try:
             with transaction.atomic():
-                _save(report, user=user, reason=audit_reason, what="月报有误")
+                _save(report, user=user, reason=reason, what="月报有误")
         except IntegrityError as exc:
             # someone filed the same month in the meantime
             current = (
@@ -516,4 +516,4 @@ def report_submit(
     report.refresh_from_db()
     for key, value in {**values, **stamp}.items():
         setattr(report, key, value)
-    return _save(report, user=user, reason=audit_reason, what="月报有误")  # type: ignore[no-any-return]
+    return _save(report, user=user, reason=reason, what="月报有误")  # type: ignore[no-any-return]

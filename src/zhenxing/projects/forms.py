@@ -1,0 +1,281 @@
+"""Forms of the project pages. Money is typed in 万元 and handed to the services in yuan."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhenxing.clusters.models import Cluster
+from zhenxing.core import clock, scoping
+from zhenxing.core.codes import uscc as uscc_codes
+from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import Area, Department, Industry
+from zhenxing.enterprises.models import Enterprise
+from zhenxing.projects.domain import INITIAL, STATUS_LABELS, TRANSITIONS, Status
+from zhenxing.projects.models import KeyList, Library, PolicyCategory, Project
+
+WAN = Decimal(10_000)
+
+
+def wan_to_yuan(value: Decimal | None) -> Decimal | None:
+    """万元 → 元, exactly (a 万元 figure with up to six decimals is a whole number of fen)."""
+    if value is None:
+        return None
+    return (value * WAN).quantize(Decimal("0.01"))
+
+
+def yuan_to_wan(value: Decimal | None) -> Decimal | None:
+    if value is None:
+        return None
+    exact = (value / WAN).quantize(Decimal("0.000001")).normalize()
+    return Decimal(format(exact, "f"))
+
+
+class WanField(forms.DecimalField):
+    """An amount typed in 万元, at most six decimals (= whole fen)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 20)
+        kwargs.setdefault("decimal_places", 6)
+        kwargs.setdefault("min_value", Decimal(0))
+        super().__init__(**kwargs)
+        self.widget.attrs.setdefault("step", "0.01")
+        self.widget.attrs.setdefault("inputmode", "decimal")
+        self.error_messages["max_decimal_places"] = _("万元金额最多保留六位小数（即到分）")
+
+
+DATE = {"type": "date"}
+
+
+class ProjectForm(forms.Form):
+    code = forms.CharField(
+        label=_("项目代码"),
+        max_length=32,
+        required=False,
+        help_text=_("全国投资项目在线审批监管平台赋予的代码，如 2024-210804-04-01-123456"),
+    )
+    name = forms.CharField(label=_("项目名称"), max_length=200)
+    area = forms.ModelChoiceField(label=_("所在区域"), queryset=Area.objects.none())
+    owner_uscc = forms.CharField(
+        label=_("项目单位统一社会信用代码"),
+        max_length=32,
+        required=False,
+        help_text=_("已在企业名录中的单位填代码即可关联"),
+    )
+    owner_name = forms.CharField(label=_("项目单位名称"), max_length=128, required=False)
+    cluster = forms.ModelChoiceField(
+        label=_("产业集群"), queryset=Cluster.objects.none(), required=False
+    )
+    industry = forms.CharField(
+        label=_("所属行业"),
+        max_length=8,
+        required=False,
+        help_text=_("GB/T 4754-2017 行业代码，如 3311"),
+    )
+    policy_category = forms.ChoiceField(
+        label=_("政策类别"), choices=PolicyCategory.choices, initial=PolicyCategory.OTHER
+    )
+    department = forms.ModelChoiceField(
+        label=_("责任部门"), queryset=Department.objects.all(), required=False
+    )
+    location = forms.CharField(label=_("建设地点"), max_length=255, required=False)
+    total_investment = WanField(label=_("总投资（万元）"))
+    planned_start = forms.DateField(
+        label=_("计划开工"), required=False, widget=forms.DateInput(attrs=DATE)
+    )
+    planned_finish = forms.DateField(
+        label=_("计划竣工"), required=False, widget=forms.DateInput(attrs=DATE)
+    )
+    description = forms.CharField(
+        label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, user: Any, project: Project | None = None, **kwargs: Any):
+        if project is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "code": project.code,
+                "name": project.name,
+                "area": project.area_id,
+                "owner_uscc": project.owner_enterprise.uscc if project.owner_enterprise else "",
+                "owner_name": project.owner_name,
+                "cluster": project.cluster_id,
+                "industry": project.industry_id or "",
+                "policy_category": project.policy_category,
+                "department": project.department_id,
+                "location": project.location,
+                "total_investment": yuan_to_wan(project.total_investment),
+                "planned_start": project.planned_start,
+                "planned_finish": project.planned_finish,
+                "description": project.description,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["area"].queryset = scoping.area_choices_for(  # type: ignore[attr-defined]
+            user, Area.objects.exclude(kind="city")
+        )
+        clusters = Cluster.objects.select_related("scheme").order_by(
+            "-scheme__valid_from", "sort_order"
+        )
+        self.fields["cluster"].queryset = clusters  # type: ignore[attr-defined]
+        self.fields["cluster"].label_from_instance = (  # type: ignore[attr-defined]
+            lambda c: f"{c.scheme.short_name} · {c.name}"
+        )
+
+    def clean_owner_uscc(self) -> Enterprise | None:
+        raw = self.cleaned_data.get("owner_uscc", "").strip()
+        if not raw:
+            return None
+        try:
+            code = uscc_codes.validate(raw)
+        except CodeError as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        enterprise = Enterprise.objects.filter(uscc=code).first()
+        if enterprise is None:
+            raise forms.ValidationError(_("企业名录中没有该统一社会信用代码"))
+        return enterprise
+
+    def clean_industry(self) -> Industry | None:
+        raw = self.cleaned_data.get("industry", "").strip()
+        if not raw:
+            return None
+        industry = Industry.objects.filter(code=raw).first()
+        if industry is None:
+            raise forms.ValidationError(_("GB/T 4754-2017 中没有该行业代码"))
+        return industry
+
+    def values(self) -> dict[str, Any]:
+        """The cleaned data as the services take them (money in yuan)."""
+        data = dict(self.cleaned_data)
+        data["owner_enterprise"] = data.pop("owner_uscc")
+        if data["owner_enterprise"] is not None and not data.get("owner_name"):
+            data["owner_name"] = data["owner_enterprise"].name
+        data["total_investment"] = wan_to_yuan(data["total_investment"])
+        return data
+
+
+class ProjectCreateForm(ProjectForm):
+    status = forms.ChoiceField(
+        label=_("当前状态"),
+        choices=[(s.value, STATUS_LABELS[s]) for s in Status if s in INITIAL],
+        initial=Status.PLANNED,
+    )
+    status_since = forms.DateField(
+        label=_("状态日期"), widget=forms.DateInput(attrs=DATE), initial=clock.today
+    )
+    library = forms.ChoiceField(
+        label=_("纳入项目库"),
+        choices=[("", _("暂不入库")), *Library.choices],
+        required=False,
+    )
+
+    def values(self) -> dict[str, Any]:
+        data = super().values()
+        data.pop("library", None)
+        return data
+
+
+class StatusChangeForm(forms.Form):
+    status = forms.ChoiceField(label=_("新状态"))
+    date = forms.DateField(label=_("变更日期"), widget=forms.DateInput(attrs=DATE))
+    note = forms.CharField(label=_("说明"), max_length=255, required=False)
+
+    def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": clock.today()})
+        super().__init__(*args, **kwargs)
+        current = Status(project.status)
+        allowed = [s for s in Status if s in TRANSITIONS[current]]
+        self.fields["status"].choices = [  # type: ignore[attr-defined]
+            (s.value, STATUS_LABELS[s]) for s in allowed
+        ]
+        if not allowed:
+            self.fields["status"].help_text = _("该状态已结束，不能再变更")
+
+
+class LibraryForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("操作"), choices=[("enter", _("入库")), ("leave", _("出库"))]
+    )
+    library = forms.ChoiceField(label=_("项目库"), choices=Library.choices)
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs=DATE))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": clock.today()})
+        super().__init__(*args, **kwargs)
+
+
+class KeyListForm(forms.Form):
+    action = forms.ChoiceField(
+        label=_("操作"), choices=[("enter", _("列入")), ("leave", _("移出"))]
+    )
+    key_list = forms.ModelChoiceField(label=_("重点项目清单"), queryset=KeyList.objects.all())
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs=DATE))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"date": clock.today()})
+        super().__init__(*args, **kwargs)
+
+
+class AnnualPlanForm(forms.Form):
+    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    planned_investment = WanField(label=_("年度计划投资（万元）"))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {"year": clock.today().year})
+        super().__init__(*args, **kwargs)
+
+
+class ReportForm(forms.Form):
+    investment = WanField(label=_("当月完成投资（万元）"))
+    progress_pct = forms.DecimalField(
+        label=_("形象进度（%）"),
+        required=False,
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        max_digits=5,
+        decimal_places=2,
+    )
+    progress_text = forms.CharField(
+        label=_("形象进度说明"),
+        max_length=500,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    problems = forms.CharField(
+        label=_("存在问题"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    reason = forms.CharField(
+        label=_("修改原因"),
+        max_length=255,
+        required=False,
+        help_text=_("本月已过填报截止日期并锁定；更正须说明原因，原因记入变更记录"),
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
+
+    def __init__(self, *args: Any, locked: bool = False, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if locked:
+            self.fields["reason"].required = True
+        else:
+            del self.fields["reason"]
+
+
+def report_initial(report: Any) -> dict[str, Any]:
+    if report is None:
+        return {"version": 0}
+    return {
+        "investment": yuan_to_wan(report.investment),
+        "progress_pct": report.progress_pct,
+        "progress_text": report.progress_text,
+        "problems": report.problems,
+        "version": report.version,
+    }
+
+
+def parse_date(value: str) -> datetime.date | None:
+    try:
+        return datetime.date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
