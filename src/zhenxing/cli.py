@@ -346,7 +346,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PASSTHROUGH = {"rules": cmd_rules, "test": cmd_test, "manage": cmd_manage}
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in PASSTHROUGH:
+        # These hand every further argument (--help included) to their own parser.
+        try:
+            return int(PASSTHROUGH[argv[0]](argparse.Namespace(rest=argv[1:])) or 0)
+        except CommandError as exc:
+            print(f"错误：{exc}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
