@@ -156,9 +156,13 @@ def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _add_routers() -> None:
     from zhenxing.core.api import router as core_router
     from zhenxing.enterprises.api import router as enterprise_router
+    from zhenxing.projects.api import router as project_router
+    from zhenxing.projects.steward_api import router as steward_router
 
     api.add_router("/", core_router)
     api.add_router("/enterprises", enterprise_router)
+    api.add_router("/projects", project_router)
+    api.add_router("/stewards", steward_router)
 
 
 _add_routers()

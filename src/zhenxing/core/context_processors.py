@@ -44,6 +44,7 @@ def _guess_part(request: HttpRequest) -> str:
         "core": "system",
         "clusters": "system",
         "projects": "projects",
+        "stewards": "projects",
         "assessment": "race",
         "policies": "policies",
         "appeals": "appeals",
