@@ -21,6 +21,7 @@ from zhenxing.core.roles import Role
 from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
 
 SEED = 20240630
+DEMO_TODAY = datetime.date(2024, 6, 30)
 
 # Enterprises the newspaper names (shared/docs/domain.md); the rest are generated.
 NAMED_ENTERPRISES = [
@@ -201,7 +202,12 @@ def load_accounts(password: str) -> list[tuple[str, str]]:
 
 
 @transaction.atomic
-def load_demo(*, password: str) -> list[tuple[str, str]]:
+def load_demo(*, password: str, today: datetime.date = DEMO_TODAY) -> list[tuple[str, str]]:
+    from zhenxing.demo.projects import load_projects
+
     load_reference()
     load_enterprises()
-    return load_accounts(password)
+    accounts = load_accounts(password)
+    # After the accounts: the demo's `steward` becomes one of the 31 steward leaders.
+    load_projects(today=today)
+    return accounts
