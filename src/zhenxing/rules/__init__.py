@@ -12,6 +12,8 @@ Typical use::
     results = evaluate(rules, facts_table)          # one row per entity and rule
     one = interpret(rules, {"project_category": "emerging", ...})
     print(explain(rules, "emerging_industry_project", facts_row))
+    sql = to_sql(rules, "postgres")                 # the same rules as one SQL query
+    near = near_misses(rules, "tech_sme", facts_table, margin=0.1)   # one condition short
 """
 
 from .check import CheckedRule, RuleSet, check_catalogue, check_version
@@ -25,8 +27,10 @@ from .compile_polars import (
     prepare_facts,
     to_long,
 )
+from .compile_sql import SqlQuery, SqlUnsupportedError, compile_sql, evaluate_duckdb, to_sql
 from .diagnostics import Diagnostic, Location, RulesError, Severity
 from .document import Catalogue, Rule, RuleVersion, TestCase, load_catalogue
+from .gap import Gap, gaps, near_misses
 from .interpret import RuleResult, interpret
 from .schema import FactDef, FactSchema, FactType, MissingPolicy, Period
 from .testing import run_tests
@@ -39,6 +43,7 @@ __all__ = [
     "FactDef",
     "FactSchema",
     "FactType",
+    "Gap",
     "Location",
     "MissingPolicy",
     "Period",
@@ -48,17 +53,24 @@ __all__ = [
     "RuleVersion",
     "RulesError",
     "Severity",
+    "SqlQuery",
+    "SqlUnsupportedError",
     "TestCase",
     "check_catalogue",
     "check_version",
     "compile_rules",
+    "compile_sql",
     "decode_mask",
     "evaluate",
+    "evaluate_duckdb",
     "evaluate_to_parquet",
     "evaluate_wide",
+    "gaps",
     "interpret",
     "load_catalogue",
+    "near_misses",
     "prepare_facts",
     "run_tests",
     "to_long",
+    "to_sql",
 ]

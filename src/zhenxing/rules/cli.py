@@ -1,4 +1,4 @@
-"""`zhenxing rules check|test|eval|explain|simulate` — the engine on files.
+"""`zhenxing rules check|test|eval|explain|simulate|near-miss` — the engine on files.
 
 `main(argv)` returns the exit code; every error is a message naming the file,
 row and column where possible — never a traceback.
@@ -58,6 +58,24 @@ def _parser() -> argparse.ArgumentParser:
                 help="override a parameter in the scenario",
             )
             sp.add_argument("--out", help="write the changed entities (.csv or .parquet)")
+    sp = sub.add_parser(
+        "near-miss",
+        help="差一个条件就符合的主体及差距 / entities one condition short, with the gap",
+    )
+    common(sp)
+    sp.add_argument("--entity", help="project | enterprise | …")
+    sp.add_argument("--facts", required=True, help="facts file: .csv, .parquet or .xlsx")
+    sp.add_argument("--period", required=True, help="2024 or 2024-03")
+    sp.add_argument("--rule", required=True, help="the rule id")
+    sp.add_argument(
+        "--margin",
+        action="append",
+        default=[],
+        metavar="SHARE | FACT=AMOUNT",
+        help="0.1: the change is at most 10%% of the value to reach (default); "
+        "FACT=AMOUNT: at most AMOUNT (in the fact's unit), repeatable",
+    )
+    sp.add_argument("--out", help="write the list (.csv or .parquet)")
     return p
 
 
@@ -283,12 +301,54 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 0
 
 
+def cmd_near_miss(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from .facts import read_facts
+    from .gap import near_misses
+
+    cat = _load(args.rules, args.lang, err)
+    if cat is None:
+        return 2
+    rs = cat.select(entity=args.entity, period=args.period, rule_ids=[args.rule])
+    if args.rule not in rs.ids:
+        print(f"{args.rule}: not in force for {args.entity or ''} {args.period}", file=err)
+        return 1
+    margin: Decimal | dict[str, Decimal] = Decimal("0.1")
+    absolute: dict[str, Decimal] = {}
+    for item in args.margin:
+        key, sep, value = item.partition("=")
+        try:
+            if sep:
+                absolute[key.strip()] = Decimal(value.strip())
+            else:
+                margin = Decimal(key.strip())
+        except ArithmeticError:
+            print(f"--margin {item}: use a share (0.1) or FACT=AMOUNT", file=err)
+            return 2
+    if absolute:
+        margin = absolute
+    facts = read_facts(args.facts, rs, args.period)
+    found = near_misses(rs, args.rule, facts, margin=margin)
+    if args.out:
+        _write(found, args.out)
+    for row in found.head(50).iter_rows(named=True):
+        print(f"{row['entity_id']}\t{row['condition_label']}\t{row['message']}", file=out)
+    if found.height > 50:
+        print("…", file=out)
+    entities = found["entity_id"].n_unique() if found.height else 0
+    if args.lang == "zh":
+        print(f"{entities} 个主体差一个条件（差距在范围内）", file=out)
+    else:
+        print(f"{entities} entities fail by one condition within the margin", file=out)
+    return 0
+
+
 COMMANDS = {
     "check": cmd_check,
     "test": cmd_test,
     "eval": cmd_eval,
     "explain": cmd_explain,
     "simulate": cmd_simulate,
+    "near-miss": cmd_near_miss,
 }
 
 

@@ -1,7 +1,8 @@
 """Explanations: why one entity does or does not qualify, in readable Chinese.
 
-Every sub-expression is shown with its value, every condition with ✓ or ✗, and
-the rule's legal references (issuer, document number, article) head the trace.
+Every sub-expression is shown with its value, every condition with ✓ or ✗ (a failed
+threshold condition with its gap: "研发费用还差 12.3 万元即可达到 3%"), and the
+rule's legal references (issuer, document number, article) head the trace.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from typing import Any
 from . import ir
 from .check import CheckedRule, RuleSet
 from .diagnostics import Lang
+from .gap import ELIGIBLE, gaps, summarize
 from .interpret import STATUS_NAMES, RuleResult, Trace, interpret
 
 
@@ -102,6 +104,23 @@ def _describe(e: ir.Expr) -> str:
     return type(e).__name__
 
 
+def _gap_lines(
+    ruleset: RuleSet,
+    rule: CheckedRule,
+    result: RuleResult,
+    facts: Mapping[str, Any],
+    lang: Lang,
+) -> dict[str, list[str]]:
+    """Per failed condition, the gap of each fact it reads (gap analysis)."""
+    if result.eligible and not result.failed:
+        return {}
+    head = "差距" if lang == "zh" else "gap"
+    return {
+        cond: [f"      ↳ {head}：{text}" for text in texts]
+        for cond, texts in summarize(gaps(ruleset, rule.id, facts), lang).items()
+    }
+
+
 def explain(
     ruleset: RuleSet, rule_id: str, facts: Mapping[str, Any], lang: Lang = "zh"
 ) -> Explanation:
@@ -150,6 +169,7 @@ def explain(
             w.lines.append(f"  {name} = {fmt_value(trace.get(id(e)), e.ty.unit, lang)}")
             for child in [e]:
                 w.node(child, 2)
+    gap_lines = _gap_lines(ruleset, rule, result, facts, lang)
     if rule.conditions:
         w.lines.append("条件：" if zh else "Conditions:")
         for name, e in rule.conditions.items():
@@ -160,6 +180,7 @@ def explain(
             article = f"［{info.reference}］" if info and info.reference else ""
             flag = "" if held or held is None else ("  ← 未满足" if zh else "  ← failed")
             w.lines.append(f"  {mark} {label}{article}：{e.text or name}{flag}")
+            w.lines.extend(gap_lines.get(name, []))
             w.node(e, 2)
     if rule.score is not None and rule.items:
         w.lines.append("得分项：" if zh else "Score items:")
@@ -170,6 +191,7 @@ def explain(
             w.node(e, 2)
     if rule.eligible is not None:
         w.lines.append("资格判定：" if zh else "Eligibility:")
+        w.lines.extend(gap_lines.get(ELIGIBLE, []))
         w.node(rule.eligible, 1)
     if rule.amount is not None and result.status == 0:
         w.lines.append(
