@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "zhenxing.clusters",
     "zhenxing.enterprises",
     "zhenxing.projects",
+    "zhenxing.policies",
 ]
 
 MIDDLEWARE = [
