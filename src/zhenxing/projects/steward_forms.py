@@ -10,6 +10,7 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock
@@ -18,6 +19,23 @@ from zhenxing.core.roles import Role
 from zhenxing.projects.models import VisitKind
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
+
+
+class StewardForm(forms.Form):
+    """A form whose errors name the field, like the services' own messages."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            label = str(field.label)
+            choose = isinstance(field, forms.ChoiceField | forms.ModelChoiceField)
+            field.error_messages = {
+                **field.error_messages,
+                "required": (gettext("请选择%(label)s") if choose else gettext("请填写%(label)s"))
+                % {"label": label},
+                "invalid": gettext("%(label)s格式不对") % {"label": label},
+                "invalid_choice": gettext("请选择%(label)s") % {"label": label},
+            }
 
 
 class DateInput(forms.DateInput):
@@ -48,7 +66,7 @@ class MultiplePhotoField(forms.FileField):
         return [single(data, initial)] if data else []
 
 
-class VisitForm(forms.Form):
+class VisitForm(StewardForm):
     kind = forms.ChoiceField(label=_("走访类型"), choices=VisitKind.choices)
     date = forms.DateField(label=_("走访日期"), widget=DateInput())
     visitors = forms.CharField(
@@ -69,7 +87,7 @@ class VisitForm(forms.Form):
         self.fields["date"].initial = clock.today()
 
 
-class ProblemForm(forms.Form):
+class ProblemForm(StewardForm):
     title = forms.CharField(label=_("问题"), max_length=200)
     description = forms.CharField(
         label=_("具体情况"), required=False, widget=forms.Textarea(attrs={"rows": 3})
@@ -80,10 +98,8 @@ class ProblemForm(forms.Form):
     due_date = forms.DateField(label=_("办结时限"), widget=DateInput())
 
 
-class ProblemCloseForm(forms.Form):
-    resolution = forms.CharField(
-        label=_("解决情况"), widget=forms.Textarea(attrs={"rows": 3})
-    )
+class ProblemCloseForm(StewardForm):
+    resolution = forms.CharField(label=_("解决情况"), widget=forms.Textarea(attrs={"rows": 3}))
     closed_on = forms.DateField(label=_("销号日期"), widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -91,7 +107,7 @@ class ProblemCloseForm(forms.Form):
         self.fields["closed_on"].initial = clock.today()
 
 
-class ProblemReopenForm(forms.Form):
+class ProblemReopenForm(StewardForm):
     reason = forms.CharField(label=_("重新打开的原因"), max_length=200)
 
 
@@ -112,21 +128,19 @@ def _staff_users() -> Any:
     )
 
 
-class StewardshipForm(forms.Form):
+class StewardshipForm(StewardForm):
     leader = UserChoiceField(label=_("包保领导"), queryset=get_user_model().objects.none())
     since = forms.DateField(label=_("开始日期"), widget=DateInput())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        leaders = _staff_users().filter(
-            role_assignments__role__in=[Role.LEADER, Role.STEWARD]
-        )
-        self.fields["leader"].queryset = leaders
+        leaders = _staff_users().filter(role_assignments__role__in=[Role.LEADER, Role.STEWARD])
+        self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
         self.fields["leader"].help_text = _("市领导；尚无项目管家角色的，指定后自动授予")
         self.fields["since"].initial = clock.today()
 
 
-class TeamMemberForm(forms.Form):
+class TeamMemberForm(StewardForm):
     member_user = UserChoiceField(
         label=_("平台用户"),
         queryset=get_user_model().objects.none(),
@@ -141,4 +155,4 @@ class TeamMemberForm(forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["member_user"].queryset = _staff_users()
+        self.fields["member_user"].queryset = _staff_users()  # type: ignore[attr-defined]

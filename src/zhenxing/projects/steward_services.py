@@ -14,23 +14,19 @@ from __future__ import annotations
 import datetime
 import uuid
 from collections.abc import Iterable, Sequence
-from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department, RoleAssignment
-from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action, Role
 from zhenxing.core.services import DomainError, delete_audited, save_audited
 from zhenxing.projects.models import (
-    AnnualPlan,
-    MonthlyReport,
     Problem,
     ProblemStatus,
     Project,
@@ -93,10 +89,9 @@ def _date(value: Any, field: str, label: str) -> datetime.date:
 # ------------------------------------------------------------------ problems: overdue
 
 
-def overdue_q(today: datetime.date | None = None, prefix: str = "") -> Q:
+def overdue_q(today: datetime.date | None = None) -> Q:
     """Open problems whose due date has passed (an open problem due today is not overdue)."""
-    today = today or clock.today()
-    return Q(**{f"{prefix}status": ProblemStatus.OPEN, f"{prefix}due_date__lt": today})
+    return Q(status=ProblemStatus.OPEN, due_date__lt=today or clock.today())
 
 
 def is_overdue(problem: Problem, today: datetime.date | None = None) -> bool:
@@ -270,7 +265,9 @@ def check_photos(photos: Sequence[Any], *, already: int = 0) -> list[tuple[Any, 
     return checked
 
 
-def _store_photos(*, user: Any, visit: Visit, checked: Iterable[tuple[Any, str]]) -> list[VisitPhoto]:
+def _store_photos(
+    *, user: Any, visit: Visit, checked: Iterable[tuple[Any, str]]
+) -> list[VisitPhoto]:
     stored = []
     for upload, kind in checked:
         photo = VisitPhoto(visit=visit)
@@ -318,7 +315,9 @@ def visit_record(
 
 
 @transaction.atomic
-def visit_add_photos(*, user: Any, visit: Visit, photos: Sequence[UploadedFile]) -> list[VisitPhoto]:
+def visit_add_photos(
+    *, user: Any, visit: Visit, photos: Sequence[UploadedFile]
+) -> list[VisitPhoto]:
     """Attach more photos to a visit already logged."""
     scoping.require(user, Action.CHANGE, visit)
     scoping.require(
@@ -422,11 +421,11 @@ def problem_reopen(*, user: Any, problem: Problem, reason: str) -> Problem:
 # ------------------------------------------------------------------ reads
 
 
-def _count(model: type[models.Model], condition: Q = Q()) -> Any:
+def _count(model: type[models.Model], condition: Q | None = None) -> Any:
     """Per project, the number of `model` rows matching `condition` (0 when none)."""
     rows = (
         model._default_manager.filter(project=OuterRef("pk"))
-        .filter(condition)
+        .filter(condition or Q())
         .order_by()
         .values("project")
         .annotate(n=Count("pk"))
@@ -461,14 +460,6 @@ def annotate_workload(queryset: QuerySet[Project], today: datetime.date | None =
     )
 
 
-def steward_projects(user: Any, today: datetime.date | None = None) -> Any:
-    """The projects with a leader that `user` may see, with their steward figures."""
-    projects = Project.objects.filter(stewardship__isnull=False).select_related(
-        "area", "stewardship__leader"
-    )
-    return annotate_workload(scoping.visible(user, projects), today)
-
-
 def own_steward_project_ids(user: Any) -> list[int]:
     """The projects `user` leads or is on the team of (not every project it may see)."""
     if user is None or not getattr(user, "is_authenticated", False):
@@ -478,95 +469,3 @@ def own_steward_project_ids(user: Any) -> list[int]:
         .values_list("pk", flat=True)
         .distinct()
     )
-
-
-def steward_totals(
-    *, projects: QuerySet[Project] | None = None, until: datetime.date | None = None
-) -> dict[str, Any]:
-    """Totals over steward projects (default: every project with a leader), up to `until`.
-
-    Keys: projects, leaders, total_investment (yuan), visits {kind: n} and visits_total,
-    problems_closed, problems_open, problems_overdue, problems_total.
-    """
-    until = until or clock.today()
-    if projects is None:
-        projects = Project.objects.filter(stewardship__isnull=False)
-    ids = list(projects.values_list("pk", flat=True).distinct())
-    visits_by_kind = dict(
-        Visit.objects.filter(project_id__in=ids, date__lte=until)
-        .order_by()
-        .values_list("kind")
-        .annotate(n=Count("pk"))
-        .values_list("kind", "n")
-    )
-    problems = Problem.objects.filter(project_id__in=ids, raised_on__lte=until)
-    closed = problems.filter(status=ProblemStatus.CLOSED, closed_on__lte=until).count()
-    total = problems.count()
-    overdue = problems.filter(
-        Q(status=ProblemStatus.OPEN) | Q(closed_on__gt=until), due_date__lt=until
-    ).count()
-    visits = {kind: visits_by_kind.get(kind, 0) for kind in VISIT_KINDS}
-    investment = Project.objects.filter(pk__in=ids).aggregate(s=Sum("total_investment"))["s"]
-    return {
-        "projects": len(ids),
-        "leaders": Stewardship.objects.filter(project_id__in=ids)
-        .values("leader")
-        .distinct()
-        .count(),
-        "total_investment": investment or Decimal("0"),
-        "visits": visits,
-        "visits_total": sum(visits.values()),
-        "problems_total": total,
-        "problems_closed": closed,
-        "problems_open": total - closed,
-        "problems_overdue": overdue,
-    }
-
-
-def monthly_series(*, project: Project, until: Period) -> list[dict[str, Any]]:
-    """Month by month up to `until`: investment, cumulative, planned cumulative (yuan).
-
-    Uses `projects.queries.monthly_series` when that query exists, so every page shows
-    one figure; otherwise computes it here from the monthly reports and annual plans.
-    Planned cumulative = the plans of earlier years + this year's plan × months / 12.
-    """
-    from zhenxing.projects import queries
-
-    shared = getattr(queries, "monthly_series", None)
-    if shared is not None:
-        return list(shared(project=project, until=until))
-    reports = dict(
-        ((year, month), amount)
-        for year, month, amount in MonthlyReport.objects.filter(project=project)
-        .filter(Q(year__lt=until.year) | Q(year=until.year, month__lte=until.month))
-        .values_list("year", "month", "investment")
-    )
-    plans = dict(
-        AnnualPlan.objects.filter(project=project, year__lte=until.year).values_list(
-            "year", "planned_investment"
-        )
-    )
-    starts = [Period(y, m) for y, m in reports] + [Period(y, 1) for y in plans]
-    if not starts:
-        return []
-    period = min(starts)
-    cumulative = Decimal("0")
-    planned_before = Decimal("0")
-    series = []
-    while period <= until:
-        amount = reports.get((period.year, period.month), Decimal("0"))
-        cumulative += amount
-        plan = plans.get(period.year, Decimal("0"))
-        planned = planned_before + (plan * period.month / 12).quantize(Decimal("0.01"))
-        series.append(
-            {
-                "period": period,
-                "investment": amount,
-                "cumulative": cumulative,
-                "planned_cumulative": planned,
-            }
-        )
-        if period.month == 12:
-            planned_before += plan
-        period = period.next()
-    return series
