@@ -221,6 +221,7 @@ TASKS = {
 # --- API ---------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 1000
+NINJA_PAGINATION_CLASS = "zhenxing.core.pagination.BoundedLimitOffsetPagination"
 
 LOGGING = {
     "version": 1,

@@ -6,13 +6,14 @@ from typing import Any, Literal, cast
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import scoping, tokens
 from zhenxing.core.codes import registry as code_registry
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import ApiToken, Area, AuditEntry, Department, Industry
+from zhenxing.core.pagination import BoundedLimitOffsetPagination
 
 router = Router(tags=["reference"])
 
@@ -188,7 +189,7 @@ def list_schemes(request: HttpRequest, date: datetime.date | None = None) -> Any
 
 
 @router.get("/industries", response=list[IndustryOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_industries(
     request: HttpRequest,
     level: Literal["section", "division", "group", "class"] | None = None,
@@ -223,7 +224,7 @@ def validate_code(
 
 
 @router.get("/audit", response=list[AuditOut], tags=["audit"])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_audit(
     request: HttpRequest,
     area: str | None = None,

@@ -4,11 +4,12 @@ from typing import Any
 from django.db.models import Q
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from zhenxing.core import audit, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.models import Area, Industry
+from zhenxing.core.pagination import BoundedLimitOffsetPagination
 from zhenxing.core.services import DomainError
 from zhenxing.enterprises import services
 from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
@@ -85,7 +86,7 @@ def _resolve(values: dict[str, Any]) -> dict[str, Any]:
 
 
 @router.get("", response=list[EnterpriseOut])
-@paginate(LimitOffsetPagination)
+@paginate(BoundedLimitOffsetPagination)
 def list_enterprises(request: HttpRequest, area: str | None = None, q: str | None = None) -> Any:
     qs = scoping.visible(request.user, Enterprise.objects.select_related("area")).order_by("id")
     if area:

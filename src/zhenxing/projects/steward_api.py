@@ -12,12 +12,12 @@ from django.contrib.auth import get_user_model
 from django.http import FileResponse, HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Router, Schema, Status, UploadedFile
-from ninja.conf import settings as ninja_settings
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from ninja.params import functions as param_functions
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
+from zhenxing.core.pagination import BoundedLimitOffsetPagination
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -44,14 +44,7 @@ RecordId = Annotated[int, param_functions.Path(ge=1, le=MAX_ID)]
 QueryId = Annotated[int | None, param_functions.Query(None, ge=1, le=MAX_ID)]
 
 
-class Pages(LimitOffsetPagination):
-    """limit/offset pages whose offset stays within what every database can take."""
-
-    class Input(Schema):
-        limit: int = Field(
-            ninja_settings.PAGINATION_PER_PAGE, ge=1, le=ninja_settings.PAGINATION_MAX_LIMIT
-        )
-        offset: int = Field(0, ge=0, le=2**31 - 1)
+Pages = BoundedLimitOffsetPagination
 
 
 def money(value: Any) -> str:
