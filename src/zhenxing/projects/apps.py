@@ -12,3 +12,15 @@ class ProjectsConfig(AppConfig):
 
         # A steward sees the projects it leads or is a team member of.
         scoping.register_steward_projects(steward_project_ids)
+
+        # The area's monthly Excel sheet, the project list's export, audit links.
+        from zhenxing.core import excel
+        from zhenxing.core.audit import register_record_url
+        from zhenxing.core.listing import register_export
+        from zhenxing.projects.imports import REPORT_IMPORT
+        from zhenxing.projects.models import Project
+        from zhenxing.projects.views import PROJECT_LIST
+
+        excel.register(REPORT_IMPORT)
+        register_export("projects", PROJECT_LIST)
+        register_record_url(Project, "projects:detail")

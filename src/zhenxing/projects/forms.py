@@ -51,6 +51,11 @@ class WanField(forms.DecimalField):
 DATE = {"type": "date"}
 
 
+def date_input() -> forms.DateInput:
+    """<input type="date"> wants 2024-05-31 whatever the language's date format."""
+    return forms.DateInput(attrs=DATE, format="%Y-%m-%d")
+
+
 class ProjectForm(forms.Form):
     code = forms.CharField(
         label=_("项目代码"),
@@ -84,12 +89,8 @@ class ProjectForm(forms.Form):
     )
     location = forms.CharField(label=_("建设地点"), max_length=255, required=False)
     total_investment = WanField(label=_("总投资（万元）"))
-    planned_start = forms.DateField(
-        label=_("计划开工"), required=False, widget=forms.DateInput(attrs=DATE)
-    )
-    planned_finish = forms.DateField(
-        label=_("计划竣工"), required=False, widget=forms.DateInput(attrs=DATE)
-    )
+    planned_start = forms.DateField(label=_("计划开工"), required=False, widget=date_input())
+    planned_finish = forms.DateField(label=_("计划竣工"), required=False, widget=date_input())
     description = forms.CharField(
         label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
@@ -113,9 +114,10 @@ class ProjectForm(forms.Form):
                 "description": project.description,
             }
         super().__init__(*args, **kwargs)
-        self.fields["area"].queryset = scoping.area_choices_for(  # type: ignore[attr-defined]
-            user, Area.objects.exclude(kind="city")
-        )
+        areas = scoping.area_choices_for(user, Area.objects.exclude(kind="city"))
+        self.fields["area"].queryset = areas  # type: ignore[attr-defined]
+        if project is None and not self.is_bound and len(areas) == 1:
+            self.initial.setdefault("area", areas[0].pk)
         clusters = Cluster.objects.select_related("scheme").order_by(
             "-scheme__valid_from", "sort_order"
         )
@@ -162,9 +164,7 @@ class ProjectCreateForm(ProjectForm):
         choices=[(s.value, STATUS_LABELS[s]) for s in Status if s in INITIAL],
         initial=Status.PLANNED,
     )
-    status_since = forms.DateField(
-        label=_("状态日期"), widget=forms.DateInput(attrs=DATE), initial=clock.today
-    )
+    status_since = forms.DateField(label=_("状态日期"), widget=date_input(), initial=clock.today)
     library = forms.ChoiceField(
         label=_("纳入项目库"),
         choices=[("", _("暂不入库")), *Library.choices],
@@ -179,7 +179,7 @@ class ProjectCreateForm(ProjectForm):
 
 class StatusChangeForm(forms.Form):
     status = forms.ChoiceField(label=_("新状态"))
-    date = forms.DateField(label=_("变更日期"), widget=forms.DateInput(attrs=DATE))
+    date = forms.DateField(label=_("变更日期"), widget=date_input())
     note = forms.CharField(label=_("说明"), max_length=255, required=False)
 
     def __init__(self, *args: Any, project: Project, **kwargs: Any) -> None:
@@ -199,7 +199,7 @@ class LibraryForm(forms.Form):
         label=_("操作"), choices=[("enter", _("入库")), ("leave", _("出库"))]
     )
     library = forms.ChoiceField(label=_("项目库"), choices=Library.choices)
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs=DATE))
+    date = forms.DateField(label=_("日期"), widget=date_input())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"date": clock.today()})
@@ -211,7 +211,7 @@ class KeyListForm(forms.Form):
         label=_("操作"), choices=[("enter", _("列入")), ("leave", _("移出"))]
     )
     key_list = forms.ModelChoiceField(label=_("重点项目清单"), queryset=KeyList.objects.all())
-    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs=DATE))
+    date = forms.DateField(label=_("日期"), widget=date_input())
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         kwargs.setdefault("initial", {"date": clock.today()})
@@ -258,6 +258,7 @@ class ReportForm(forms.Form):
         super().__init__(*args, **kwargs)
         if locked:
             self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = _("本月已锁定，更正须填写修改原因")
         else:
             del self.fields["reason"]
 

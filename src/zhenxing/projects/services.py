@@ -15,11 +15,13 @@ Refusals raise `DomainError` with Chinese messages keyed by the field they conce
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterator
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, TypeVar
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -58,6 +60,7 @@ EDITABLE_FIELDS = (
     "department",
     "description",
 )
+M = TypeVar("M", bound=models.Model)
 CENT = Decimal("0.01")
 MAX_MONEY = Decimal("9999999999999999.99")
 
@@ -82,7 +85,7 @@ def _validation_errors(exc: ValidationError, what: str) -> DomainError:
     return DomainError(what, errors)
 
 
-def _save(obj: Any, *, user: Any, reason: str = "", what: str = "信息有误") -> Any:
+def _save(obj: M, *, user: Any, reason: str = "", what: str = "信息有误") -> M:
     try:
         save_audited(obj, user=user, reason=reason)
     except ValidationError as exc:
@@ -104,9 +107,7 @@ def _money(value: Any, field: str, label: str, *, required: bool = True) -> Deci
     if amount < 0:
         raise DomainError(f"{label}不能为负数", {field: f"{label}不能为负数"})
     if amount != amount.quantize(CENT):
-        raise DomainError(
-            f"{label}最多保留到分", {field: f"{label}最多保留两位小数（单位：元）"}
-        )
+        raise DomainError(f"{label}最多保留到分", {field: f"{label}最多保留两位小数（单位：元）"})
     if amount > MAX_MONEY:
         raise DomainError(f"{label}过大", {field: f"{label}超出允许范围"})
     return amount.quantize(CENT)
@@ -127,7 +128,9 @@ def _normalise(values: dict[str, Any]) -> dict[str, Any]:
         if not values["name"]:
             raise DomainError("项目名称必填", {"name": "请填写项目名称"})
     if "total_investment" in values:
-        values["total_investment"] = _money(values["total_investment"], "total_investment", "总投资")
+        values["total_investment"] = _money(
+            values["total_investment"], "total_investment", "总投资"
+        )
     for key in ("owner_name", "location", "description", "policy_category"):
         if key in values and values[key] is None:
             values[key] = ""
@@ -213,7 +216,7 @@ def project_update(*, user: Any, project: Project, **values: Any) -> Project:
     for key, value in values.items():
         setattr(project, key, value)
     _check_dates_and_code(project)
-    return _save(project, user=user, what="项目信息有误")  # type: ignore[no-any-return]
+    return _save(project, user=user, what="项目信息有误")
 
 
 @transaction.atomic
@@ -290,7 +293,7 @@ def project_enter_library(
         message = f"入库日期不能早于上次出库日期（{last.left_on:%Y-%m-%d}）"
         raise DomainError(message, {"entered_on": message})
     stay = LibraryMembership(project=project, library=library, entered_on=date)
-    return _save(stay, user=user)  # type: ignore[no-any-return]
+    return _save(stay, user=user)
 
 
 @transaction.atomic
@@ -316,7 +319,7 @@ def project_leave_library(
         message = f"出库日期不能早于入库日期（{stay.entered_on:%Y-%m-%d}）"
         raise DomainError(message, {"left_on": message})
     stay.left_on = date
-    return _save(stay, user=user)  # type: ignore[no-any-return]
+    return _save(stay, user=user)
 
 
 @transaction.atomic
@@ -339,7 +342,7 @@ def project_add_to_key_list(
         message = f"列入日期不能早于上次移出日期（{last.left_on:%Y-%m-%d}）"
         raise DomainError(message, {"entered_on": message})
     entry = KeyListEntry(project=project, key_list=key_list, entered_on=date)
-    return _save(entry, user=user)  # type: ignore[no-any-return]
+    return _save(entry, user=user)
 
 
 @transaction.atomic
@@ -362,7 +365,7 @@ def project_remove_from_key_list(
         message = f"移出日期不能早于列入日期（{entry.entered_on:%Y-%m-%d}）"
         raise DomainError(message, {"left_on": message})
     entry.left_on = date
-    return _save(entry, user=user)  # type: ignore[no-any-return]
+    return _save(entry, user=user)
 
 
 # --- annual plans -----------------------------------------------------------------
@@ -382,12 +385,13 @@ def project_set_annual_plan(
         message = f"年度 {year} 不在 2000–{clock.today().year + 10} 之间"
         raise DomainError(message, {"year": message})
     amount = _money(planned_investment, "planned_investment", "年度计划投资")
+    assert amount is not None  # required: _money refuses a blank
     plan = AnnualPlan.objects.select_for_update().filter(project=project, year=year).first()
     if plan is None:
         plan = AnnualPlan(project=project, year=year, planned_investment=amount)
     else:
-        plan.planned_investment = amount  # type: ignore[assignment]
-    return _save(plan, user=user)  # type: ignore[no-any-return]
+        plan.planned_investment = amount
+    return _save(plan, user=user)
 
 
 # --- monthly reports --------------------------------------------------------------
@@ -408,9 +412,7 @@ def _report_values(
         if not pct.is_finite() or not Decimal(0) <= pct <= Decimal(100):
             raise DomainError("形象进度超出范围", {"progress_pct": "形象进度应在 0–100 之间"})
         if pct != pct.quantize(CENT):
-            raise DomainError(
-                "形象进度最多两位小数", {"progress_pct": "形象进度最多保留两位小数"}
-            )
+            raise DomainError("形象进度最多两位小数", {"progress_pct": "形象进度最多保留两位小数"})
         pct = pct.quantize(CENT)
     text = (progress_text or "").strip()
     if len(text) > 500:
@@ -434,9 +436,7 @@ def check_report_window(period: Period, *, reason: str = "") -> reporting.Window
         message = f"{period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"
         raise DomainError(message, {"period": message})
     if win.locked and not (reason or "").strip():
-        message = (
-            f"{period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，修改须填写修改原因"
-        )
+        message = f"{period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，修改须填写修改原因"
         raise DomainError(message, {"reason": message})
     return win
 
@@ -511,9 +511,293 @@ def report_submit(
         version=F("version") + 1
     )
     if not claimed:
-        current = MonthlyReport.objects.filter(pk=report.pk).values_list("version", flat=True)
-        raise StaleVersion(current.first() or report.version)
+        now = MonthlyReport.objects.filter(pk=report.pk).values_list("version", flat=True)
+        raise StaleVersion(now.first() or report.version)
     report.refresh_from_db()
     for key, value in {**values, **stamp}.items():
         setattr(report, key, value)
-    return _save(report, user=user, reason=reason, what="月报有误")  # type: ignore[no-any-return]
+    return _save(report, user=user, reason=reason, what="月报有误")
+
+
+# --- many monthly reports at once (the area's Excel sheet) ------------------------
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    """One project's report for one month, as `reports_submit_many` takes it."""
+
+    project: Project
+    period: Period
+    investment: Any
+    progress_pct: Any = None
+    progress_text: str = ""
+    problems: str = ""
+    expected_version: int | None = None  # the version the caller read; None: no report yet
+    reason: str = ""
+
+
+class BatchError(DomainError):
+    """Some items were refused; `item_errors` maps an item's index to {field: message}."""
+
+    def __init__(self, item_errors: dict[int, dict[str, str]]) -> None:
+        first = next(iter(item_errors.values()))
+        super().__init__(next(iter(first.values())), first)
+        self.item_errors = item_errors
+
+
+_REPORT_FIELDS = ("investment", "progress_pct", "progress_text", "problems")
+_CHUNK = 500
+
+
+def _chunks(items: list[Any]) -> Iterator[list[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+@transaction.atomic
+def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyReport]:
+    """File or change many monthly reports in one transaction: all of them, or none.
+
+    The same rules as `report_submit`, item by item (scope, the reporting window and its
+    lock, values, the version each item was read at), checked for every item before
+    anything is written; refusals raise `BatchError` naming each item. The writes are
+    done in bulk: the reports, their historical records (actor, reason) and their audit
+    entries (fields before → after), so that an area's 2,000-row sheet is quick.
+    """
+    errors: dict[int, dict[str, str]] = {}
+    today = clock.today()
+    this_month = Period.of(today)
+    wins = reporting.windows(sorted({i.period for i in items}), today=today)
+    values: dict[int, dict[str, Any]] = {}
+    seen: dict[tuple[int, Period], int] = {}
+    allowed_areas: dict[tuple[int, int], bool] = {}
+    for index, item in enumerate(items):
+        key = (item.project.pk, item.period)
+        if key in seen:
+            errors[index] = {"period": f"与第 {seen[key] + 1} 项重复"}
+            continue
+        seen[key] = index
+        scope_key = (item.project.area_id, item.project.pk)
+        if scope_key not in allowed_areas:
+            allowed_areas[scope_key] = scoping.can(
+                user,
+                Action.CREATE,
+                model=MonthlyReport,
+                values={"project__area": item.project.area_id, "project": item.project.pk},
+            )
+        if not allowed_areas[scope_key]:
+            errors[index] = {"project": "您无权填报该项目的月报"}
+            continue
+        win = wins[item.period]
+        if item.period > this_month:
+            errors[index] = {"period": f"{item.period.label}尚未到来，不能填报"}
+        elif win.not_yet_open:
+            errors[index] = {
+                "period": f"{item.period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"
+            }
+        elif win.locked and not (item.reason or "").strip():
+            errors[index] = {
+                "reason": f"{item.period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，"
+                "修改须填写修改原因"
+            }
+        else:
+            try:
+                values[index] = _report_values(
+                    item.investment, item.progress_pct, item.progress_text, item.problems
+                )
+            except DomainError as exc:
+                errors[index] = exc.errors or {"investment": exc.message}
+    if errors:
+        raise BatchError(errors)
+
+    # the reports there are now, one query per month (in chunks of projects)
+    existing: dict[tuple[int, Period], MonthlyReport] = {}
+    by_period: dict[Period, list[int]] = {}
+    for item in items:
+        by_period.setdefault(item.period, []).append(item.project.pk)
+    for period, project_ids in by_period.items():
+        for chunk in _chunks(project_ids):
+            for report in MonthlyReport.objects.filter(
+                year=period.year, month=period.month, project_id__in=chunk
+            ).select_related("submitted_by"):
+                existing[(report.project_id, period)] = report
+    writable: set[int] = set()
+    for chunk in _chunks([r.pk for r in existing.values()]):
+        writable.update(
+            scoping.visible(
+                user, MonthlyReport.objects.filter(pk__in=chunk), Action.CHANGE
+            ).values_list("pk", flat=True)
+        )
+    for index, item in enumerate(items):
+        found = existing.get((item.project.pk, item.period))
+        expected = item.expected_version or 0
+        if found is None:
+            if expected:
+                errors[index] = StaleVersion(0).errors
+        elif found.pk not in writable:
+            errors[index] = {"project": "您无权修改该项目的月报"}
+        elif found.version != expected:
+            errors[index] = StaleVersion(found.version).errors
+    if errors:
+        raise BatchError(errors)
+
+    stamp_user = user if getattr(user, "is_authenticated", False) else None
+    stamp_at = timezone.now()
+    created: list[MonthlyReport] = []
+    updated: list[MonthlyReport] = []
+    before: dict[int, dict[str, Any]] = {}
+    result: list[MonthlyReport] = []
+    for index, item in enumerate(items):
+        old = existing.get((item.project.pk, item.period))
+        if old is None:
+            report = MonthlyReport(
+                project=item.project,
+                year=item.period.year,
+                month=item.period.month,
+                version=1,
+                submitted_by=stamp_user,
+                submitted_at=stamp_at,
+                **values[index],
+            )
+            created.append(report)
+        else:
+            report = old
+            report.project = item.project  # the same project, already loaded
+            before[report.pk] = _audit_values(report)
+            for name, value in values[index].items():
+                setattr(report, name, value)
+            report.version += 1
+            report.submitted_by = stamp_user
+            report.submitted_at = stamp_at
+            updated.append(report)
+        report._change_reason = (item.reason or "").strip()[:255]  # type: ignore[attr-defined]
+        report._history_user = stamp_user  # type: ignore[attr-defined]
+        result.append(report)
+    if updated:
+        _update_claimed(updated, items, existing)
+    if created:
+        # PostgreSQL and SQLite ≥ 3.35 return the new ids
+        MonthlyReport.objects.bulk_create(created, batch_size=_CHUNK)
+    history = MonthlyReport.history
+    history.bulk_history_create(created, default_user=stamp_user, default_date=stamp_at)
+    history.bulk_history_create(
+        updated, update=True, default_user=stamp_user, default_date=stamp_at
+    )
+    _audit_many(created, updated, before, user=stamp_user, at=stamp_at)
+    return result
+
+
+def _update_claimed(
+    updated: list[MonthlyReport],
+    items: list[ReportItem],
+    existing: dict[tuple[int, Period], MonthlyReport],
+) -> None:
+    """Write the changed reports, each only if it still has the version read (as the
+    UPDATE in `report_submit` does): one statement run for every row."""
+    meta = MonthlyReport._meta
+    quote = connection.ops.quote_name
+    by_name = {f.name: f for f in meta.concrete_fields}
+    fields = [by_name[name] for name in (*_REPORT_FIELDS, "submitted_by", "submitted_at")]
+    version = by_name["version"]
+    sets = ", ".join(f"{quote(f.column)} = %s" for f in [*fields, version])
+    sql = (
+        f"UPDATE {quote(meta.db_table)} SET {sets} "
+        f"WHERE {quote(by_name['id'].column)} = %s AND {quote(version.column)} = %s"
+    )
+    params = [
+        (
+            *(f.get_db_prep_save(getattr(r, f.attname), connection) for f in fields),
+            r.version,
+            r.pk,
+            r.version - 1,
+        )
+        for r in updated
+    ]
+    with connection.cursor() as cursor:
+        cursor.executemany(sql, params)
+        written = cursor.rowcount
+    if written != len(updated):
+        now = dict(
+            MonthlyReport.objects.filter(pk__in=[r.pk for r in updated]).values_list(
+                "pk", "version"
+            )
+        )
+        stale = {
+            index: StaleVersion(now.get(report.pk, 0)).errors
+            for index, item in enumerate(items)
+            if (report := existing.get((item.project.pk, item.period))) is not None
+            and now.get(report.pk) != report.version
+        }
+        raise BatchError(stale or {0: StaleVersion(0).errors})
+
+
+def _readable(value: Any) -> Any:
+    """A value as `core.audit` stores it: JSON-safe and readable."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    return str(value)
+
+
+def _audit_values(report: MonthlyReport) -> dict[str, Any]:
+    """The report's fields as the audit trail shows them (names for related records)."""
+    out: dict[str, Any] = {}
+    for field in MonthlyReport._meta.concrete_fields:
+        if field.name == "id":
+            continue
+        if field.name == "project":
+            value: Any = str(report.project)
+        elif field.name == "submitted_by":
+            value = str(report.submitted_by) if report.submitted_by_id else None
+        else:
+            value = getattr(report, field.attname)
+        out[field.name] = _readable(value)
+    return out
+
+
+def _audit_many(
+    created: list[MonthlyReport],
+    updated: list[MonthlyReport],
+    before: dict[int, dict[str, Any]],
+    *,
+    user: Any,
+    at: datetime.datetime,
+) -> None:
+    """One audit entry per written report, in the format `core.audit` writes."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from zhenxing.core.models import AuditAction, AuditEntry
+
+    labels = {f.name: str(f.verbose_name) for f in MonthlyReport._meta.concrete_fields}
+    content_type = ContentType.objects.get_for_model(MonthlyReport, for_concrete_model=True)
+    actor_name = (getattr(user, "display_name", "") or getattr(user, "username", "")) or "系统"
+    entries = []
+    for action, reports in ((AuditAction.CREATE, created), (AuditAction.UPDATE, updated)):
+        for report in reports:
+            old = before.get(report.pk, {})
+            new = _audit_values(report)
+            changes = [
+                {"field": name, "label": labels[name], "old": old.get(name), "new": value}
+                for name, value in new.items()
+                if old.get(name) != value
+            ]
+            if action == AuditAction.UPDATE and not changes:
+                continue
+            entries.append(
+                AuditEntry(
+                    timestamp=at,
+                    actor=user,
+                    actor_name=actor_name,
+                    action=action,
+                    content_type=content_type,
+                    object_id=str(report.pk),
+                    object_repr=str(report)[:255],
+                    area_id=report.project.area_id,
+                    changes=changes,
+                    reason=getattr(report, "_change_reason", "")[:255],
+                )
+            )
+    AuditEntry.objects.bulk_create(entries, batch_size=_CHUNK)

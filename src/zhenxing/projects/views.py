@@ -1,0 +1,952 @@
+"""Project pages: the list, a project's record with its tabs, the forms that change it,
+the monthly report (one project, or an area's whole month), and the figures."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.contrib.contenttypes.models import ContentType
+from django.core.paginator import Paginator
+from django.db import transaction
+from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.html import format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from zhenxing.clusters.models import Cluster
+from zhenxing.core import clock, excel, scoping
+from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
+from zhenxing.core.models import Area, AuditEntry
+from zhenxing.core.periods import Period, PeriodError
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError
+from zhenxing.projects import reporting, services
+from zhenxing.projects.domain import STATUS_LABELS, UNDER_CONSTRUCTION, Status
+from zhenxing.projects.forms import (
+    AnnualPlanForm,
+    KeyListForm,
+    LibraryForm,
+    ProjectCreateForm,
+    ProjectForm,
+    ReportForm,
+    StatusChangeForm,
+    report_initial,
+    wan_to_yuan,
+)
+from zhenxing.projects.models import (
+    AnnualPlan,
+    KeyList,
+    KeyListEntry,
+    Library,
+    LibraryMembership,
+    MonthlyReport,
+    Project,
+    StatusChange,
+)
+
+WAN_YUAN = Decimal(10_000)
+# blue while under construction, green when done, grey before the start and when ended
+STATUS_BADGE = {
+    Status.NEW_START: "",
+    Status.CONTINUING: "",
+    Status.RESUMED: "",
+    Status.COMPLETED: "badge-ok",
+    Status.IN_PRODUCTION: "badge-ok",
+}
+LIBRARY_SHORT = {
+    Library.RESERVE: _("储备"),
+    Library.CONSTRUCTION: _("建设"),
+    Library.KEY: _("重点"),
+}
+
+
+class Badges(str):
+    """Text for the Excel export, badges on the page (`__html__`)."""
+
+    badges: list[tuple[str, str]]
+
+    def __new__(cls, badges: list[tuple[str, str]]) -> Badges:
+        obj = super().__new__(cls, "、".join(label for label, _ in badges))
+        obj.badges = badges
+        return obj
+
+    def __str__(self) -> str:
+        return self
+
+    def __html__(self) -> str:
+        if not self.badges:
+            return "-"
+        return str(
+            format_html_join(
+                " ",
+                '<span class="{}">{}</span>',
+                ((f"badge {c}".strip(), t) for t, c in self.badges),
+            )
+        )
+
+
+class Wan(Decimal):
+    """An amount in 万元: a number in the Excel export, "5,000.00" on the page."""
+
+    def __str__(self) -> str:
+        plain = Decimal(self).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+        return f"{plain:,.2f}"
+
+    def __float__(self) -> float:
+        return float(Decimal(self))
+
+
+def _wan(project: Project) -> Wan:
+    return Wan(project.total_investment / WAN_YUAN)
+
+
+def _library_badges(project: Project) -> Badges:
+    badges = [
+        (str(LIBRARY_SHORT[Library(m.library)]), "")
+        for m in sorted(getattr(project, "open_libraries", []), key=lambda m: m.library)
+    ]
+    badges += [(e.key_list.name, "badge-muted") for e in getattr(project, "open_key_lists", [])]
+    return Badges(badges)
+
+
+def _status_badge(project: Project) -> Badges:
+    status = Status(project.status)
+    return Badges([(STATUS_LABELS[status], STATUS_BADGE.get(status, "badge-muted"))])
+
+
+def _open_stays() -> list[Prefetch]:
+    return [
+        Prefetch(
+            "libraries",
+            queryset=LibraryMembership.objects.filter(left_on__isnull=True),
+            to_attr="open_libraries",
+        ),
+        Prefetch(
+            "key_lists",
+            queryset=KeyListEntry.objects.filter(left_on__isnull=True).select_related("key_list"),
+            to_attr="open_key_lists",
+        ),
+    ]
+
+
+def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
+    return (
+        Project.objects.select_related("area")
+        .annotate(
+            open_library=FilteredRelation(
+                "libraries", condition=Q(libraries__left_on__isnull=True)
+            ),
+            open_key_list=FilteredRelation(
+                "key_lists", condition=Q(key_lists__left_on__isnull=True)
+            ),
+        )
+        .prefetch_related(*_open_stays())
+    )
+
+
+def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    areas = scoping.area_choices_for(request.user, Area.objects.exclude(kind="city"))
+    return [(str(a.pk), a.name) for a in areas]
+
+
+def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    clusters = Cluster.objects.select_related("scheme").order_by(
+        "-scheme__valid_from", "sort_order"
+    )
+    return [(str(c.pk), f"{c.scheme.short_name} · {c.name}") for c in clusters]
+
+
+def _key_list_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(k.code, k.name) for k in KeyList.objects.all()]
+
+
+def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
+    actions = [{"label": gettext("投资统计"), "url": reverse("projects:figures"), "style": ""}]
+    if scoping.can(request.user, Action.CREATE, model=MonthlyReport):
+        actions.insert(
+            0, {"label": gettext("月度填报"), "url": reverse("projects:sheet"), "style": ""}
+        )
+    if scoping.can(request.user, Action.CREATE, model=Project):
+        actions.insert(
+            0, {"label": gettext("新建项目"), "url": reverse("projects:create"), "style": "primary"}
+        )
+    return actions
+
+
+PROJECT_LIST = ListSpec(
+    title=_("项目库"),
+    queryset=_list_queryset,
+    columns=[
+        Column("code", _("项目代码"), sort="code", css="code"),
+        Column("name", _("项目名称"), sort="name", link=True),
+        Column("area__name", _("所在区域"), sort="area__sort_order", css="nowrap"),
+        Column("status", _("状态"), sort="status", value=_status_badge, css="nowrap"),
+        Column(
+            "total_investment",
+            _("总投资（万元）"),
+            sort="total_investment",
+            value=_wan,
+            numeric=True,
+        ),
+        Column("libraries", _("项目库 / 清单"), value=_library_badges),
+    ],
+    filters=[
+        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter(
+            "status",
+            _("状态"),
+            "status",
+            choices=lambda r: [(s.value, STATUS_LABELS[s]) for s in Status],
+        ),
+        Filter(
+            "library",
+            _("项目库"),
+            "open_library__library",
+            choices=lambda r: [(k, str(v)) for k, v in Library.choices],
+        ),
+        Filter(
+            "key_list", _("重点清单"), "open_key_list__key_list__code", choices=_key_list_choices
+        ),
+        Filter("cluster", _("产业集群"), "cluster_id", choices=_cluster_choices),
+        Filter("q", _("关键词"), "", keyword_fields=("name", "code", "owner_name")),
+    ],
+    default_sort="",
+    export_name="项目库",
+    actions=_list_actions,
+)
+
+
+@login_required
+def project_list(request: HttpRequest) -> HttpResponse:
+    return PROJECT_LIST.render(request)
+
+
+# --- the record ----------------------------------------------------------------
+
+
+TABS = [
+    ("basic", _("基本信息")),
+    ("reports", _("月度填报")),
+    ("status", _("状态变更")),
+    ("steward", _("项目管家")),
+    ("history", _("变更记录")),
+]
+
+
+def _load(request: HttpRequest, pk: int, action: str = Action.VIEW) -> Project:
+    return scoping.get_for_user(
+        request.user,
+        Project.objects.select_related(
+            "area", "cluster", "cluster__scheme", "industry", "department", "owner_enterprise"
+        ).prefetch_related(*_open_stays()),
+        action,
+        pk=pk,
+    )
+
+
+def _related_history(project: Project) -> QuerySet[AuditEntry]:
+    """The audit trail of the project and of its status changes, stays, plans and reports."""
+    related = {
+        Project: [project.pk],
+        StatusChange: list(project.status_changes.values_list("pk", flat=True)),
+        LibraryMembership: list(project.libraries.values_list("pk", flat=True)),
+        KeyListEntry: list(project.key_lists.values_list("pk", flat=True)),
+        AnnualPlan: list(project.annual_plans.values_list("pk", flat=True)),
+        MonthlyReport: list(project.reports.values_list("pk", flat=True)),
+    }
+    types = ContentType.objects.get_for_models(*related, for_concrete_models=True)
+    query = Q(pk__in=[])
+    for model, ids in related.items():
+        if ids:
+            query |= Q(content_type=types[model], object_id__in=[str(i) for i in ids])
+    return (
+        AuditEntry.objects.filter(query)
+        .select_related("actor", "content_type")
+        .order_by("-timestamp", "-id")
+    )
+
+
+def _year_of(request: HttpRequest) -> int:
+    try:
+        year = int(request.GET.get("year", ""))
+    except ValueError:
+        year = clock.today().year
+    return year if 2000 <= year <= clock.today().year + 1 else clock.today().year
+
+
+def _report_months(project: Project, year: int) -> list[dict[str, Any]]:
+    """One row per month of `year` up to this month: the report, or none, and the window."""
+    today = clock.today()
+    last = 12 if year < today.year else today.month if year == today.year else 0
+    periods = [Period(year, m) for m in range(1, last + 1)]
+    wins = reporting.windows(periods, today=today)
+    reports = {r.month: r for r in project.reports.filter(year=year).select_related("submitted_by")}
+    rows = []
+    total = Decimal(0)
+    for period in periods:
+        report = reports.get(period.month)
+        if report is not None:
+            total += report.investment
+        rows.append(
+            {
+                "period": period,
+                "report": report,
+                "window": wins[period],
+                "cumulative": total if report is not None else None,
+            }
+        )
+    return rows
+
+
+@login_required
+def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _load(request, pk)
+    tab = request.GET.get("tab", "basic")
+    if tab not in {t for t, _ in TABS}:
+        tab = "basic"
+    year = _year_of(request)
+    context: dict[str, Any] = {
+        "project": project,
+        "tab": tab,
+        "tabs": TABS,
+        "status_badge": _status_badge(project),
+        "library_badges": _library_badges(project),
+        "can_edit": scoping.can(request.user, Action.CHANGE, project),
+        "can_report": scoping.can(
+            request.user,
+            Action.CREATE,
+            model=MonthlyReport,
+            values={"project__area": project.area_id, "project": project.pk},
+        ),
+        # the steward colleague's panel; switched on when it lands
+        "steward_panel": True,
+        "current_period": reporting.current_period(),
+        "breadcrumbs": [
+            {"label": gettext("项目"), "url": reverse("projects:list")},
+            {"label": project.name, "url": ""},
+        ],
+    }
+    if tab == "basic":
+        context["plans"] = list(project.annual_plans.order_by("-year"))
+        context["stays"] = list(project.libraries.order_by("-entered_on"))
+        context["key_entries"] = list(
+            project.key_lists.select_related("key_list").order_by("-entered_on")
+        )
+    elif tab == "reports":
+        context["year"] = year
+        context["years"] = list(range(clock.today().year, 2014, -1))[:10]
+        context["months"] = _report_months(project, year)
+        context["plan"] = project.annual_plans.filter(year=year).first()
+    elif tab == "status":
+        context["changes"] = list(
+            project.status_changes.select_related("recorded_by").order_by("-date", "-id")
+        )
+    elif tab == "history":
+        history = list(_related_history(project)[:300])
+        for entry in history:
+            model = entry.content_type.model_class()
+            entry.record_label = str(model._meta.verbose_name) if model else ""  # type: ignore[attr-defined]
+        context["history"] = history
+    return render(request, "projects/detail.html", context)
+
+
+def _apply_errors(form: Any, exc: DomainError, fallback: str | None = None) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else fallback, message)
+    if not exc.errors:
+        form.add_error(fallback, exc.message)
+
+
+@login_required
+def project_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    project = None
+    if pk is not None:
+        project = _load(request, pk, Action.CHANGE)
+        form: ProjectForm = ProjectForm(request.POST or None, user=request.user, project=project)
+    else:
+        scoping.require(request.user, Action.CREATE, model=Project)
+        form = ProjectCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        values = form.values()
+        try:
+            with transaction.atomic():
+                if project is None:
+                    library = form.cleaned_data.get("library")
+                    project = services.project_create(user=request.user, **values)
+                    if library:
+                        services.project_enter_library(
+                            user=request.user,
+                            project=project,
+                            library=library,
+                            date=values["status_since"],
+                        )
+                else:
+                    project = services.project_update(user=request.user, project=project, **values)
+        except DomainError as exc:
+            if pk is None:
+                project = None
+            _apply_errors(form, exc)
+        except scoping.PermissionDenied as exc:
+            if pk is None:
+                project = None
+            form.add_error("area", exc.message)
+        else:
+            messages.success(request, gettext("已保存"))
+            return redirect("projects:detail", pk=project.pk)
+    crumbs = [{"label": gettext("项目"), "url": reverse("projects:list")}]
+    if project is not None:
+        crumbs.append({"label": project.name, "url": project.get_absolute_url()})
+    crumbs.append({"label": gettext("编辑") if project else gettext("新建"), "url": ""})
+    return render(
+        request,
+        "projects/form.html",
+        {"form": form, "project": project, "breadcrumbs": crumbs},
+    )
+
+
+def _record_crumbs(project: Project, label: str) -> list[dict[str, str]]:
+    return [
+        {"label": gettext("项目"), "url": reverse("projects:list")},
+        {"label": project.name, "url": project.get_absolute_url()},
+        {"label": label, "url": ""},
+    ]
+
+
+@login_required
+def project_status(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _load(request, pk, Action.CHANGE)
+    form = StatusChangeForm(request.POST or None, project=project)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_change_status(
+                user=request.user,
+                project=project,
+                status=form.cleaned_data["status"],
+                date=form.cleaned_data["date"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, gettext("状态已变更"))
+            return redirect(reverse("projects:detail", args=[project.pk]) + "?tab=status")
+    changes = project.status_changes.order_by("-date", "-id")[:10]
+    return render(
+        request,
+        "projects/status_form.html",
+        {
+            "form": form,
+            "project": project,
+            "status_badge": _status_badge(project),
+            "changes": changes,
+            "breadcrumbs": _record_crumbs(project, gettext("变更状态")),
+        },
+    )
+
+
+@login_required
+def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
+    """Library stays and key lists: enter or leave, on a date."""
+    project = _load(request, pk, Action.CHANGE)
+    which = request.POST.get("form") if request.method == "POST" else None
+    library_form = LibraryForm(request.POST if which == "library" else None, prefix="lib")
+    key_form = KeyListForm(request.POST if which == "key_list" else None, prefix="key")
+    bound: Any = library_form if which == "library" else key_form if which == "key_list" else None
+    if bound is not None and bound.is_valid():
+        data = bound.cleaned_data
+        try:
+            if which == "library":
+                if data["action"] == "enter":
+                    services.project_enter_library(
+                        user=request.user,
+                        project=project,
+                        library=data["library"],
+                        date=data["date"],
+                    )
+                else:
+                    services.project_leave_library(
+                        user=request.user,
+                        project=project,
+                        library=data["library"],
+                        date=data["date"],
+                    )
+            else:
+                if data["action"] == "enter":
+                    services.project_add_to_key_list(
+                        user=request.user,
+                        project=project,
+                        key_list=data["key_list"],
+                        date=data["date"],
+                    )
+                else:
+                    services.project_remove_from_key_list(
+                        user=request.user,
+                        project=project,
+                        key_list=data["key_list"],
+                        date=data["date"],
+                    )
+        except DomainError as exc:
+            for field, message in exc.errors.items():
+                target = {"entered_on": "date", "left_on": "date"}.get(field, field)
+                bound.add_error(target if target in bound.fields else None, message)
+        else:
+            messages.success(request, gettext("已保存"))
+            return redirect("projects:libraries", pk=project.pk)
+    return render(
+        request,
+        "projects/libraries.html",
+        {
+            "project": project,
+            "library_form": library_form,
+            "key_form": key_form,
+            "stays": project.libraries.order_by("-entered_on"),
+            "key_entries": project.key_lists.select_related("key_list").order_by("-entered_on"),
+            "breadcrumbs": _record_crumbs(project, gettext("项目库与清单")),
+        },
+    )
+
+
+@login_required
+def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
+    project = _load(request, pk, Action.CHANGE)
+    form = AnnualPlanForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.project_set_annual_plan(
+                user=request.user,
+                project=project,
+                year=form.cleaned_data["year"],
+                planned_investment=wan_to_yuan(form.cleaned_data["planned_investment"]),
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, gettext("年度计划已保存"))
+            return redirect("projects:detail", pk=project.pk)
+    return render(
+        request,
+        "projects/plan_form.html",
+        {
+            "project": project,
+            "form": form,
+            "plans": project.annual_plans.order_by("-year"),
+            "breadcrumbs": _record_crumbs(project, gettext("年度计划")),
+        },
+    )
+
+
+# --- monthly reports -------------------------------------------------------------
+
+
+def _period(value: str) -> Period:
+    try:
+        return Period.parse(value)
+    except PeriodError as exc:
+        raise Http404() from exc
+
+
+@login_required
+def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
+    """One project's report for one month (new, change, or correction of a locked month)."""
+    month = _period(period)
+    project = _load(request, pk)
+    scoping.require(
+        request.user,
+        Action.CREATE,
+        model=MonthlyReport,
+        values={"project__area": project.area_id, "project": project.pk},
+    )
+    report = project.reports.filter(year=month.year, month=month.month).first()
+    if report is not None:
+        scoping.require(request.user, Action.CHANGE, report)
+    win = reporting.window(month)
+    form = ReportForm(request.POST or None, initial=report_initial(report), locked=win.locked)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.report_submit(
+                user=request.user,
+                project=project,
+                period=month,
+                investment=wan_to_yuan(data["investment"]),
+                progress_pct=data["progress_pct"],
+                progress_text=data["progress_text"],
+                problems=data["problems"],
+                expected_version=data.get("version") or None,
+                reason=data.get("reason", ""),
+            )
+        except DomainError as exc:
+            _apply_errors(form, exc)
+        else:
+            messages.success(request, gettext("%(period)s月报已保存") % {"period": month.label})
+            return redirect(
+                reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}"
+            )
+    return render(
+        request,
+        "projects/report_form.html",
+        {
+            "project": project,
+            "period": month,
+            "report": report,
+            "window": win,
+            "form": form,
+            "future": month > Period.of(clock.today()),
+            "breadcrumbs": _record_crumbs(project, month.label + gettext("月报")),
+        },
+    )
+
+
+def _sheet_projects(user: Any, area: Area, period: Period) -> list[Project]:
+    """The projects an area reports for a month: those under construction, in the
+    construction library during the month, or already reported for it."""
+    in_library = LibraryMembership.objects.filter(
+        library=Library.CONSTRUCTION, entered_on__lte=period.last_day
+    ).filter(Q(left_on__isnull=True) | Q(left_on__gt=period.first_day))
+    reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    qs = scoping.visible(user, Project.objects.filter(area=area)).filter(
+        Q(status__in=[s.value for s in UNDER_CONSTRUCTION])
+        | Q(pk__in=in_library.values("project_id"))
+        | Q(pk__in=reported.values("project_id"))
+    )
+    return list(qs.order_by("name", "pk"))
+
+
+SHEET_FIELDS = ("investment", "progress_pct", "progress_text", "problems")
+
+
+@dataclass
+class SheetRow:
+    project: Project
+    report: MonthlyReport | None
+    form: ReportForm
+
+
+@login_required
+def report_sheet(request: HttpRequest) -> HttpResponse:
+    """An area's month on one page: every project it reports, each row editable."""
+    try:
+        period = Period.parse(request.GET.get("period", "")) if request.GET.get("period") else None
+    except PeriodError:
+        period = None
+    period = period or reporting.current_period()
+    areas = list(scoping.area_choices_for(request.user, Area.objects.exclude(kind="city")))
+    area = next((a for a in areas if a.code == request.GET.get("area")), None)
+    if area is None:
+        grants = scoping.grants_for(request.user)
+        area = next((a for a in areas if a.pk in grants.area_ids), None) or (
+            areas[0] if areas else None
+        )
+    if area is None:
+        raise Http404()
+    win = reporting.window(period)
+    projects = _sheet_projects(request.user, area, period)
+    reports = {
+        r.project_id: r
+        for r in MonthlyReport.objects.filter(
+            project__in=projects, year=period.year, month=period.month
+        )
+    }
+    if request.GET.get("format") == "xlsx":
+        return _sheet_export(area, period, projects, reports)
+    missing = request.GET.get("missing") == "1"
+    if missing:
+        projects = [p for p in projects if p.pk not in reports]
+    can_write = scoping.can(
+        request.user, Action.CREATE, model=MonthlyReport, values={"project__area": area.pk}
+    )
+    rows: list[SheetRow] = []
+    errors: list[str] = []
+    posted = request.method == "POST" and can_write
+    reason = request.POST.get("reason", "").strip() if posted else ""
+    for project in projects:
+        report = reports.get(project.pk)
+        initial = report_initial(report)
+        form = ReportForm(
+            request.POST if posted else None,
+            initial=initial,
+            prefix=f"p{project.pk}",
+            locked=False,
+        )
+        rows.append(SheetRow(project=project, report=report, form=form))
+    if posted:
+        changed: list[SheetRow] = []
+        for row in rows:
+            form = row.form
+            if not form.has_changed() or all(
+                not form.data.get(form.add_prefix(f), "").strip() for f in SHEET_FIELDS
+            ):
+                continue
+            if form.is_valid():
+                changed.append(row)
+            else:
+                errors.append(row.project.name)
+        if not errors and changed:
+            try:
+                with transaction.atomic():
+                    for row in changed:
+                        data = row.form.cleaned_data
+                        try:
+                            services.report_submit(
+                                user=request.user,
+                                project=row.project,
+                                period=period,
+                                investment=wan_to_yuan(data["investment"]),
+                                progress_pct=data["progress_pct"],
+                                progress_text=data["progress_text"],
+                                problems=data["problems"],
+                                expected_version=data.get("version") or None,
+                                reason=reason,
+                            )
+                        except DomainError as exc:
+                            _apply_errors(row.form, exc)
+                            errors.append(row.project.name)
+                    if errors:
+                        raise _Rollback()
+            except _Rollback:
+                pass
+        if not errors:
+            if changed:
+                messages.success(
+                    request,
+                    gettext("已保存 %(n)s 个项目的%(period)s月报")
+                    % {"n": len(changed), "period": period.label},
+                )
+            else:
+                messages.info(request, gettext("没有修改"))
+            return redirect(request.get_full_path())
+    return render(
+        request,
+        "projects/sheet.html",
+        {
+            "period": period,
+            "area": area,
+            "areas": areas,
+            "window": win,
+            "rows": rows,
+            "errors": errors,
+            "reason": reason,
+            "can_write": can_write,
+            "missing": missing,
+            "periods": [str(p) for p in _recent_periods()],
+            "filed": sum(1 for r in rows if r.report is not None),
+            "total": sum((r.report.investment for r in rows if r.report), Decimal(0)),
+            "breadcrumbs": [
+                {"label": gettext("项目"), "url": reverse("projects:list")},
+                {"label": gettext("月度填报"), "url": ""},
+            ],
+        },
+    )
+
+
+class _Rollback(Exception):
+    pass
+
+
+def _sheet_export(
+    area: Area, period: Period, projects: list[Project], reports: dict[int, MonthlyReport]
+) -> HttpResponse:
+    """The area's month as the import sheet: every project, filled where reported, so that
+    it can be completed in Excel and imported again."""
+    from zhenxing.projects.imports import REPORT_IMPORT
+
+    rows = []
+    for project in projects:
+        report = reports.get(project.pk)
+        rows.append(
+            [
+                project.code,
+                project.name,
+                str(period),
+                (report.investment / WAN_YUAN) if report else None,
+                report.progress_pct if report else None,
+                report.progress_text if report else "",
+                report.problems if report else "",
+                "",
+            ]
+        )
+    headers = [c.header + ("*" if c.required else "") for c in REPORT_IMPORT.columns]
+    content = excel.build_xlsx(headers, rows, sheet_name=f"{area.name}{period}")
+    return excel.xlsx_response(content, f"{area.name}-{period}-月度填报")
+
+
+def _recent_periods(count: int = 18) -> list[Period]:
+    period = Period.of(clock.today())
+    out = []
+    for _i in range(count):
+        out.append(period)
+        period = period.previous()
+    return out
+
+
+# --- figures ---------------------------------------------------------------------
+
+
+def _figures_period(request: HttpRequest) -> tuple[Period, str]:
+    raw = request.GET.get("period", "")
+    if not raw:
+        return Period.of(clock.today()).previous(), ""
+    try:
+        return Period.parse(raw), ""
+    except PeriodError as exc:
+        return Period.of(clock.today()).previous(), str(exc)
+
+
+@login_required
+def figures(request: HttpRequest) -> HttpResponse:
+    """City → area → project: 开复工, investment 1–N月累计 and 同比, plan, libraries."""
+    from zhenxing.projects import queries
+
+    period, period_error = _figures_period(request)
+    projects = scoping.visible(request.user, Project.objects.all())
+    area = None
+    code = request.GET.get("area", "")
+    if code:
+        area = Area.objects.filter(code=code).first()
+        if area is None:
+            raise Http404()
+    headline = queries.figures(period=period, projects=projects, area=area)
+    grants = scoping.grants_for(request.user)
+    scope_label = ""
+    if not grants.is_city_wide_reader:
+        own = Area.objects.filter(pk__in=grants.area_ids).order_by("sort_order")
+        scope_label = "、".join(a.name for a in own) or gettext("您负责的项目")
+    context: dict[str, Any] = {
+        "scope_label": scope_label,
+        "period": period,
+        "period_str": str(period),
+        "period_error": period_error,
+        "area": area,
+        "figures": headline,
+        "libraries": [
+            (Library(key).label, totals)
+            for key, totals in headline.libraries.items()
+            if key in Library.values
+        ],
+        "periods": [str(p) for p in _recent_periods(24)],
+        "breadcrumbs": [
+            {"label": gettext("项目"), "url": reverse("projects:list")},
+            {"label": gettext("投资统计"), "url": reverse("projects:figures") if area else ""},
+            *([{"label": area.name, "url": ""}] if area else []),
+        ],
+    }
+    if area is None:
+        by_area = queries.figures_by_area(period=period, projects=projects)
+        names = {a.code: a for a in Area.objects.all()}
+        rows = [{"area": names[f.area_code], "figures": f} for f in by_area if f.area_code in names]
+        context["area_rows"] = rows
+        if len(rows) > 1:
+            context["chart"] = _area_chart(period, rows)
+    else:
+        project_rows = queries.project_rows(
+            period=period, projects=projects.filter(area=area).order_by("name", "pk")
+        )
+        project_rows.sort(key=lambda r: -r["investment_ytd"])
+        context["project_rows"] = project_rows
+    if request.GET.get("format") == "xlsx":
+        return _figures_export(period, area, context)
+    if area is not None:
+        page = Paginator(context["project_rows"], PAGE_SIZE).get_page(request.GET.get("page"))
+        context["page"] = page
+        context["project_page"] = page.object_list
+        context["query"] = urlencode({"period": str(period), "area": area.code})
+    return render(request, "projects/figures.html", context)
+
+
+def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """ECharts option: investment 1–N月 this year and last year per area, in 亿元."""
+
+    def yi(value: Decimal) -> float:
+        return float((value / Decimal(100_000_000)).quantize(Decimal("0.01")))
+
+    this_year = gettext("%(year)s年") % {"year": period.year}
+    last_year = gettext("%(year)s年") % {"year": period.year - 1}
+    return {
+        "color": ["#1f5fbf", "#9aa5b4"],
+        "tooltip": {"trigger": "axis"},
+        "legend": {"data": [this_year, last_year], "top": 0, "right": 8},
+        "grid": {"left": 56, "right": 16, "top": 40, "bottom": 40},
+        "xAxis": {
+            "type": "category",
+            "data": [r["area"].name for r in rows],
+            "axisLabel": {"interval": 0, "rotate": 30 if len(rows) > 8 else 0},
+        },
+        "yAxis": {"type": "value", "name": gettext("亿元")},
+        "series": [
+            {
+                "name": this_year,
+                "type": "bar",
+                "data": [yi(r["figures"].investment_ytd) for r in rows],
+            },
+            {
+                "name": last_year,
+                "type": "bar",
+                "data": [yi(r["figures"].investment_ytd_last_year) for r in rows],
+            },
+        ],
+    }
+
+
+def _figures_export(period: Period, area: Area | None, context: dict[str, Any]) -> HttpResponse:
+    """The table on screen as .xlsx: the areas, or one area's projects (money in 万元)."""
+
+    def wan(value: Decimal) -> Decimal:
+        return value / WAN_YUAN
+
+    if area is None:
+        headers = [
+            gettext("区域"),
+            gettext("开复工（个）"),
+            gettext("累计完成投资（万元）"),
+            gettext("去年同期（万元）"),
+            gettext("同比（%）"),
+            gettext("年度计划（万元）"),
+            gettext("计划完成率（%）"),
+        ]
+        rows = [
+            [
+                r["area"].name,
+                r["figures"].started_or_resumed,
+                wan(r["figures"].investment_ytd),
+                wan(r["figures"].investment_ytd_last_year),
+                r["figures"].investment_ytd_yoy_pct,
+                wan(r["figures"].annual_plan),
+                r["figures"].plan_completion_pct,
+            ]
+            for r in context["area_rows"]
+        ]
+        name = gettext("分区域投资统计")
+    else:
+        headers = [
+            gettext("项目名称"),
+            gettext("项目代码"),
+            gettext("状态"),
+            gettext("累计完成投资（万元）"),
+            gettext("去年同期（万元）"),
+            gettext("同比（%）"),
+            gettext("年度计划（万元）"),
+            gettext("计划完成率（%）"),
+        ]
+        rows = [
+            [
+                r["name"],
+                r["code"],
+                r["status_label"],
+                wan(r["investment_ytd"]),
+                wan(r["investment_ytd_last_year"]),
+                r["investment_ytd_yoy_pct"],
+                wan(r["annual_plan"]),
+                r["plan_completion_pct"],
+            ]
+            for r in context["project_rows"]
+        ]
+        name = f"{area.name}{gettext('项目投资统计')}"
+    return excel.export_response(filename=f"{name}-{period}", headers=headers, rows=rows)
