@@ -29,9 +29,19 @@ def _immediate_tasks(settings: Any) -> None:
     }
 
 
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> None:
+    """Load the reference data once into the test database; each test rolls back to it."""
+    from zhenxing.core.reference import load_reference
+
+    with django_db_blocker.unblock():
+        load_reference()
+
+
 @pytest.fixture
 def ref(db: Any) -> None:
-    """Yingkou's areas, departments, cluster schemes and industries."""
+    """Yingkou's areas, departments, cluster schemes and industries (reloaded after a
+    transactional test has flushed the database)."""
     from zhenxing.core.models import Area
     from zhenxing.core.reference import load_reference
 
