@@ -156,6 +156,7 @@ def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
 def _add_routers() -> None:
     from zhenxing.core.api import router as core_router
     from zhenxing.enterprises.api import router as enterprise_router
+    from zhenxing.policies.api import router as policy_router
     from zhenxing.projects.api import router as project_router
     from zhenxing.projects.steward_api import router as steward_router
 
@@ -163,6 +164,7 @@ def _add_routers() -> None:
     api.add_router("/enterprises", enterprise_router)
     api.add_router("/projects", project_router)
     api.add_router("/stewards", steward_router)
+    api.add_router("/policies", policy_router)
 
 
 _add_routers()

@@ -16,6 +16,7 @@ urlpatterns = [
     path("enterprises/", include("zhenxing.enterprises.urls")),
     path("projects/", include("zhenxing.projects.urls")),
     path("stewards/", include("zhenxing.projects.steward_urls")),
+    path("policies/", include("zhenxing.policies.urls")),
     path("imports/<slug:kind>/", import_views.import_upload, name="import_upload"),
     path("imports/<slug:kind>/template/", import_views.import_template, name="import_template"),
     path("imports/<slug:kind>/errors/", import_views.import_error_report, name="import_errors"),

@@ -210,4 +210,7 @@ def load_demo(*, password: str, today: datetime.date = DEMO_TODAY) -> list[tuple
     accounts = load_accounts(password)
     # After the accounts: the demo's `steward` becomes one of the 31 steward leaders.
     load_projects(today=today)
+    from zhenxing.demo.policies import load_policy_demo
+
+    load_policy_demo(today=today)
     return accounts

@@ -166,7 +166,7 @@ class LibraryMembership(models.Model):
 
 
 class KeyList(models.Model):
-    """A list of key projects (省重大工程, 央地合作, 市重点, 港产城 …); a project may be on several."""
+    """A list of key projects (省重大工程, 央地合作, 港产城 …); a project may be on several."""
 
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=64)

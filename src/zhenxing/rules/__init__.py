@@ -20,12 +20,15 @@ from .check import CheckedRule, RuleSet, check_catalogue, check_version
 from .compile_polars import (
     CompiledRules,
     compile_rules,
+    decode_flags,
     decode_mask,
     evaluate,
     evaluate_to_parquet,
     evaluate_wide,
     prepare_facts,
+    read_results,
     to_long,
+    unpack,
 )
 from .compile_sql import SqlQuery, SqlUnsupportedError, compile_sql, evaluate_duckdb, to_sql
 from .diagnostics import Diagnostic, Location, RulesError, Severity
@@ -60,6 +63,7 @@ __all__ = [
     "check_version",
     "compile_rules",
     "compile_sql",
+    "decode_flags",
     "decode_mask",
     "evaluate",
     "evaluate_duckdb",
@@ -70,7 +74,9 @@ __all__ = [
     "load_catalogue",
     "near_misses",
     "prepare_facts",
+    "read_results",
     "run_tests",
     "to_long",
     "to_sql",
+    "unpack",
 ]

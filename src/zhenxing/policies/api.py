@@ -1,0 +1,619 @@
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.http import HttpRequest
+from ninja import Field, Router, Schema
+from ninja import Status as Answer
+from ninja.pagination import paginate
+
+from zhenxing.core import scoping
+from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError
+from zhenxing.policies import catalogues, queries, services
+from zhenxing.policies.models import (
+    EntryKind,
+    LedgerEntry,
+    Objection,
+    ObjectionStatus,
+    Policy,
+    PolicyRun,
+    PolicyStatus,
+    RunResult,
+    RunStatus,
+)
+from zhenxing.rules import RulesError
+
+router = Router(tags=["policies"])
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+# --- schemas -----------------------------------------------------------------------
+
+
+class PaidTotalOut(Schema):
+    until: datetime.date
+    paid_total: str = Field(description="元，两位小数：兑付 − 冲正 + 调整")
+    policies_paid: int = Field(description="截至该日兑付净额大于零的政策数")
+
+
+class GuideConditionOut(Schema):
+    label: str
+    reference: str
+    words: str
+
+
+class GuideParameterOut(Schema):
+    label: str
+    value: str
+    reference: str
+
+
+class GuideOut(Schema):
+    title: str
+    who: str
+    conditions: list[GuideConditionOut]
+    amount: str
+    parameters: list[GuideParameterOut]
+    basis: str
+    source: str
+    time_limit: str
+    contact: str
+    department: str
+    verified: bool
+
+
+class PolicyOut(Schema):
+    id: int
+    code: str
+    name: str
+    department: str
+    catalogue: str
+    rule_file: str
+    rule_id: str
+    beneficiary: str
+    status: str
+    annual_budget: str
+    city_share_pct: str
+    county_share_pct: str
+    stacking: str
+    stacking_group: str
+    allocation: str
+    time_limit: str
+    contact: str
+    published_on: datetime.date | None
+
+    @staticmethod
+    def resolve_department(obj: Policy) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_annual_budget(obj: Policy) -> str:
+        return f"{obj.annual_budget:.2f}"
+
+    @staticmethod
+    def resolve_city_share_pct(obj: Policy) -> str:
+        return f"{obj.city_share_pct:.2f}"
+
+    @staticmethod
+    def resolve_county_share_pct(obj: Policy) -> str:
+        return f"{obj.county_share_pct:.2f}"
+
+
+class PolicyDetailOut(PolicyOut):
+    guide: GuideOut | None
+
+
+class PublicPolicyOut(Schema):
+    code: str
+    name: str
+    department: str
+    beneficiary: str
+    guide: GuideOut | None
+
+
+class RunIn(Schema):
+    period: str = Field(description="年度，如 2023")
+
+
+class RunOut(Schema):
+    id: int
+    policy_id: int
+    period: str
+    status: str
+    progress: int
+    progress_note: str
+    prepared_by: str | None
+    approved_by: str | None
+    booked_on: datetime.date | None
+    rule_version: str
+    population: int
+    eligible_count: int
+    eligible_total: str
+    excluded_count: int
+    payable_count: int
+    payable_total: str
+    budget_available: str | None
+    allocation_note: str
+    error: str
+
+    @staticmethod
+    def resolve_prepared_by(obj: PolicyRun) -> str | None:
+        return obj.prepared_by.username if obj.prepared_by else None
+
+    @staticmethod
+    def resolve_approved_by(obj: PolicyRun) -> str | None:
+        return obj.approved_by.username if obj.approved_by else None
+
+    @staticmethod
+    def resolve_eligible_total(obj: PolicyRun) -> str:
+        return f"{obj.eligible_total:.2f}"
+
+    @staticmethod
+    def resolve_payable_total(obj: PolicyRun) -> str:
+        return f"{obj.payable_total:.2f}"
+
+    @staticmethod
+    def resolve_budget_available(obj: PolicyRun) -> str | None:
+        return _money(obj.budget_available)
+
+
+class ResultOut(Schema):
+    id: int
+    run_id: int
+    enterprise_id: int | None
+    project_id: int | None
+    eligible: bool
+    status: int = Field(description="0 正常，1 缺失事实不符合，2 缺失事实需补报")
+    conditions: dict[str, bool]
+    amount: str
+    payable: str
+    excluded: bool
+    exclusion_reason: str
+    note: str
+
+    @staticmethod
+    def resolve_conditions(obj: RunResult) -> dict[str, bool]:
+        names = obj.run.condition_names or []
+        return {n: bool(obj.conditions >> i & 1) for i, n in enumerate(names)}
+
+    @staticmethod
+    def resolve_amount(obj: RunResult) -> str:
+        return f"{obj.amount:.2f}"
+
+    @staticmethod
+    def resolve_payable(obj: RunResult) -> str:
+        return f"{obj.payable:.2f}"
+
+
+class ResultDetailOut(ResultOut):
+    facts: dict[str, Any]
+    explanation: str
+
+    @staticmethod
+    def resolve_facts(obj: RunResult) -> dict[str, Any]:
+        return obj.facts_dict()
+
+    @staticmethod
+    def resolve_explanation(obj: RunResult) -> str:
+        return queries.explanation(obj)
+
+
+class ExcludeIn(Schema):
+    reason: str = ""
+    exclude: bool = True
+
+
+class LedgerOut(Schema):
+    id: int
+    kind: str
+    policy_id: int
+    run_id: int
+    beneficiary_kind: str
+    beneficiary_id: int
+    enterprise_id: int | None
+    project_id: int | None
+    area: str | None
+    period: str
+    amount: str
+    city_amount: str
+    county_amount: str
+    booked_on: datetime.date
+    reverses_id: int | None
+    corrects_id: int | None
+    reason: str
+
+    @staticmethod
+    def resolve_area(obj: LedgerEntry) -> str | None:
+        return obj.area.code if obj.area else None
+
+    @staticmethod
+    def resolve_amount(obj: LedgerEntry) -> str:
+        return f"{obj.amount:.2f}"
+
+    @staticmethod
+    def resolve_city_amount(obj: LedgerEntry) -> str:
+        return f"{obj.city_amount:.2f}"
+
+    @staticmethod
+    def resolve_county_amount(obj: LedgerEntry) -> str:
+        return f"{obj.county_amount:.2f}"
+
+
+class CorrectIn(Schema):
+    amount: Decimal = Field(ge=0, description="更正后的金额（元）")
+    reason: str
+
+
+class CorrectOut(Schema):
+    reversal: LedgerOut
+    adjustment: LedgerOut
+
+
+class EntitlementOut(Schema):
+    policy_id: int
+    policy: str
+    period: str
+    result_id: int
+    project_id: int | None
+    amount: str
+    paid: str
+    explanation: str
+
+
+class ObjectionIn(Schema):
+    result_id: int
+    reason: str
+
+
+class ObjectionOut(Schema):
+    id: int
+    enterprise_id: int
+    policy_id: int
+    result_id: int | None
+    period: str
+    reason: str
+    status: str
+    created_at: datetime.datetime
+    replies: list[str]
+
+    @staticmethod
+    def resolve_replies(obj: Objection) -> list[str]:
+        return [r.text for r in obj.replies.all()]
+
+
+class ReplyIn(Schema):
+    text: str
+    close: bool = False
+
+
+class DryRunIn(Schema):
+    period: str
+    parameters: dict[str, Decimal] = Field(default_factory=dict, description="参数名 → 新取值")
+
+
+class DryRunChangeOut(Schema):
+    id: int
+    name: str
+    before: str
+    after: str
+    delta: str
+
+
+class DryRunOut(Schema):
+    period: str
+    baseline: str
+    baseline_total: str
+    scenario_total: str
+    delta: str
+    budget: str
+    baseline_count: int
+    scenario_count: int
+    gainers_count: int
+    losers_count: int
+    gainers: list[DryRunChangeOut]
+    losers: list[DryRunChangeOut]
+
+
+# --- helpers -------------------------------------------------------------------------
+
+
+def _guide(policy: Policy) -> dict[str, Any] | None:
+    g = queries.guide_for(policy)
+    if g.guide is None:
+        return None
+    return {
+        "title": g.guide.title,
+        "who": g.guide.who,
+        "conditions": [c.__dict__ for c in g.guide.conditions],
+        "amount": g.guide.amount,
+        "parameters": [p.__dict__ for p in g.guide.parameters],
+        "basis": g.guide.basis,
+        "source": g.guide.source,
+        "time_limit": g.time_limit,
+        "contact": g.contact,
+        "department": g.department,
+        "verified": g.guide.verified,
+    }
+
+
+def _policy(request: HttpRequest, policy_id: int, action: str = Action.VIEW) -> Policy:
+    return scoping.get_for_user(
+        request.user, Policy.objects.select_related("department"), action, pk=policy_id
+    )
+
+
+def _run(request: HttpRequest, run_id: int, action: str = Action.VIEW) -> PolicyRun:
+    return scoping.get_for_user(
+        request.user,
+        PolicyRun.objects.select_related("policy__department", "prepared_by", "approved_by"),
+        action,
+        pk=run_id,
+    )
+
+
+# --- routes: totals and the public catalogue (no sign-in) ------------------------------
+
+
+@router.get("/payouts/total", response=PaidTotalOut, auth=None)
+def payouts_total(request: HttpRequest, until: datetime.date) -> Any:
+    """Paid up to and including `until`, from the ledger (payments − reversals +
+    adjustments). A published city figure: no sign-in needed, no personal data."""
+    total = queries.payouts_total(until=until)
+    return {
+        "until": total.until,
+        "paid_total": f"{total.paid_total:.2f}",
+        "policies_paid": total.policies_paid,
+    }
+
+
+@router.get("/public", response=list[PublicPolicyOut], auth=None)
+def public_policies(request: HttpRequest) -> Any:
+    """Published policies with their how-to-claim guide (no personal data)."""
+    return [
+        {
+            "code": p.code,
+            "name": p.name,
+            "department": p.department.name,
+            "beneficiary": p.beneficiary,
+            "guide": _guide(p),
+        }
+        for p in queries.published_policies().order_by("department__sort_order", "code")
+    ]
+
+
+# --- routes: runs, results, ledger, objections (before /{policy_id}) -----------------
+
+
+@router.get("/runs", response=list[RunOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_runs(
+    request: HttpRequest, policy: int | None = None, status: RunStatus | None = None
+) -> Any:
+    qs = scoping.visible(
+        request.user, PolicyRun.objects.select_related("prepared_by", "approved_by")
+    ).order_by("-id")
+    if policy:
+        qs = qs.filter(policy_id=policy)
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@router.get("/runs/{run_id}", response=RunOut)
+def get_run(request: HttpRequest, run_id: int) -> Any:
+    return _run(request, run_id)
+
+
+@router.post("/runs/{run_id}/rerun", response=RunOut)
+def rerun(request: HttpRequest, run_id: int) -> Any:
+    run = _run(request, run_id)
+    return services.run_start(user=request.user, policy=run.policy, period=run.period)
+
+
+@router.post("/runs/{run_id}/approve", response=RunOut)
+def approve_run(request: HttpRequest, run_id: int) -> Any:
+    run = _run(request, run_id)
+    return services.run_approve(user=request.user, run=run)
+
+
+@router.get("/runs/{run_id}/results", response=list[ResultOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_results(
+    request: HttpRequest, run_id: int, eligible: bool | None = None, payable: bool | None = None
+) -> Any:
+    run = _run(request, run_id)
+    qs = scoping.visible(request.user, RunResult.objects.filter(run=run).select_related("run"))
+    if eligible is not None:
+        qs = qs.filter(eligible=eligible)
+    if payable:
+        qs = qs.filter(payable__gt=0)
+    return qs.order_by("pk")
+
+
+@router.get("/results/{result_id}", response=ResultDetailOut)
+def get_result(request: HttpRequest, result_id: int) -> Any:
+    result = scoping.get_for_user(
+        request.user, RunResult.objects.select_related("run__policy"), pk=result_id
+    )
+    grants = scoping.grants_for(request.user)
+    if result.run.status != RunStatus.APPROVED and not (
+        grants.is_city_wide_reader or grants.is_admin
+    ):
+        raise scoping.NotFound()
+    return result
+
+
+@router.post("/results/{result_id}/exclude", response=ResultOut)
+def exclude_result(request: HttpRequest, result_id: int, payload: ExcludeIn) -> Any:
+    result = scoping.get_for_user(
+        request.user, RunResult.objects.select_related("run"), pk=result_id
+    )
+    return services.result_exclude(
+        user=request.user, result=result, reason=payload.reason, exclude=payload.exclude
+    )
+
+
+@router.get("/ledger", response=list[LedgerOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_ledger(
+    request: HttpRequest,
+    policy: int | None = None,
+    run: int | None = None,
+    kind: EntryKind | None = None,
+    until: datetime.date | None = None,
+) -> Any:
+    """The ledger entries in the caller's scope (no route writes one by hand)."""
+    qs = scoping.visible(request.user, LedgerEntry.objects.select_related("area")).order_by("id")
+    if policy:
+        qs = qs.filter(policy_id=policy)
+    if run:
+        qs = qs.filter(run_id=run)
+    if kind:
+        qs = qs.filter(kind=kind)
+    if until:
+        qs = qs.filter(booked_on__lte=until)
+    return qs
+
+
+@router.post("/ledger/{entry_id}/correct", response={201: CorrectOut})
+def correct_entry(request: HttpRequest, entry_id: int, payload: CorrectIn) -> Answer[Any]:
+    """A correction: a reversal of the entry plus one linked adjustment (department head)."""
+    entry = scoping.get_for_user(request.user, LedgerEntry.objects.all(), pk=entry_id)
+    reversal, adjustment = services.ledger_correct(
+        user=request.user, entry=entry, amount=payload.amount, reason=payload.reason
+    )
+    return Answer(201, {"reversal": reversal, "adjustment": adjustment})
+
+
+@router.get("/entitlements", response=list[EntitlementOut])
+def my_entitlements(request: HttpRequest) -> Any:
+    """The caller's own enterprise's entitlements in approved batches, with the reason."""
+    grants = scoping.grants_for(request.user)
+    items = queries.entitlements(sorted(grants.enterprise_ids))
+    return [
+        {
+            "policy_id": i.policy.pk,
+            "policy": i.policy.name,
+            "period": i.result.run.period,
+            "result_id": i.result.pk,
+            "project_id": i.result.project_id,
+            "amount": f"{i.result.amount:.2f}",
+            "paid": f"{i.paid:.2f}",
+            "explanation": queries.explanation(i.result),
+        }
+        for i in items
+    ]
+
+
+@router.get("/objections", response=list[ObjectionOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_objections(request: HttpRequest, status: ObjectionStatus | None = None) -> Any:
+    qs = scoping.visible(request.user, Objection.objects.prefetch_related("replies")).order_by(
+        "-id"
+    )
+    if status:
+        qs = qs.filter(status=status)
+    return qs
+
+
+@router.post("/objections", response={201: ObjectionOut})
+def file_objection(request: HttpRequest, payload: ObjectionIn) -> Answer[Any]:
+    result = scoping.get_for_user(
+        request.user,
+        RunResult.objects.select_related("run__policy", "enterprise"),
+        pk=payload.result_id,
+    )
+    if result.enterprise is None:
+        raise DomainError("该结果没有对应企业", {"result_id": "没有对应企业"})
+    objection = services.objection_file(
+        user=request.user,
+        enterprise=result.enterprise,
+        policy=result.run.policy,
+        result=result,
+        reason=payload.reason,
+    )
+    return Answer(201, objection)
+
+
+@router.post("/objections/{objection_id}/replies", response={201: ObjectionOut})
+def reply_objection(request: HttpRequest, objection_id: int, payload: ReplyIn) -> Answer[Any]:
+    objection = scoping.get_for_user(
+        request.user, Objection.objects.select_related("policy__department"), pk=objection_id
+    )
+    services.objection_reply(
+        user=request.user, objection=objection, text=payload.text, close=payload.close
+    )
+    objection.refresh_from_db()
+    return Answer(201, objection)
+
+
+# --- routes: policies -----------------------------------------------------------------
+
+
+@router.get("", response=list[PolicyOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_policies(
+    request: HttpRequest, status: PolicyStatus | None = None, department: str | None = None
+) -> Any:
+    qs = scoping.visible(request.user, Policy.objects.select_related("department")).order_by("id")
+    if status:
+        qs = qs.filter(status=status)
+    if department:
+        qs = qs.filter(department__code=department)
+    return qs
+
+
+@router.get("/{policy_id}", response=PolicyDetailOut)
+def get_policy(request: HttpRequest, policy_id: int) -> Any:
+    policy = _policy(request, policy_id)
+    policy.guide = _guide(policy)  # type: ignore[attr-defined]
+    return policy
+
+
+@router.post("/{policy_id}/runs", response={201: RunOut})
+def start_run(request: HttpRequest, policy_id: int, payload: RunIn) -> Answer[Any]:
+    """Start (or re-run) the run of the policy for a year; it executes in the background."""
+    policy = _policy(request, policy_id)
+    return Answer(201, services.run_start(user=request.user, policy=policy, period=payload.period))
+
+
+@router.post("/{policy_id}/dry-run", response=DryRunOut)
+def dry_run(request: HttpRequest, policy_id: int, payload: DryRunIn) -> Any:
+    """What the policy would cost for a year, who gains and who loses (nothing is written)."""
+    policy = _policy(request, policy_id)
+    try:
+        report = queries.dry_run(policy, payload.period, payload.parameters)
+    except (RulesError, catalogues.CatalogueError, ValueError) as exc:
+        raise DomainError(f"试算失败：{exc}", {"period": str(exc)}) from exc
+
+    def rows(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r["id"],
+                "name": r["name"],
+                "before": f"{r['before']:.2f}",
+                "after": f"{r['after']:.2f}",
+                "delta": f"{r['delta']:.2f}",
+            }
+            for r in items
+        ]
+
+    return {
+        "period": report.period,
+        "baseline": report.baseline_label,
+        "baseline_total": f"{report.baseline_total:.2f}",
+        "scenario_total": f"{report.scenario_total:.2f}",
+        "delta": f"{report.delta:.2f}",
+        "budget": f"{report.budget:.2f}",
+        "baseline_count": report.baseline_count,
+        "scenario_count": report.scenario_count,
+        "gainers_count": report.gainers_count,
+        "losers_count": report.losers_count,
+        "gainers": rows(report.gainers),
+        "losers": rows(report.losers),
+    }

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class PoliciesConfig(AppConfig):
+    name = "zhenxing.policies"
+    label = "policies"
+    verbose_name = "政策兑付"
+
+    def ready(self) -> None:
+        from zhenxing.core.audit import register_record_url
+        from zhenxing.policies.models import Objection, Policy, PolicyRun
+
+        register_record_url(Policy, "policies:detail")
+        register_record_url(PolicyRun, "policies:run")
+        register_record_url(Objection, "policies:objection")

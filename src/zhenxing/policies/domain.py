@@ -1,0 +1,443 @@
+"""Pure logic of policy payouts (no Django): budget allocation to the fen, the city/county
+split, stacking against other policies, and the how-to-claim guide (申兑指南) written from
+the rule itself.
+
+Money is handled in fen (integers) and shown in yuan; nothing passes through a float.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+import polars as pl
+
+from zhenxing.rules import ir
+from zhenxing.rules.check import CheckedRule, RuleSet
+from zhenxing.rules.document import RuleVersion
+
+PRO_RATA = "pro_rata"
+SMALL_FIRST = "small_first"
+LARGE_FIRST = "large_first"
+ALLOCATION_WORDS = {
+    PRO_RATA: (
+        "按应兑付金额同比例分配（精确到分，尾差按舍去部分从大到小、同额按对象编号从小到大逐分补足）"
+    ),
+    SMALL_FIRST: (
+        "按应兑付金额从小到大依次足额兑付，额满为止（最后一户兑付剩余预算；同额按对象编号从小到大）"
+    ),
+    LARGE_FIRST: (
+        "按应兑付金额从大到小依次足额兑付，额满为止（最后一户兑付剩余预算；同额按对象编号从小到大）"
+    ),
+}
+
+CENT = Decimal("0.01")
+
+
+def to_fen(amount: Decimal) -> int:
+    return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
+
+
+def from_fen(fen: int) -> Decimal:
+    return (Decimal(fen) / 100).quantize(CENT)
+
+
+def yuan(amount: Decimal | int | None) -> str:
+    """1234567.8 → "1,234,567.80 元"."""
+    value = Decimal(amount or 0).quantize(CENT)
+    return f"{value:,.2f} 元"
+
+
+# ---------------------------------------------------------------------------
+# The city/county split
+# ---------------------------------------------------------------------------
+
+
+def split(amount: Decimal, city_share_pct: Decimal) -> tuple[Decimal, Decimal]:
+    """(city, county): the city's share rounded half up to the fen, the county the rest."""
+    city = (amount * city_share_pct / 100).quantize(CENT, rounding=ROUND_HALF_UP)
+    return city, amount - city
+
+
+# ---------------------------------------------------------------------------
+# Budget allocation
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class Allocation:
+    """The outcome of applying a budget: `frame` has `key`, `fen` (claimed) and `paid`
+    (allocated) in fen; `note` says what was done, for the batch page and the export."""
+
+    frame: pl.DataFrame
+    applied: bool
+    note: str
+
+
+def allocate(claims: pl.DataFrame, budget_fen: int | None, rule: str) -> Allocation:
+    """Share `budget_fen` among `claims` (`key` Int64, `fen` Int64 > 0).
+
+    When the claims fit (or there is no budget) each is paid in full. Otherwise:
+    - `pro_rata`: each gets floor(claim × budget / total) fen; the fen left over go one
+      each to the largest discarded fractions (ties: smaller key first). The paid amounts
+      add up to the budget exactly.
+    - `small_first` / `large_first`: claims in that order (ties: smaller key first) are paid
+      in full while the budget lasts; the next one gets what is left; the rest nothing.
+    """
+    claims = claims.select(pl.col("key").cast(pl.Int64), pl.col("fen").cast(pl.Int64))
+    total = int(claims["fen"].sum() or 0)
+    if budget_fen is None or total <= budget_fen:
+        return Allocation(
+            claims.with_columns(pl.col("fen").alias("paid")),
+            False,
+            f"应兑付合计 {yuan(from_fen(total))}，未超出可用预算，全额兑付。"
+            if budget_fen is not None
+            else "未设预算，全额兑付。",
+        )
+    budget_fen = max(0, budget_fen)
+    head = (
+        f"应兑付合计 {yuan(from_fen(total))}，超出可用预算 {yuan(from_fen(budget_fen))}，"
+        f"按政策规定的分配规则：{ALLOCATION_WORDS[rule]}。"
+    )
+    if rule == PRO_RATA:
+        wide = pl.Int128
+        product = pl.col("fen").cast(wide) * pl.lit(budget_fen, dtype=wide)
+        frame = claims.with_columns(
+            (product // pl.lit(total, dtype=wide)).cast(pl.Int64).alias("floor"),
+            (product % pl.lit(total, dtype=wide)).alias("rest"),
+        )
+        left = budget_fen - int(frame["floor"].sum() or 0)
+        frame = (
+            frame.sort(["rest", "key"], descending=[True, False])
+            .with_columns(
+                (pl.col("floor") + (pl.int_range(pl.len()) < left).cast(pl.Int64)).alias("paid")
+            )
+            .sort("key")
+            .select("key", "fen", "paid")
+        )
+        ratio = Decimal(budget_fen) / Decimal(total) * 100
+        note = head + f"分配比例约 {ratio.quantize(CENT)}%，兑付合计 {yuan(from_fen(budget_fen))}。"
+        return Allocation(frame, True, note)
+    descending = rule == LARGE_FIRST
+    frame = claims.sort(["fen", "key"], descending=[descending, False]).with_columns(
+        pl.col("fen").cum_sum().alias("upto")
+    )
+    frame = frame.with_columns(
+        pl.when(pl.col("upto") <= budget_fen)
+        .then(pl.col("fen"))
+        .otherwise(
+            pl.max_horizontal(
+                pl.lit(0, dtype=pl.Int64),
+                pl.lit(budget_fen, dtype=pl.Int64) - (pl.col("upto") - pl.col("fen")),
+            )
+        )
+        .alias("paid")
+    )
+    paid_in_full = frame.filter(pl.col("paid") == pl.col("fen")).height
+    partly = frame.filter((pl.col("paid") > 0) & (pl.col("paid") < pl.col("fen"))).height
+    note = head + f"足额兑付 {paid_in_full} 户" + (f"，部分兑付 {partly} 户" if partly else "")
+    note += f"，其余 {frame.height - paid_in_full - partly} 户本批次不予兑付。"
+    return Allocation(frame.sort("key").select("key", "fen", "paid"), True, note)
+
+
+# ---------------------------------------------------------------------------
+# Stacking
+# ---------------------------------------------------------------------------
+
+
+def apply_stacking(claims: pl.DataFrame, already: pl.DataFrame) -> pl.DataFrame:
+    """Pay the higher once within a group: `claims` (`key`, `fen`) less what each key has
+    already been paid (`already`: `key`, `paid_fen`) by other policies of the group for
+    the same period; never below zero. Adds `fen_before`, `other_fen`."""
+    if already.is_empty():
+        return claims.with_columns(
+            pl.col("fen").alias("fen_before"), pl.lit(0, dtype=pl.Int64).alias("other_fen")
+        )
+    joined = claims.join(
+        already.select(pl.col("key").cast(pl.Int64), pl.col("paid_fen").cast(pl.Int64)),
+        on="key",
+        how="left",
+    ).with_columns(pl.col("paid_fen").fill_null(0).alias("other_fen"))
+    return joined.select(
+        "key",
+        pl.max_horizontal(pl.lit(0, dtype=pl.Int64), pl.col("fen") - pl.col("other_fen")).alias(
+            "fen"
+        ),
+        pl.col("fen").alias("fen_before"),
+        "other_fen",
+    )
+
+
+# ---------------------------------------------------------------------------
+# The how-to-claim guide (申兑指南), written from the rule
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class GuideCondition:
+    label: str
+    reference: str
+    words: str
+
+
+@dataclass
+class GuideParameter:
+    label: str
+    value: str
+    reference: str
+
+
+@dataclass
+class Guide:
+    title: str
+    who: str
+    conditions: list[GuideCondition]
+    eligible_words: str
+    amount: str
+    parameters: list[GuideParameter]
+    facts: list[str]
+    basis: str
+    source: str
+    description: str
+    validity: str
+    verified: bool
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+ENTITY_WORDS = {"enterprise": "企业", "project": "项目"}
+
+
+def fmt_number(value: Decimal, unit: str) -> str:
+    if unit == "ratio":
+        pct = (value * 100).normalize()
+        return f"{pct:f}%"
+    if unit == "yuan":
+        if value != 0 and value % 10000 == 0:
+            return f"{(value / 10000).normalize():f}万元"
+        return f"{value:,.2f}元"
+    if value == value.to_integral_value():
+        return f"{value.normalize():f}"
+    return f"{value:f}"
+
+
+def _const(c: ir.Const) -> str:
+    v = c.value
+    if isinstance(v, bool):
+        return "是" if v else "否"
+    if isinstance(v, Decimal):
+        return fmt_number(v, c.ty.unit)
+    if isinstance(v, dt.date):
+        return f"{v.year}年{v.month}月{v.day}日"
+    return f"“{v}”"
+
+
+_OPS = {
+    "*": "×",
+    "/": "÷",
+    "+": "+",
+    "-": "−",
+    ">=": "不低于",
+    ">": "大于",
+    "<=": "不超过",
+    "<": "小于",
+    "==": "为",
+    "!=": "不为",
+}
+_PERIOD_WORDS = {
+    "period_year": "兑付年度",
+    "period_month": "兑付月份",
+    "period_start": "兑付期间首日",
+    "period_end": "兑付期间末日",
+}
+
+
+_LIST_IN_LABEL = re.compile(r"^(.*?)（([^（）]+)）$")
+
+
+def enum_words(fact: Any) -> tuple[str, dict[str, str]]:
+    """A short label and the readable name of each value of an enum fact whose label
+    lists them, e.g. 项目类别（战略性新兴产业 / 绿色制造 / 智能制造 / 其他）."""
+    label = fact.label or fact.id
+    match = _LIST_IN_LABEL.match(label)
+    values = list(fact.values or ())
+    if match:
+        names = [n.strip() for n in match.group(2).split("/")]
+        if len(names) == len(values):
+            return match.group(1), dict(zip(values, names, strict=True))
+    return label, {}
+
+
+def _short_param_label(label: str) -> str:
+    return label[: -len("（元）")] if label.endswith("（元）") else label
+
+
+class _Words:
+    def __init__(self, rs: RuleSet, rule: CheckedRule) -> None:
+        self.rs = rs
+        self.rule = rule
+        self.params: dict[str, GuideParameter] = {}
+        self.facts: dict[str, str] = {}
+
+    def param(self, e: ir.ParamRef) -> str:
+        p = e.param
+        pv = p.at(self.rs.period.first_day)
+        value = self.rs.param_value(self.rule, p.name) if pv is not None else None
+        shown = fmt_number(value, p.unit) if value is not None else "（未设定）"
+        self.params.setdefault(
+            p.name, GuideParameter(p.label or p.name, shown, pv.reference if pv else "")
+        )
+        return f"{_short_param_label(p.label or p.name)}（{shown}）"
+
+    def fact(self, e: ir.FactRef) -> str:
+        label = e.fact.label or e.fact.id
+        if e.fact.values:
+            label = enum_words(e.fact)[0]
+        self.facts.setdefault(e.fact.id, label)
+        if e.lag_unit == "year" and e.lag:
+            return f"{-e.lag}年前的{label}" if e.lag < -1 else f"上一年度的{label}"
+        if e.lag_unit == "month" and e.lag:
+            return f"{-e.lag}个月前的{label}"
+        return label
+
+    def _enum_comparison(self, e: ir.Binary) -> str | None:
+        return _enum_comparison_words(self, e)
+
+    def __call__(self, e: ir.Expr, top: bool = True) -> str:
+        if isinstance(e, ir.Const):
+            return _const(e)
+        if isinstance(e, ir.FactRef):
+            return self.fact(e)
+        if isinstance(e, ir.ParamRef):
+            return self.param(e)
+        if isinstance(e, ir.PeriodRef):
+            return _PERIOD_WORDS.get(e.name, e.name)
+        if isinstance(e, ir.LocalRef):
+            if e.kind == "value" and e.name in self.rule.values:
+                return self(self.rule.values[e.name], top)
+            if e.kind == "condition":
+                return f"“{self.rule.condition_label(e.name)}”"
+            if e.kind == "score":
+                return "评分"
+            return e.name
+        if isinstance(e, ir.RuleRef):
+            other = self.rs.rule(e.rule_id).version.title
+            what = {"eligible": "是否符合", "amount": "金额", "score": "得分"}.get(e.field_name, "")
+            return f"《{other}》的{what}"
+        if isinstance(e, ir.Unary):
+            inner = self(e.operand, False)
+            return f"不满足{inner}" if e.op == "not" else f"负的{inner}"
+        if isinstance(e, ir.Binary):
+            named = self._enum_comparison(e)
+            if named is not None:
+                return named
+            if e.op in ("and", "or"):
+                joiner = "，且" if e.op == "and" else "，或"
+                text = self(e.left, False) + joiner + self(e.right, False)
+            else:
+                text = f"{self(e.left, False)} {_OPS.get(e.op, e.op)} {self(e.right, False)}"
+            return text if top else f"（{text}）"
+        if isinstance(e, ir.InList):
+            names = enum_words(e.operand.fact)[1] if isinstance(e.operand, ir.FactRef) else {}
+            items = "、".join(
+                names.get(i.value, self(i, False))
+                if isinstance(i, ir.Const) and isinstance(i.value, str)
+                else self(i, False)
+                for i in e.items
+            )
+            return f"{self(e.operand, False)}{'不' if e.negated else ''}属于 {items}"
+        if isinstance(e, ir.IfElse):
+            return f"若{self(e.cond)}，则{self(e.then)}，否则{self(e.else_)}"
+        if isinstance(e, ir.Call):
+            args = [self(a) for a in e.args]
+            if e.func in ("min", "max"):
+                which = "较小者" if e.func == "min" else "较大者"
+                listed = "；".join(
+                    f"{'①②③④⑤⑥⑦⑧⑨'[i] if i < 9 else i + 1}{a}" for i, a in enumerate(args)
+                )
+                return f"取下列各项中的{which}：{listed}"
+            if e.func == "clip":
+                return f"{args[0]}（不低于{args[1]}，不超过{args[2]}）"
+            if e.func == "abs":
+                return f"{args[0]}的绝对值"
+            if e.func == "round":
+                places = args[1] if len(args) > 1 else "0"
+                return f"{args[0]}（四舍五入到{places}位小数）"
+            names = {"year": "年份", "month": "月份", "day": "日"}
+            if e.func in names:
+                return f"{args[0]}的{names[e.func]}"
+            return f"{e.func}（{'，'.join(args)}）"
+        if isinstance(e, ir.Band):
+            steps = "；".join(
+                f"{'不超过' if e.at_most else '达到'}{self(t, False)}的，为{self(v, False)}"
+                for t, v in zip(e.thresholds, e.values, strict=True)
+            )
+            return f"按{self(e.operand, False)}分档：{steps}；其余为{self(e.default, False)}"
+        return e.text
+
+
+def _enum_comparison_words(w: _Words, e: ir.Binary) -> str | None:
+    if e.op not in ("==", "!="):
+        return None
+    fact_side, const_side = e.left, e.right
+    if isinstance(fact_side, ir.Const):
+        fact_side, const_side = const_side, fact_side
+    if not (isinstance(fact_side, ir.FactRef) and isinstance(const_side, ir.Const)):
+        return None
+    label, names = enum_words(fact_side.fact)
+    value = names.get(str(const_side.value))
+    if value is None:
+        return None
+    return f"{label}{'为' if e.op == '==' else '不为'}“{value}”"
+
+
+def guide(rs: RuleSet, rule_id: str) -> Guide:
+    """The how-to-claim guide of one rule, for the period of `rs`."""
+    rule = rs.rule(rule_id)
+    v: RuleVersion = rule.version
+    w = _Words(rs, rule)
+    conditions = []
+    for name, e in rule.conditions.items():
+        info = rule.condition_info.get(name)
+        conditions.append(
+            GuideCondition(
+                rule.condition_label(name),
+                info.reference if info and info.reference else "",
+                w(e),
+            )
+        )
+    eligible_words = w(rule.eligible) if rule.eligible is not None else ""
+    amount = w(rule.amount) if rule.amount is not None else "（本规则不计算金额）"
+    if rule.amount is not None:
+        amount += (
+            "；金额保留到分（"
+            + {
+                "half_up": "四舍五入",
+                "half_even": "四舍六入五成双",
+                "down": "舍去",
+            }.get(v.rounding, v.rounding)
+            + "）"
+        )
+    entity = ENTITY_WORDS.get(v.entity, v.entity)
+    facts = sorted(w.facts.values())
+    who = (
+        f"符合下列{'全部' if rule.eligible is None else ''}条件的{entity}。"
+        f"本政策免申即享：无需申请，主管部门根据{('、'.join(facts)) or '有关数据'}"
+        f"测算，经审批后直接兑付。"
+    )
+    return Guide(
+        title=v.title,
+        who=who,
+        conditions=conditions,
+        eligible_words=eligible_words,
+        amount=amount,
+        parameters=list(w.params.values()),
+        facts=facts,
+        basis=v.legal_reference(),
+        source=v.source,
+        description=v.description,
+        validity=v.validity(),
+        verified=v.verified,
+    )

@@ -1,0 +1,150 @@
+"""Forms of the policy pages. Budgets are typed in 万元 and handed to the services in yuan;
+ledger corrections in yuan (to the fen)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from zhenxing.core import clock, scoping
+from zhenxing.core.models import Department
+from zhenxing.policies import catalogues
+from zhenxing.policies.models import Allocation, Beneficiary, Policy, Stacking
+
+WAN = Decimal(10_000)
+
+
+class PolicyForm(forms.Form):
+    code = forms.SlugField(
+        label=_("政策编码"), max_length=64, help_text=_("小写字母、数字和连字符")
+    )
+    name = forms.CharField(label=_("政策名称"), max_length=200)
+    department = forms.ModelChoiceField(
+        label=_("发文部门"), queryset=Department.objects.none(), empty_label=None
+    )
+    catalogue = forms.ChoiceField(label=_("规则目录"), choices=())
+    rule_file = forms.CharField(
+        label=_("规则文件"),
+        max_length=255,
+        help_text=_("相对于规则目录的路径，如 subsidies-2019/first_set_equipment.yaml"),
+    )
+    rule_id = forms.CharField(label=_("规则标识"), max_length=64)
+    beneficiary = forms.ChoiceField(label=_("兑付对象"), choices=Beneficiary.choices)
+    annual_budget_wan = forms.DecimalField(
+        label=_("年度预算（万元）"), min_value=Decimal(0), max_digits=16, decimal_places=6
+    )
+    city_share_pct = forms.DecimalField(
+        label=_("市级承担比例（%）"),
+        min_value=Decimal(0),
+        max_value=Decimal(100),
+        decimal_places=2,
+        help_text=_("其余由兑付对象所在县区承担"),
+    )
+    stacking = forms.ChoiceField(label=_("叠加规则"), choices=Stacking.choices)
+    stacking_group = forms.SlugField(
+        label=_("不叠加分组"),
+        required=False,
+        max_length=64,
+        help_text=_("“从高享受一次”时必填：同组政策同一对象同一期间只按最高额兑付一次"),
+    )
+    allocation = forms.ChoiceField(label=_("预算不足时的分配规则"), choices=Allocation.choices)
+    time_limit = forms.CharField(label=_("兑付时限"), max_length=255, required=False)
+    contact = forms.CharField(label=_("咨询联系"), max_length=255, required=False)
+    note = forms.CharField(
+        label=_("备注"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        departments = Department.objects.all()
+        grants = scoping.grants_for(user)
+        if not grants.is_admin:
+            departments = departments.filter(pk__in=grants.department_ids)
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fields["catalogue"].choices = catalogues.choices()  # type: ignore[attr-defined]
+
+    @staticmethod
+    def initial_for(policy: Policy) -> dict[str, Any]:
+        return {
+            "code": policy.code,
+            "name": policy.name,
+            "department": policy.department_id,
+            "catalogue": policy.catalogue,
+            "rule_file": policy.rule_file,
+            "rule_id": policy.rule_id,
+            "beneficiary": policy.beneficiary,
+            "annual_budget_wan": (policy.annual_budget / WAN).normalize(),
+            "city_share_pct": policy.city_share_pct,
+            "stacking": policy.stacking,
+            "stacking_group": policy.stacking_group,
+            "allocation": policy.allocation,
+            "time_limit": policy.time_limit,
+            "contact": policy.contact,
+            "note": policy.note,
+        }
+
+    def values(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["annual_budget"] = (data.pop("annual_budget_wan") * WAN).quantize(Decimal("0.01"))
+        return data
+
+
+class RunForm(forms.Form):
+    period = forms.IntegerField(label=_("测算年度"), min_value=2000, max_value=2100)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].initial = clock.today().year - 1
+
+
+class ExcludeForm(forms.Form):
+    reason = forms.CharField(label=_("排除原因"), max_length=255)
+
+
+class CorrectForm(forms.Form):
+    amount = forms.DecimalField(
+        label=_("更正后的金额（元）"), min_value=Decimal(0), max_digits=18, decimal_places=2
+    )
+    reason = forms.CharField(label=_("更正原因"), max_length=200)
+
+
+class ObjectionForm(forms.Form):
+    reason = forms.CharField(
+        label=_("异议理由"),
+        min_length=5,
+        widget=forms.Textarea(attrs={"rows": 5}),
+        help_text=_("请写明对哪一项结果有异议、理由和可补充的材料"),
+    )
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("答复内容"), widget=forms.Textarea(attrs={"rows": 4}))
+    close = forms.BooleanField(label=_("同时办结"), required=False)
+
+
+class DryRunForm(forms.Form):
+    """The period and, per parameter of the rule, an optional new value."""
+
+    period = forms.IntegerField(label=_("测算年度"), min_value=2000, max_value=2100)
+
+    def __init__(
+        self, *args: Any, parameters: Sequence[tuple[str, str, str]] = (), **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["period"].initial = clock.today().year - 1
+        for name, label, unit in parameters:
+            hint = {"ratio": _("比例，如 0.08 表示 8%"), "yuan": _("元")}.get(unit, "")
+            self.fields[f"param_{name}"] = forms.DecimalField(
+                label=label, required=False, max_digits=20, decimal_places=10, help_text=hint
+            )
+
+    def overrides(self) -> dict[str, Decimal]:
+        return {
+            key[len("param_") :]: value
+            for key, value in self.cleaned_data.items()
+            if key.startswith("param_") and value is not None
+        }

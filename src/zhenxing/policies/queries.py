@@ -1,0 +1,394 @@
+"""Every aggregate read of the policies part: payout totals from the ledger, the guide of a
+policy, an enterprise's entitlements, a batch's payout list, and the dry run."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from django.db.models import Count, Q, QuerySet, Sum
+
+from zhenxing.policies import catalogues, domain
+from zhenxing.policies import facts as facts_mod
+from zhenxing.policies.models import (
+    EntryKind,
+    LedgerEntry,
+    Policy,
+    PolicyRun,
+    PolicyStatus,
+    RunResult,
+    RunStatus,
+)
+from zhenxing.rules import RulesError
+from zhenxing.rules.explain import explain
+from zhenxing.rules.simulate import simulate
+
+ZERO = Decimal("0.00")
+
+
+# ---------------------------------------------------------------------------
+# Ledger totals
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaidTotal:
+    until: datetime.date
+    paid_total: Decimal
+    policies_paid: int
+
+
+def payouts_total(
+    *, until: datetime.date, entries: QuerySet[LedgerEntry] | None = None
+) -> PaidTotal:
+    """Paid up to and including `until`, from the ledger: payments − reversals +
+    adjustments (reversals are stored negative, so this is the plain sum), and the number
+    of policies whose net paid amount is above zero."""
+    qs = (entries if entries is not None else LedgerEntry.objects.all()).filter(
+        booked_on__lte=until
+    )
+    per_policy = qs.values("policy_id").annotate(net=Sum("amount"))
+    total = sum((row["net"] or ZERO for row in per_policy), ZERO)
+    paid = sum(1 for row in per_policy if (row["net"] or ZERO) > 0)
+    return PaidTotal(until, Decimal(total).quantize(domain.CENT), paid)
+
+
+def paid_by_policy(entries: QuerySet[LedgerEntry] | None = None) -> dict[int, Decimal]:
+    qs = entries if entries is not None else LedgerEntry.objects.all()
+    return {
+        row["policy_id"]: row["net"] or ZERO
+        for row in qs.values("policy_id").annotate(net=Sum("amount"))
+    }
+
+
+def paid_by_year(entries: QuerySet[LedgerEntry]) -> list[tuple[int, Decimal, int]]:
+    """(year booked, net amount, entries) for the policy page's table."""
+    rows: dict[int, list[Any]] = {}
+    for entry in entries.values("booked_on", "amount"):
+        year = entry["booked_on"].year
+        slot = rows.setdefault(year, [ZERO, 0])
+        slot[0] += entry["amount"]
+        slot[1] += 1
+    return [(y, v[0], v[1]) for y, v in sorted(rows.items())]
+
+
+def net_of(entry: LedgerEntry) -> Decimal:
+    """What a payment comes to after its corrections (for the entitlements page)."""
+    total = entry.amount
+    current = entry
+    while True:
+        reversal = LedgerEntry.objects.filter(reverses=current).first()
+        if reversal is None:
+            return total
+        total += reversal.amount
+        adjustment = LedgerEntry.objects.filter(corrects=reversal).first()
+        if adjustment is None:
+            return total
+        total += adjustment.amount
+        current = adjustment
+
+
+# ---------------------------------------------------------------------------
+# The how-to-claim guide
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PolicyGuide:
+    policy: Policy
+    guide: domain.Guide | None
+    period: str
+    error: str = ""
+
+    @property
+    def department(self) -> str:
+        return self.policy.department.name
+
+    @property
+    def time_limit(self) -> str:
+        return self.policy.time_limit or "每年度测算一次，经部门负责人审批后兑付"
+
+    @property
+    def contact(self) -> str:
+        return self.policy.contact or self.policy.department.name
+
+
+def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
+    """The policy's guide, written from its rule in force in `period` (default: the
+    latest version)."""
+    try:
+        resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id, period)
+        when = str(period) if period is not None else _period_of(resolved)
+        rs = catalogues.ruleset(policy.catalogue, policy.rule_id, when, verified_only=False)
+        return PolicyGuide(policy, domain.guide(rs, policy.rule_id), when)
+    except (catalogues.CatalogueError, RulesError) as exc:
+        return PolicyGuide(policy, None, str(period or ""), str(exc))
+
+
+def _period_of(resolved: catalogues.ResolvedRule) -> str:
+    from zhenxing.core import clock
+
+    year = clock.today().year
+    start = resolved.version.valid_from
+    if start is not None and start.year > year:
+        year = start.year
+    end = resolved.version.valid_to
+    if end is not None and end.year < year:
+        year = end.year
+    return str(year)
+
+
+def published_policies() -> QuerySet[Policy]:
+    """The public catalogue (no personal data): published policies."""
+    return Policy.objects.filter(status=PolicyStatus.PUBLISHED).select_related("department")
+
+
+# ---------------------------------------------------------------------------
+# Explanations and entitlements
+# ---------------------------------------------------------------------------
+
+
+def explanation(result: RunResult) -> str:
+    """Why this beneficiary does or does not qualify, from the facts the run read."""
+    run = result.run
+    policy = run.policy
+    try:
+        rs = catalogues.ruleset(policy.catalogue, policy.rule_id, run.period)
+        text = explain(rs, policy.rule_id, result.facts_dict()).text()
+    except (catalogues.CatalogueError, RulesError, KeyError) as exc:
+        return f"无法生成说明：{exc}"
+    lines = [text]
+    if result.excluded:
+        lines.append(f"审核排除：{result.exclusion_reason}")
+    if result.note:
+        lines.append(f"兑付说明：{result.note}")
+    return "\n".join(lines)
+
+
+@dataclass
+class Entitlement:
+    result: RunResult
+    paid: Decimal
+    entries: list[LedgerEntry] = field(default_factory=list)
+
+    @property
+    def policy(self) -> Policy:
+        return self.result.run.policy
+
+
+def entitlements(enterprise_ids: list[int]) -> list[Entitlement]:
+    """An enterprise's results in approved batches where it qualified or was paid."""
+    results = (
+        RunResult.objects.filter(enterprise_id__in=enterprise_ids, run__status=RunStatus.APPROVED)
+        .filter(Q(eligible=True) | Q(payable__gt=0))
+        .select_related("run__policy__department", "project")
+        .order_by("-run__period", "run__policy__code")
+    )
+    out = []
+    for result in results:
+        entries = list(
+            LedgerEntry.objects.filter(
+                policy_id=result.run.policy_id,
+                beneficiary_kind=result.run.policy.beneficiary,
+                beneficiary_id=int(result.project_id or result.enterprise_id or 0),
+                period=result.run.period,
+            ).order_by("booked_on", "pk")
+        )
+        paid = sum((e.amount for e in entries), ZERO)
+        out.append(Entitlement(result, paid, entries))
+    return out
+
+
+def latest_results(enterprise_id: int) -> QuerySet[RunResult]:
+    """The enterprise's results in approved batches, eligible or not (latest first)."""
+    return (
+        RunResult.objects.filter(enterprise_id=enterprise_id, run__status=RunStatus.APPROVED)
+        .select_related("run__policy", "project")
+        .order_by("-run__period", "run__policy__code")
+    )
+
+
+# ---------------------------------------------------------------------------
+# A batch's payout list (page and the finance bureau's export)
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class PayoutLine:
+    entry: LedgerEntry
+    enterprise_name: str
+    uscc: str
+    project_name: str
+    project_code: str
+    area_name: str
+
+
+def payout_lines(run: PolicyRun, entries: QuerySet[LedgerEntry] | None = None) -> list[PayoutLine]:
+    entries = (
+        (entries if entries is not None else LedgerEntry.objects.all())
+        .filter(run=run)
+        .select_related("enterprise", "project", "area")
+        .order_by("area__sort_order", "pk")
+    )
+    return [
+        PayoutLine(
+            entry=e,
+            enterprise_name=e.enterprise.name if e.enterprise else "",
+            uscc=e.enterprise.uscc if e.enterprise else "",
+            project_name=e.project.name if e.project else "",
+            project_code=e.project.code if e.project else "",
+            area_name=e.area.name if e.area else "",
+        )
+        for e in entries
+    ]
+
+
+def batch_totals(run: PolicyRun) -> dict[str, Any]:
+    agg = LedgerEntry.objects.filter(run=run).aggregate(
+        total=Sum("amount"),
+        city=Sum("city_amount"),
+        county=Sum("county_amount"),
+        count=Count("id", filter=Q(kind=EntryKind.PAYMENT)),
+    )
+    return {k: (v if v is not None else (0 if k == "count" else ZERO)) for k, v in agg.items()}
+
+
+def by_area(run: PolicyRun) -> list[dict[str, Any]]:
+    return list(
+        LedgerEntry.objects.filter(run=run)
+        .values("area__name", "area__sort_order")
+        .annotate(
+            total=Sum("amount"), city=Sum("city_amount"), county=Sum("county_amount"), n=Count("id")
+        )
+        .order_by("area__sort_order")
+    )
+
+
+# ---------------------------------------------------------------------------
+# The dry run ("what would this cost, who gains, who loses")
+# ---------------------------------------------------------------------------
+
+
+@dataclass
+class DryRun:
+    policy: Policy
+    period: str
+    overrides: dict[str, Decimal]
+    baseline_label: str
+    baseline_total: Decimal
+    scenario_total: Decimal
+    baseline_count: int
+    scenario_count: int
+    budget: Decimal
+    gainers: list[dict[str, Any]]
+    losers: list[dict[str, Any]]
+    gainers_count: int
+    losers_count: int
+    summary: str
+    parameters: list[tuple[str, str, str]]
+
+    @property
+    def delta(self) -> Decimal:
+        return self.scenario_total - self.baseline_total
+
+    @property
+    def over_budget(self) -> bool:
+        return self.scenario_total > self.budget
+
+
+def dry_run(
+    policy: Policy,
+    period: str | int,
+    overrides: dict[str, Decimal] | None = None,
+    *,
+    source: Any = None,
+    limit: int = 50,
+) -> DryRun:
+    """Simulate the policy over the registry for `period` with `zhenxing.rules.simulate`.
+
+    The baseline is the policy as published (nothing, for a draft); the scenario is the
+    same rule with the given parameter `overrides`. Raises `RulesError`/`CatalogueError`.
+    """
+    period = str(period)
+    overrides = dict(overrides or {})
+    cat = catalogues.catalogue(policy.catalogue)
+    scenario = cat.select(period=period, rule_ids=[policy.rule_id]).with_overrides(
+        {f"{policy.rule_id}.{k}": v for k, v in overrides.items()}
+    )
+    if policy.rule_id not in scenario.ids:
+        raise catalogues.CatalogueError(f"规则 {policy.rule_id} 不适用于 {period} 年")
+    live = policy.status != PolicyStatus.DRAFT
+    baseline = (
+        cat.select(period=period, rule_ids=[policy.rule_id])
+        if live
+        else cat.select(period=period, rule_ids=[])
+    )
+    decls, back, _lagged = facts_mod.columns_of(scenario)
+    request = facts_mod.FactsRequest(policy.beneficiary, int(period), tuple(sorted(decls)), back)
+    frame = (source or facts_mod.default_source)(decls)(request)
+    frame = frame.with_columns(pl.col("entity_id").cast(pl.String))
+    report = simulate(baseline, scenario, frame)
+    changes = report.changes.with_columns(pl.col("entity_id").cast(pl.Int64))
+    gain = changes.filter(pl.col("delta") > 0).sort("delta", descending=True)
+    lose = changes.filter(pl.col("delta") < 0).sort("delta")
+    names = _names(
+        policy.beneficiary, [*gain["entity_id"].head(limit), *lose["entity_id"].head(limit)]
+    )
+
+    def rows(frame: pl.DataFrame) -> list[dict[str, Any]]:
+        return [
+            {
+                "id": r["entity_id"],
+                "name": names.get(r["entity_id"], str(r["entity_id"])),
+                "before": r["amount"],
+                "after": r["amount_new"],
+                "delta": r["delta"],
+            }
+            for r in frame.head(limit).iter_rows(named=True)
+        ]
+
+    per_rule = report.per_rule.filter(pl.col("rule_id") == policy.rule_id)
+    base_count = int(per_rule["base_count"].sum() or 0)
+    new_count = int(per_rule["new_count"].sum() or 0)
+    rule = scenario.rule(policy.rule_id)
+    parameters = []
+    for name, param in rule.version.parameters.items():
+        pv = param.at(scenario.period.first_day)
+        current = pv.value if pv is not None else None
+        new = overrides.get(name)
+        text = domain.fmt_number(current, param.unit) if current is not None else "-"
+        if new is not None and new != current:
+            text += f" → {domain.fmt_number(new, param.unit)}"
+        parameters.append((name, param.label or name, text))
+    return DryRun(
+        policy=policy,
+        period=period,
+        overrides=overrides,
+        baseline_label="现行政策" if live else "未实施（草稿）",
+        baseline_total=Decimal(report.baseline_total).quantize(domain.CENT),
+        scenario_total=Decimal(report.scenario_total).quantize(domain.CENT),
+        baseline_count=base_count,
+        scenario_count=new_count,
+        budget=policy.annual_budget,
+        gainers=rows(gain),
+        losers=rows(lose),
+        gainers_count=gain.height,
+        losers_count=lose.height,
+        summary=report.summary(),
+        parameters=parameters,
+    )
+
+
+def _names(beneficiary: str, ids: list[int]) -> dict[int, str]:
+    if not ids:
+        return {}
+    if beneficiary == "project":
+        from zhenxing.projects.models import Project
+
+        return dict(Project.objects.filter(pk__in=ids).values_list("pk", "name"))
+    from zhenxing.enterprises.models import Enterprise
+
+    return dict(Enterprise.objects.filter(pk__in=ids).values_list("pk", "name"))

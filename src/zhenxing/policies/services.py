@@ -1,0 +1,973 @@
+"""Every write of the policies part: the catalogue, department lists, runs, review,
+approval, the ledger's corrections and objections.
+
+Each service checks scope with `core.scoping`, refuses with a `DomainError` in Chinese,
+and records the actor in the audit trail. Bulk data (run results, payments) moves in
+bulk (`facts.write_frame`, `bulk_create`), never row by row through the ORM.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import re
+import time
+from collections.abc import Callable, Mapping
+from decimal import Decimal
+from typing import Any
+
+import polars as pl
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from zhenxing.core import clock, scoping
+from zhenxing.core.models import Department
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError, save_audited
+from zhenxing.policies import catalogues, domain
+from zhenxing.policies import facts as facts_mod
+from zhenxing.policies.models import (
+    OPEN_RUN_STATUSES,
+    Allocation,
+    Beneficiary,
+    EntryKind,
+    FactList,
+    FactListEntry,
+    LedgerEntry,
+    Objection,
+    ObjectionReply,
+    ObjectionStatus,
+    Policy,
+    PolicyRun,
+    PolicyStatus,
+    RunResult,
+    RunStatus,
+    Stacking,
+)
+from zhenxing.rules import RulesError, evaluate
+from zhenxing.rules.schema import FactDef
+
+logger = logging.getLogger(__name__)
+
+SourceFactory = Callable[[dict[str, FactDef]], facts_mod.FactsSource]
+RESULTS_TABLE = "policies_runresult"
+_PERIOD_RE = re.compile(r"^\d{4}$")
+
+
+def _rules_message(exc: Exception) -> str:
+    if isinstance(exc, RulesError):
+        return "；".join(str(d.message("zh")) for d in exc.diagnostics[:3])
+    return str(exc)
+
+
+# ---------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------
+
+POLICY_FIELDS = {
+    "code",
+    "name",
+    "catalogue",
+    "rule_file",
+    "rule_id",
+    "department",
+    "beneficiary",
+    "annual_budget",
+    "city_share_pct",
+    "stacking",
+    "stacking_group",
+    "allocation",
+    "time_limit",
+    "contact",
+    "note",
+}
+
+
+def check_rule(policy: Policy) -> catalogues.ResolvedRule:
+    """The policy's rule, or a DomainError naming the field that is wrong."""
+    try:
+        resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id)
+    except catalogues.CatalogueError as exc:
+        raise DomainError(str(exc), {"rule_file": str(exc)}) from exc
+    if resolved.entity != policy.beneficiary:
+        message = (
+            f"规则 {policy.rule_id} 的主体是"
+            f"“{domain.ENTITY_WORDS.get(resolved.entity, resolved.entity)}”，"
+            f"与兑付对象不一致"
+        )
+        raise DomainError(message, {"beneficiary": message})
+    return resolved
+
+
+def _check_policy(policy: Policy) -> None:
+    check_rule(policy)
+    if policy.stacking == Stacking.HIGHER and not policy.stacking_group:
+        message = "“从高享受一次”须填写不叠加分组"
+        raise DomainError(message, {"stacking_group": message})
+
+
+@transaction.atomic
+def policy_create(*, user: Any, **values: Any) -> Policy:
+    unknown = set(values) - POLICY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown fields {sorted(unknown)}")
+    scoping.require(
+        user, Action.CREATE, model=Policy, values={"department": values.get("department")}
+    )
+    policy = Policy(**values)
+    _check_policy(policy)
+    save_audited(policy, user=user)
+    return policy
+
+
+@transaction.atomic
+def policy_update(*, user: Any, policy: Policy, **values: Any) -> Policy:
+    unknown = set(values) - POLICY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown fields {sorted(unknown)}")
+    scoping.require(user, Action.CHANGE, policy)
+    if (
+        "department" in values
+        and getattr(values["department"], "pk", values["department"]) != policy.department_id
+    ):
+        scoping.require(
+            user, Action.CREATE, model=Policy, values={"department": values["department"]}
+        )
+    locked = {"catalogue", "rule_file", "rule_id", "beneficiary"}
+    if policy.status != PolicyStatus.DRAFT:
+        changed = [k for k in locked if k in values and values[k] != getattr(policy, k)]
+        if changed:
+            message = "已发布或已废止的政策不能更换规则或兑付对象；请新建政策"
+            raise DomainError(message, {changed[0]: message})
+    for key, value in values.items():
+        setattr(policy, key, value)
+    _check_policy(policy)
+    save_audited(policy, user=user)
+    return policy
+
+
+@transaction.atomic
+def policy_publish(*, user: Any, policy: Policy, on: datetime.date | None = None) -> Policy:
+    """Publish a draft (the department head decides). A provisional rule never is."""
+    scoping.require(user, Action.APPROVE, policy)
+    if policy.status == PolicyStatus.PUBLISHED:
+        return policy
+    resolved = check_rule(policy)
+    if not resolved.verified:
+        message = "规则为暂定（未核实），不能发布，也不能兑付；请先核实规则"
+        raise DomainError(message, {"rule_id": message})
+    _check_policy(policy)
+    policy.status = PolicyStatus.PUBLISHED
+    policy.published_on = on or clock.today()
+    policy.retired_on = None
+    save_audited(policy, user=user, reason="发布政策")
+    return policy
+
+
+@transaction.atomic
+def policy_retire(*, user: Any, policy: Policy, on: datetime.date | None = None) -> Policy:
+    scoping.require(user, Action.APPROVE, policy)
+    if policy.status == PolicyStatus.RETIRED:
+        return policy
+    policy.status = PolicyStatus.RETIRED
+    policy.retired_on = on or clock.today()
+    save_audited(policy, user=user, reason="废止政策")
+    return policy
+
+
+# ---------------------------------------------------------------------------
+# Department lists (名单)
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def fact_list_save(
+    *,
+    user: Any,
+    department: Department,
+    fact_id: str,
+    period: str,
+    values: Mapping[int, Any],
+    name: str = "",
+    beneficiary: str = Beneficiary.ENTERPRISE,
+    as_of: datetime.date | None = None,
+    source_note: str = "",
+) -> FactList:
+    """Create or replace a department's list of one fact for one period."""
+    scoping.require(user, Action.CREATE, model=FactList, values={"department": department})
+    period = str(period)
+    if not _PERIOD_RE.match(period):
+        raise DomainError("期间应为年度，如 2023", {"period": "期间应为年度，如 2023"})
+    fact = _fact_declaration(fact_id)
+    if fact is None:
+        message = f"规则目录中没有事实 {fact_id}"
+        raise DomainError(message, {"fact_id": message})
+    from zhenxing.rules.interpret import normalize_value
+
+    for key, raw in values.items():
+        try:
+            normalize_value(fact, raw)
+        except ValueError as exc:
+            message = f"{fact.label}：对象 {key} 的值 {raw!r} 无效（{exc}）"
+            raise DomainError(message, {"values": message}) from exc
+    fact_list = FactList.objects.filter(
+        fact_id=fact_id, beneficiary=beneficiary, period=period
+    ).first()
+    if fact_list is None:
+        fact_list = FactList(fact_id=fact_id, beneficiary=beneficiary, period=period)
+    else:
+        scoping.require(user, Action.CHANGE, fact_list)
+    fact_list.name = name or f"{period}年{fact.label}名单"
+    fact_list.department = department
+    fact_list.as_of = as_of or clock.today()
+    fact_list.source_note = source_note
+    fact_list.created_by = user if getattr(user, "is_authenticated", False) else None
+    save_audited(fact_list, user=user)
+    FactListEntry.objects.filter(fact_list=fact_list).delete()
+    FactListEntry.objects.bulk_create(
+        [
+            FactListEntry(fact_list=fact_list, beneficiary_id=int(key), value=_text(raw))
+            for key, raw in values.items()
+            if raw is not None and raw != ""
+        ],
+        batch_size=5000,
+    )
+    return fact_list
+
+
+def _text(raw: Any) -> str:
+    if isinstance(raw, bool):
+        return "true" if raw else "false"
+    if isinstance(raw, datetime.date):
+        return raw.isoformat()
+    return str(raw)
+
+
+def _fact_declaration(fact_id: str) -> FactDef | None:
+    for name in catalogues.CATALOGUES:
+        cat = catalogues.catalogue(name)
+        for rule in cat.rules.values():
+            schema = rule.latest.schema
+            fact = schema.facts.get(fact_id)
+            if fact is not None:
+                return fact
+    return None
+
+
+def fact_choices() -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for name in catalogues.CATALOGUES:
+        for rule in catalogues.catalogue(name).rules.values():
+            for fid, fact in rule.latest.schema.facts.items():
+                seen.setdefault(fid, fact.label or fid)
+    return sorted(seen.items(), key=lambda kv: kv[1])
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+def _check_period(policy: Policy, period: str) -> str:
+    period = str(period).strip()
+    if not _PERIOD_RE.match(period):
+        raise DomainError("期间应为年度，如 2023", {"period": "期间应为年度，如 2023"})
+    if int(period) > clock.today().year:
+        message = f"{period} 年尚未开始，不能测算"
+        raise DomainError(message, {"period": message})
+    try:
+        resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id, period)
+    except catalogues.CatalogueError as exc:
+        raise DomainError(str(exc), {"period": str(exc)}) from exc
+    if not resolved.verified:
+        message = "规则为暂定（未核实），不能测算兑付"
+        raise DomainError(message, {"rule_id": message})
+    return period
+
+
+@transaction.atomic
+def run_start(
+    *,
+    user: Any,
+    policy: Policy,
+    period: str | int,
+    source: SourceFactory | None = None,
+) -> PolicyRun:
+    """Start (or re-run) the run of a policy for a period.
+
+    Without `source` the run executes as a background task (progress on its page); with
+    `source` (tests, benchmarks) it executes here with that facts source. Running again
+    recomputes the open run of that policy and period in place: same facts, same results.
+    """
+    scoping.require(
+        user, Action.CREATE, model=PolicyRun, values={"policy__department": policy.department}
+    )
+    if policy.status != PolicyStatus.PUBLISHED:
+        raise DomainError("只有已发布的政策才能测算兑付", {"policy": "政策未发布"})
+    period = _check_period(policy, str(period))
+    run = (
+        PolicyRun.objects.select_for_update()
+        .filter(policy=policy, period=period, status__in=OPEN_RUN_STATUSES)
+        .first()
+    )
+    if run is None:
+        run = PolicyRun(policy=policy, period=period, prepared_by=user, preparer_ids=[user.pk])
+        reason = "新建测算"
+    else:
+        scoping.require(user, Action.CHANGE, run)
+        if run.status == RunStatus.RUNNING:
+            raise DomainError("该批次正在测算，请稍候")
+        if user.pk not in run.preparer_ids:
+            run.preparer_ids = [*run.preparer_ids, user.pk]
+        reason = "重新测算"
+    run.status = RunStatus.QUEUED
+    run.progress = 0
+    run.progress_note = "排队等待测算"
+    run.error = ""
+    save_audited(run, user=user, reason=reason)
+    if source is not None:
+        run_execute(run.pk, source=source)
+    else:
+        from zhenxing.policies.tasks import execute_run
+
+        execute_run.enqueue(run.pk)
+    run.refresh_from_db()
+    return run
+
+
+class _Stopwatch:
+    """Seconds per step of a run, logged at INFO (the benchmark prints them)."""
+
+    def __init__(self, label: str) -> None:
+        self.label = label
+        self.last = time.perf_counter()
+        self.laps: list[tuple[str, float]] = []
+
+    def lap(self, step: str) -> None:
+        now = time.perf_counter()
+        self.laps.append((step, now - self.last))
+        self.last = now
+
+    def log(self) -> None:
+        logger.info(
+            "%s: %s", self.label, ", ".join(f"{step} {secs:.2f} s" for step, secs in self.laps)
+        )
+
+
+def _progress(run: PolicyRun, pct: int, note: str) -> None:
+    PolicyRun.objects.filter(pk=run.pk).update(progress=pct, progress_note=note)
+
+
+def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRun:
+    """Compute a run: facts → the engine (one vectorised pass) → stored results.
+
+    Called by the background task (or directly with a facts source). A failure marks
+    the run as failed with the reason; nothing half-written remains.
+    """
+    run = PolicyRun.objects.select_related("policy").get(pk=run_id)
+    if run.status == RunStatus.APPROVED:
+        return run
+    started = time.perf_counter()
+    PolicyRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.RUNNING, started_at=timezone.now(), progress=2, progress_note="读取规则"
+    )
+    try:
+        summary = _compute(run, source or facts_mod.default_source)
+    except Exception as exc:  # the run page must say why, whatever failed
+        expected = isinstance(
+            exc,
+            RulesError
+            | catalogues.CatalogueError
+            | DomainError
+            | ValueError
+            | pl.exceptions.PolarsError,
+        )
+        if expected:
+            logger.warning("policy run %s failed: %s", run.pk, exc)
+        else:
+            logger.exception("policy run %s failed", run.pk)
+        message = _rules_message(exc) if expected else f"内部错误：{type(exc).__name__}"
+        PolicyRun.objects.filter(pk=run.pk).update(
+            status=RunStatus.FAILED,
+            error=message[:2000],
+            progress_note="测算失败",
+            finished_at=timezone.now(),
+        )
+        run.refresh_from_db()
+        return run
+    seconds = Decimal(str(round(time.perf_counter() - started, 3)))
+    PolicyRun.objects.filter(pk=run.pk).update(
+        status=RunStatus.COMPUTED,
+        progress=100,
+        progress_note="测算完成，待审批",
+        finished_at=timezone.now(),
+        seconds=seconds,
+        **summary,
+    )
+    run.refresh_from_db()
+    return run
+
+
+def _snapshot(
+    frame: pl.DataFrame, period: int, decls: dict[str, FactDef], lagged: list[tuple[str, str, int]]
+) -> pl.DataFrame:
+    """Per entity, the JSON of the facts the rule read (lagged ones as `fact@year-n`)."""
+    current = frame.filter(pl.col("period") == str(period)).select(
+        "entity_id", *[pl.col(fid) for fid in sorted(decls)]
+    )
+    for column, fid, back in lagged:
+        prior = frame.filter(pl.col("period") == str(period - back)).select(
+            "entity_id", pl.col(fid).alias(column)
+        )
+        current = current.join(prior, on="entity_id", how="left")
+    names = [c for c in current.columns if c != "entity_id"]
+    if not names:
+        return current.select("entity_id", pl.lit("{}").alias("facts"))
+    as_text = [
+        pl.col(c).cast(pl.String)
+        if current.schema[c].is_decimal() or current.schema[c] == pl.Date
+        else pl.col(c)
+        for c in names
+    ]
+    return current.select("entity_id", pl.struct(as_text).struct.json_encode().alias("facts"))
+
+
+def _compute(run: PolicyRun, source_factory: SourceFactory) -> dict[str, Any]:
+    policy = run.policy
+    period = int(run.period)
+    resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id, run.period)
+    if not resolved.verified:
+        raise DomainError("规则为暂定（未核实），不能测算兑付")
+    rs = catalogues.ruleset(policy.catalogue, policy.rule_id, run.period)
+    if policy.rule_id not in rs.ids:
+        raise DomainError(f"规则 {policy.rule_id} 不适用于 {run.period} 年")
+    rule = rs.rule(policy.rule_id)
+    decls, back, lagged = facts_mod.columns_of(rs)
+    clock_ = _Stopwatch(f"policy run {run.pk}")
+    pop = facts_mod.population(policy.beneficiary, None)
+    request = facts_mod.FactsRequest(
+        policy.beneficiary, period, tuple(sorted(decls)), back, known_population=pop
+    )
+    clock_.lap("population")
+    _progress(run, 10, "读取事实数据")
+    frame = source_factory(decls)(request)
+    clock_.lap("facts")
+    _progress(run, 35, "规则测算")
+    wide = evaluate(rs, frame, layout="wide")
+    clock_.lap("evaluate")
+    rid = policy.rule_id
+    results = wide.select(
+        pl.col("entity_id").cast(pl.Int64),
+        pl.col(f"{rid}.eligible").alias("eligible"),
+        pl.col(f"{rid}.amount_fen").cast(pl.Int64).alias("fen"),
+        pl.col(f"{rid}.conditions").cast(pl.Int64).alias("conditions"),
+        pl.col(f"{rid}.status").cast(pl.Int64).alias("status"),
+    )
+    results = results.join(pop, on="entity_id", how="left").join(
+        _snapshot(frame, period, decls, lagged), on="entity_id", how="left"
+    )
+    clock_.lap("snapshot")
+    _progress(run, 55, "预算分配与叠加核对")
+    previous = _exclusions(run)
+    claims = results.filter(
+        pl.col("eligible") & (pl.col("fen") > 0) & ~pl.col("entity_id").is_in(list(previous))
+    ).select(pl.col("entity_id").alias("key"), "fen")
+    payable, note, budget_fen = _payable(run, claims)
+    results = results.join(
+        payable.select(pl.col("key").alias("entity_id"), "paid", "why"), on="entity_id", how="left"
+    ).with_columns(pl.col("paid").fill_null(0), pl.col("why").fill_null(""))
+    project = policy.beneficiary == Beneficiary.PROJECT
+    rows = results.select(
+        pl.lit(run.pk, dtype=pl.Int64).alias("run_id"),
+        pl.col("enterprise_id"),
+        (pl.col("entity_id") if project else pl.lit(None, dtype=pl.Int64)).alias("project_id"),
+        pl.col("area_id"),
+        pl.col("eligible"),
+        pl.col("status"),
+        pl.col("conditions"),
+        facts_mod.fen_to_decimal(pl.col("fen")).alias("amount"),
+        facts_mod.fen_to_decimal(pl.col("paid")).alias("payable"),
+        pl.col("facts").fill_null("{}"),
+        pl.col("why").alias("note"),
+    )
+    clock_.lap("payable")
+    _progress(run, 70, "写入测算结果")
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {RESULTS_TABLE} WHERE run_id = %s", [run.pk])
+        clock_.lap("delete old results")
+        facts_mod.write_frame(RESULTS_TABLE, rows, text_columns=["facts", "note"])
+        _restore_exclusions(run, previous, project)
+    clock_.lap("write results")
+    clock_.log()
+    eligible = results.filter(pl.col("eligible"))
+    labels = [rule.condition_label(n) for n in rule.conditions]
+    return {
+        "rule_version": resolved.version.validity(),
+        "rule_digest": resolved.digest(),
+        "condition_names": list(rule.conditions),
+        "condition_labels": labels,
+        "population": results.height,
+        "eligible_count": eligible.height,
+        "eligible_total": domain.from_fen(int(eligible["fen"].sum() or 0)),
+        "excluded_count": len(previous),
+        "payable_count": int((results["paid"] > 0).sum()),
+        "payable_total": domain.from_fen(int(results["paid"].sum() or 0)),
+        "budget_available": domain.from_fen(budget_fen) if budget_fen is not None else None,
+        "allocation_note": note,
+    }
+
+
+def _exclusions(run: PolicyRun) -> dict[int, tuple[str, int | None]]:
+    """The reviewer's exclusions of a run, by beneficiary id (kept across re-runs)."""
+    out: dict[int, tuple[str, int | None]] = {}
+    for enterprise_id, project_id, reason, by in RunResult.objects.filter(
+        run=run, excluded=True
+    ).values_list("enterprise_id", "project_id", "exclusion_reason", "excluded_by_id"):
+        key = project_id if project_id is not None else enterprise_id
+        out[int(key)] = (reason, by)
+    return out
+
+
+def _restore_exclusions(
+    run: PolicyRun, previous: dict[int, tuple[str, int | None]], project: bool
+) -> None:
+    for key, (reason, by) in previous.items():
+        lookup = {"project_id": key} if project else {"enterprise_id": key, "project_id": None}
+        RunResult.objects.filter(run=run, **lookup).update(
+            excluded=True, exclusion_reason=reason, excluded_by_id=by, payable=Decimal(0)
+        )
+
+
+def ledger_net(
+    *, policy_ids: list[int], period: str, beneficiary: str, exclude_run: int | None = None
+) -> pl.DataFrame:
+    """Net amount in the ledger (payments − reversals + adjustments) per beneficiary:
+    `key`, `paid_fen`."""
+    if not policy_ids:
+        return pl.DataFrame(schema={"key": pl.Int64, "paid_fen": pl.Int64})
+    marks = ", ".join(["%s"] * len(policy_ids))
+    extra = " AND run_id <> %s" if exclude_run is not None else ""
+    params: list[Any] = [*policy_ids, period, beneficiary]
+    if exclude_run is not None:
+        params.append(exclude_run)
+    return facts_mod.read_frame(
+        "SELECT beneficiary_id, SUM(CAST(ROUND(amount * 100) AS BIGINT)) "
+        f"FROM policies_ledgerentry WHERE policy_id IN ({marks}) AND period = %s "
+        f"AND beneficiary_kind = %s{extra} GROUP BY beneficiary_id",
+        params,
+        {"key": pl.Int64, "paid_fen": pl.Int64},
+    )
+
+
+def _payable(run: PolicyRun, claims: pl.DataFrame) -> tuple[pl.DataFrame, str, int | None]:
+    """What each claim is paid: `key`, `paid` (fen), `why`; the batch's allocation note;
+    the budget available (fen).
+
+    In order: what this policy already paid for the period (a supplementary run pays only
+    the rest); the stacking rule ("pay the higher once" within the policy's group); the
+    budget, with the policy's allocation rule when the claims exceed it.
+    """
+    policy = run.policy
+    notes: list[str] = []
+    work = claims.with_columns(pl.lit("").alias("why"))
+    # 1. paid already by this policy for this period
+    here = ledger_net(
+        policy_ids=[policy.pk],
+        period=run.period,
+        beneficiary=policy.beneficiary,
+        exclude_run=run.pk,
+    )
+    if not here.is_empty():
+        work = work.join(here, on="key", how="left").with_columns(pl.col("paid_fen").fill_null(0))
+        work = work.with_columns(
+            pl.when(pl.col("paid_fen") > 0).then(pl.lit(0)).otherwise(pl.col("fen")).alias("fen"),
+            pl.when(pl.col("paid_fen") > 0)
+            .then(pl.lit("本期已兑付，不再重复兑付"))
+            .otherwise(pl.col("why"))
+            .alias("why"),
+        ).drop("paid_fen")
+        done = int((here["paid_fen"] > 0).sum())
+        notes.append(f"本政策本期已兑付 {done} 户，不再重复兑付。")
+    # 2. stacking: pay the higher once within the group
+    if policy.stacking == Stacking.HIGHER and policy.stacking_group:
+        others = list(
+            Policy.objects.filter(
+                stacking_group=policy.stacking_group,
+                stacking=Stacking.HIGHER,
+                beneficiary=policy.beneficiary,
+            )
+            .exclude(pk=policy.pk)
+            .values_list("pk", flat=True)
+        )
+        already = ledger_net(policy_ids=others, period=run.period, beneficiary=policy.beneficiary)
+        stacked = domain.apply_stacking(work.select("key", "fen"), already)
+        work = work.drop("fen").join(stacked, on="key", how="left")
+        touched = work.filter(pl.col("other_fen") > 0)
+        if touched.height:
+            work = work.with_columns(
+                pl.when(pl.col("other_fen") > 0)
+                .then(
+                    pl.when(pl.col("fen") > 0)
+                    .then(pl.lit("与同组政策不叠加，从高享受：补足差额"))
+                    .otherwise(pl.lit("与同组政策不叠加，已按更高标准享受"))
+                )
+                .otherwise(pl.col("why"))
+                .alias("why")
+            )
+            names = "、".join(
+                f"《{n}》"
+                for n in Policy.objects.filter(pk__in=others).values_list("name", flat=True)
+            )
+            notes.append(
+                f"叠加规则：与{names}不叠加、从高享受一次，"
+                f"涉及 {touched.height} 户（已享受部分从应兑付额中扣除）。"
+            )
+        work = work.select("key", "fen", "why")
+    # 3. the budget
+    budget_fen = domain.to_fen(policy.annual_budget) - int(
+        ledger_net(
+            policy_ids=[policy.pk],
+            period=run.period,
+            beneficiary=policy.beneficiary,
+            exclude_run=run.pk,
+        )["paid_fen"].sum()
+        or 0
+    )
+    budget_fen = max(0, budget_fen)
+    positive = work.filter(pl.col("fen") > 0)
+    allocation = domain.allocate(positive.select("key", "fen"), budget_fen, policy.allocation)
+    notes.append(allocation.note)
+    paid = work.join(allocation.frame.select("key", "paid"), on="key", how="left").with_columns(
+        pl.col("paid").fill_null(0)
+    )
+    if allocation.applied:
+        label = Allocation(policy.allocation).label
+        paid = paid.with_columns(
+            pl.when((pl.col("fen") > 0) & (pl.col("paid") < pl.col("fen")))
+            .then(pl.lit(f"预算不足：{label}"))
+            .otherwise(pl.col("why"))
+            .alias("why")
+        )
+    return paid.select("key", "paid", "why"), "\n".join(notes), budget_fen
+
+
+def _reallocate(run: PolicyRun) -> None:
+    """Recompute what each result is paid (after a review decision, and at approval)."""
+    project = run.policy.beneficiary == Beneficiary.PROJECT
+    key_col = "project_id" if project else "enterprise_id"
+    rows = facts_mod.read_frame(
+        f"SELECT id, {key_col}, CAST(ROUND(amount * 100) AS BIGINT), "
+        "CAST(ROUND(payable * 100) AS BIGINT), excluded, note "
+        "FROM policies_runresult WHERE run_id = %s AND eligible = %s",
+        [run.pk, True],
+        {
+            "id": pl.Int64,
+            "key": pl.Int64,
+            "fen": pl.Int64,
+            "old": pl.Int64,
+            "excluded": pl.Boolean,
+            "old_note": pl.String,
+        },
+    )
+    claims = rows.filter(~pl.col("excluded") & (pl.col("fen") > 0)).select("key", "fen")
+    payable, note, budget_fen = _payable(run, claims)
+    merged = rows.join(payable, on="key", how="left").with_columns(
+        pl.col("paid").fill_null(0),
+        pl.when(pl.col("excluded"))
+        .then(pl.lit("审核排除"))
+        .otherwise(pl.col("why").fill_null(""))
+        .alias("why"),
+    )
+    changed = merged.filter(
+        (pl.col("paid") != pl.col("old")) | (pl.col("why") != pl.col("old_note"))
+    )
+    if not changed.is_empty():
+        with connection.cursor() as cursor:
+            cursor.executemany(
+                "UPDATE policies_runresult SET payable = %s, note = %s WHERE id = %s",
+                [
+                    (str(domain.from_fen(paid)), why, rid)
+                    for rid, paid, why in changed.select("id", "paid", "why").iter_rows()
+                ],
+            )
+    eligible_total = int(rows["fen"].sum() or 0)
+    PolicyRun.objects.filter(pk=run.pk).update(
+        eligible_count=rows.height,
+        eligible_total=domain.from_fen(eligible_total),
+        excluded_count=int(rows["excluded"].sum() or 0),
+        payable_count=int((merged["paid"] > 0).sum()),
+        payable_total=domain.from_fen(int(merged["paid"].sum() or 0)),
+        budget_available=domain.from_fen(budget_fen) if budget_fen is not None else None,
+        allocation_note=note,
+    )
+    run.refresh_from_db()
+
+
+@transaction.atomic
+def result_exclude(*, user: Any, result: RunResult, reason: str, exclude: bool = True) -> RunResult:
+    """A department reviewer excludes a case from the batch (with a reason), or takes an
+    exclusion back. Only before approval."""
+    scoping.require(user, Action.CHANGE, result)
+    run = PolicyRun.objects.select_for_update().select_related("policy").get(pk=result.run_id)
+    if run.status != RunStatus.COMPUTED:
+        raise DomainError("只有待审批的批次可以调整排除", {"run": "批次不在待审批状态"})
+    reason = (reason or "").strip()
+    if exclude and not reason:
+        raise DomainError("请填写排除原因", {"reason": "请填写排除原因"})
+    if exclude and not result.eligible:
+        raise DomainError("不符合条件的对象无需排除", {"result": "该对象不符合条件"})
+    result.excluded = exclude
+    result.exclusion_reason = reason[:255] if exclude else ""
+    result.excluded_by = user if exclude else None
+    RunResult.objects.filter(pk=result.pk).update(
+        excluded=result.excluded,
+        exclusion_reason=result.exclusion_reason,
+        excluded_by=result.excluded_by,
+    )
+    _audit_note(run, user, f"{'排除' if exclude else '恢复'}：{result}；原因：{reason or '-'}")
+    _reallocate(run)
+    result.refresh_from_db()
+    return result
+
+
+def _audit_note(run: PolicyRun, user: Any, reason: str) -> None:
+    """A review decision lands in the run's audit trail."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from zhenxing.core.models import AuditAction, AuditEntry
+
+    AuditEntry.objects.create(
+        actor=user if getattr(user, "is_authenticated", False) else None,
+        actor_name=getattr(user, "display_name", "") or getattr(user, "username", ""),
+        action=AuditAction.UPDATE,
+        content_type=ContentType.objects.get_for_model(PolicyRun),
+        object_id=str(run.pk),
+        object_repr=str(run)[:255],
+        department_id=run.policy.department_id,
+        changes=[],
+        reason=reason[:255],
+    )
+
+
+def run_approve(*, user: Any, run: PolicyRun, on: datetime.date | None = None) -> PolicyRun:
+    """The head of the issuing department approves the batch: one payment entry per paid
+    beneficiary. Who prepared the run cannot approve it. Approving twice, or twice at the
+    same time, pays once: the run row is locked, and the ledger's unique index refuses a
+    second payment whatever happens above it."""
+    with transaction.atomic():
+        locked = PolicyRun.objects.select_for_update().select_related("policy").get(pk=run.pk)
+        scoping.require(user, Action.APPROVE, locked)
+        if locked.status == RunStatus.APPROVED:
+            raise DomainError("该批次已审批，不能重复审批", {"run": "已审批"})
+        if locked.status != RunStatus.COMPUTED:
+            raise DomainError("测算尚未完成，不能审批", {"run": "测算未完成"})
+        if user.pk in (locked.preparer_ids or []):
+            message = "测算人不能审批本人测算的批次，须由部门负责人中的另一人审批"
+            raise DomainError(message, {"approver": message})
+        if locked.policy.status != PolicyStatus.PUBLISHED:
+            raise DomainError("政策未发布或已废止，不能兑付", {"policy": "政策不在发布状态"})
+        _reallocate(locked)
+        booked_on = on or clock.today()
+        policy = locked.policy
+        project = policy.beneficiary == Beneficiary.PROJECT
+        entries = []
+        for result in RunResult.objects.filter(run=locked, eligible=True, payable__gt=0).order_by(
+            "pk"
+        ):
+            city, county = domain.split(result.payable, policy.city_share_pct)
+            entries.append(
+                LedgerEntry(
+                    kind=EntryKind.PAYMENT,
+                    policy=policy,
+                    run=locked,
+                    result=result,
+                    beneficiary_kind=policy.beneficiary,
+                    beneficiary_id=int(
+                        (result.project_id if project else result.enterprise_id) or 0
+                    ),
+                    enterprise_id=result.enterprise_id,
+                    project_id=result.project_id,
+                    area_id=result.area_id,
+                    period=locked.period,
+                    amount=result.payable,
+                    city_amount=city,
+                    county_amount=county,
+                    city_share_pct=policy.city_share_pct,
+                    booked_on=booked_on,
+                    created_by=user,
+                    reason=f"批次 {locked.pk} 审批兑付",
+                )
+            )
+        try:
+            with transaction.atomic():
+                LedgerEntry.objects.bulk_create(entries, batch_size=2000)
+        except IntegrityError as exc:
+            if not _is_duplicate_payment(exc):
+                raise
+            raise DomainError(
+                "数据库拒绝了重复兑付：同一政策、同一对象、同一期间只能兑付一次",
+                {"run": "重复兑付"},
+            ) from exc
+        locked.status = RunStatus.APPROVED
+        locked.approved_by = user
+        locked.approved_at = timezone.now()
+        locked.booked_on = booked_on
+        save_audited(locked, user=user, reason=f"审批兑付 {len(entries)} 户")
+    return locked
+
+
+def _is_duplicate_payment(exc: IntegrityError) -> bool:
+    text = str(exc).lower()
+    return "ledger_one_payment_per_beneficiary_period" in text or (
+        "unique" in text and "policies_ledgerentry" in text
+    )
+
+
+# ---------------------------------------------------------------------------
+# The ledger: corrections
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ledger_correct(
+    *,
+    user: Any,
+    entry: LedgerEntry,
+    amount: Decimal,
+    reason: str,
+    on: datetime.date | None = None,
+) -> tuple[LedgerEntry, LedgerEntry]:
+    """Correct a payment (or an earlier adjustment): a reversal of the whole entry plus
+    one adjustment with the right amount, linked to the reversal. The head of the issuing
+    department decides; the entry itself never changes."""
+    locked = LedgerEntry.objects.select_for_update().select_related("policy").get(pk=entry.pk)
+    scoping.require(user, Action.APPROVE, locked)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写更正原因", {"reason": "请填写更正原因"})
+    if locked.kind == EntryKind.REVERSAL:
+        raise DomainError("冲正记录不能更正", {"entry": "冲正记录不能更正"})
+    if LedgerEntry.objects.filter(reverses=locked).exists():
+        raise DomainError("该记录已冲正，请更正其后的调整记录", {"entry": "已冲正"})
+    amount = Decimal(amount).quantize(domain.CENT)
+    if amount < 0:
+        raise DomainError("更正后的金额不能为负数", {"amount": "不能为负数"})
+    booked_on = on or clock.today()
+    common = {
+        "policy": locked.policy,
+        "run_id": locked.run_id,
+        "beneficiary_kind": locked.beneficiary_kind,
+        "beneficiary_id": locked.beneficiary_id,
+        "enterprise_id": locked.enterprise_id,
+        "project_id": locked.project_id,
+        "area_id": locked.area_id,
+        "period": locked.period,
+        "city_share_pct": locked.city_share_pct,
+        "booked_on": booked_on,
+        "created_by": user,
+    }
+    try:
+        with transaction.atomic():
+            reversal = LedgerEntry(
+                kind=EntryKind.REVERSAL,
+                amount=-locked.amount,
+                city_amount=-locked.city_amount,
+                county_amount=-locked.county_amount,
+                reverses=locked,
+                reason=f"冲正：{reason}"[:255],
+                **common,
+            )
+            reversal.save()
+            city, county = domain.split(amount, locked.city_share_pct)
+            adjustment = LedgerEntry(
+                kind=EntryKind.ADJUSTMENT,
+                amount=amount,
+                city_amount=city,
+                county_amount=county,
+                corrects=reversal,
+                result_id=locked.result_id,
+                reason=f"调整：{reason}"[:255],
+                **common,
+            )
+            adjustment.save()
+    except IntegrityError as exc:
+        raise DomainError("该记录已被冲正", {"entry": "已冲正"}) from exc
+    _audit_note(
+        locked.run,
+        user,
+        f"更正台账 {locked.pk}：{locked.amount} → {amount} 元；{reason}",
+    )
+    return reversal, adjustment
+
+
+# ---------------------------------------------------------------------------
+# Objections
+# ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def objection_file(
+    *,
+    user: Any,
+    enterprise: Any,
+    policy: Policy,
+    reason: str,
+    result: RunResult | None = None,
+) -> Objection:
+    """An enterprise objects (异议) to its result under a policy, with a reason."""
+    scoping.require(user, Action.CREATE, model=Objection, values={"enterprise": enterprise})
+    reason = (reason or "").strip()
+    if len(reason) < 5:
+        raise DomainError(
+            "请写明异议理由（至少 5 个字）", {"reason": "请写明异议理由（至少 5 个字）"}
+        )
+    if result is not None:
+        if result.enterprise_id != enterprise.pk or result.run.policy_id != policy.pk:
+            raise DomainError("测算结果与企业或政策不符", {"result": "测算结果不符"})
+        if result.run.status != RunStatus.APPROVED:
+            raise DomainError("只能对已审批批次的结果提出异议", {"result": "批次未审批"})
+    if policy.status == PolicyStatus.DRAFT:
+        raise DomainError("政策尚未发布", {"policy": "政策尚未发布"})
+    objection = Objection(
+        enterprise=enterprise,
+        policy=policy,
+        run=result.run if result is not None else None,
+        result=result,
+        period=result.run.period if result is not None else "",
+        reason=reason,
+        created_by=user if getattr(user, "is_authenticated", False) else None,
+    )
+    save_audited(objection, user=user, reason="提出异议")
+    return objection
+
+
+@transaction.atomic
+def objection_reply(
+    *, user: Any, objection: Objection, text: str, close: bool = False
+) -> ObjectionReply:
+    """The department answers an objection; `close` ends the case (办结)."""
+    scoping.require(
+        user,
+        Action.CREATE,
+        model=ObjectionReply,
+        values={"objection__policy__department": objection.policy.department},
+    )
+    scoping.require(user, Action.CHANGE, objection)
+    if objection.status == ObjectionStatus.CLOSED:
+        raise DomainError("该异议已办结", {"objection": "已办结"})
+    text = (text or "").strip()
+    if not text:
+        raise DomainError("请填写答复内容", {"text": "请填写答复内容"})
+    reply = ObjectionReply(objection=objection, text=text, closes=close, author=user)
+    save_audited(reply, user=user)
+    objection.status = ObjectionStatus.CLOSED if close else ObjectionStatus.ANSWERED
+    if close:
+        objection.closed_at = timezone.now()
+    save_audited(objection, user=user, reason="办结异议" if close else "答复异议")
+    return reply
+
+
+def result_facts(result: RunResult) -> dict[str, Any]:
+    return json.loads(result.facts) if result.facts else {}

@@ -1,0 +1,849 @@
+"""Policy pages: the catalogue and each policy with its guide, runs and their review and
+approval, the payout ledger, an enterprise's entitlements and objections, the dry run,
+and the public catalogue (no sign-in, no personal data)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import QuerySet, Sum
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from zhenxing.core import audit, clock, scoping
+from zhenxing.core.listing import Column, Filter, ListSpec
+from zhenxing.core.models import Department
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError
+from zhenxing.policies import catalogues, exports, queries, services
+from zhenxing.policies.forms import (
+    CorrectForm,
+    DryRunForm,
+    ExcludeForm,
+    ObjectionForm,
+    PolicyForm,
+    ReplyForm,
+    RunForm,
+)
+from zhenxing.policies.models import (
+    Beneficiary,
+    EntryKind,
+    FactList,
+    LedgerEntry,
+    Objection,
+    ObjectionReply,
+    ObjectionStatus,
+    Policy,
+    PolicyRun,
+    PolicyStatus,
+    RunResult,
+    RunStatus,
+)
+from zhenxing.rules import RulesError
+
+WAN = Decimal(10_000)
+STATUS_BADGE = {
+    PolicyStatus.DRAFT: "badge-muted",
+    PolicyStatus.PUBLISHED: "badge-ok",
+    PolicyStatus.RETIRED: "badge-warn",
+}
+RUN_BADGE = {
+    RunStatus.QUEUED: "badge-muted",
+    RunStatus.RUNNING: "badge-warn",
+    RunStatus.COMPUTED: "badge-warn",
+    RunStatus.APPROVED: "badge-ok",
+    RunStatus.FAILED: "badge-danger",
+}
+
+
+class Wan(Decimal):
+    """An amount in 万元: a number in the Excel export, "5,000.00" on the page."""
+
+    def __str__(self) -> str:
+        return f"{Decimal(self).quantize(Decimal('0.01')):,.2f}"
+
+
+def _wan(value: Decimal | None) -> Wan | None:
+    return None if value is None else Wan(Decimal(value) / WAN)
+
+
+def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
+    return [{"label": gettext("政策"), "url": reverse("policies:list")}] + [
+        {"label": label, "url": url} for label, url in items
+    ]
+
+
+def _apply_errors(form: Any, exc: DomainError) -> None:
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else None, message)
+    if not exc.errors:
+        form.add_error(None, exc.message)
+
+
+def _choices(choices: Any) -> list[tuple[str, str]]:
+    return [(str(k), str(v)) for k, v in choices]
+
+
+def _sees_catalogue(user: Any) -> bool:
+    return (
+        scoping.visible(user, Policy.objects.all()).exists()
+        or scoping.grants_for(user).is_city_wide_reader
+    )
+
+
+# ---------------------------------------------------------------------------
+# The catalogue
+# ---------------------------------------------------------------------------
+
+
+def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(str(d.pk), d.short_name or d.name) for d in Department.objects.all()]
+
+
+class Badge(str):
+    css: str
+
+    def __new__(cls, text: str, css: str) -> Badge:
+        obj = super().__new__(cls, text)
+        obj.css = css
+        return obj
+
+    def __str__(self) -> str:  # keeps the badge through the list's `cell` filter
+        return self
+
+    def __html__(self) -> str:
+        from django.utils.html import format_html
+
+        return str(format_html('<span class="badge {}">{}</span>', self.css, str.__str__(self)))
+
+
+def _policy_status(policy: Policy) -> Badge:
+    return Badge(policy.get_status_display(), STATUS_BADGE.get(PolicyStatus(policy.status), ""))
+
+
+def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
+    actions = [
+        {"label": gettext("兑付台账"), "url": reverse("policies:ledger"), "style": ""},
+        {"label": gettext("异议"), "url": reverse("policies:objections"), "style": ""},
+        {"label": gettext("名单"), "url": reverse("policies:lists"), "style": ""},
+        {"label": gettext("公开页面"), "url": reverse("policies:public"), "style": ""},
+    ]
+    if scoping.can(request.user, Action.CREATE, model=Policy):
+        actions.insert(
+            0, {"label": gettext("新建政策"), "url": reverse("policies:create"), "style": "primary"}
+        )
+    return actions
+
+
+POLICY_LIST = ListSpec(
+    title=_("政策目录（免申即享）"),
+    queryset=lambda request: Policy.objects.select_related("department").annotate(
+        paid=Sum("ledger__amount")
+    ),
+    columns=[
+        Column("name", _("政策名称"), sort="name", link=True),
+        Column(
+            "department__short_name", _("发文部门"), sort="department__sort_order", css="nowrap"
+        ),
+        Column(
+            "beneficiary",
+            _("对象"),
+            value=lambda p: p.get_beneficiary_display(),
+            css="nowrap",
+        ),
+        Column("status", _("状态"), sort="status", value=_policy_status, css="nowrap"),
+        Column(
+            "annual_budget",
+            _("年度预算（万元）"),
+            sort="annual_budget",
+            value=lambda p: _wan(p.annual_budget),
+            numeric=True,
+        ),
+        Column(
+            "city_share_pct",
+            _("市 / 县承担（%）"),
+            value=lambda p: (
+                f"{p.city_share_pct.normalize():f} / {p.county_share_pct.normalize():f}"
+            ),
+            css="nowrap",
+        ),
+        Column(
+            "paid",
+            _("累计兑付（万元）"),
+            sort="paid",
+            value=lambda p: _wan(p.paid or Decimal(0)),
+            numeric=True,
+        ),
+    ],
+    filters=[
+        Filter("department", _("部门"), "department_id", choices=_department_choices),
+        Filter("status", _("状态"), "status", choices=lambda r: _choices(PolicyStatus.choices)),
+        Filter(
+            "beneficiary", _("对象"), "beneficiary", choices=lambda r: _choices(Beneficiary.choices)
+        ),
+        Filter("q", _("关键词"), "", keyword_fields=("name", "code", "rule_id")),
+    ],
+    default_sort="department__short_name",
+    export_name="政策目录",
+    actions=_list_actions,
+)
+
+
+@login_required
+def policy_list(request: HttpRequest) -> HttpResponse:
+    grants = scoping.grants_for(request.user)
+    if grants.enterprise_ids and not grants.is_city_wide_reader:
+        return redirect("policies:entitlements")
+    if not _sees_catalogue(request.user):
+        return _public_page(request, signed_in=True)
+    return POLICY_LIST.render(request)
+
+
+def _load_policy(request: HttpRequest, pk: int, action: str = Action.VIEW) -> Policy:
+    return scoping.get_for_user(
+        request.user, Policy.objects.select_related("department"), action, pk=pk
+    )
+
+
+TABS = [
+    ("guide", _("申兑指南")),
+    ("runs", _("测算批次")),
+    ("ledger", _("兑付台账")),
+    ("objections", _("异议")),
+    ("history", _("历史")),
+]
+
+
+@login_required
+def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = _load_policy(request, pk)
+    tab = request.GET.get("tab", "guide")
+    if tab not in {t for t, _l in TABS}:
+        tab = "guide"
+    runs = policy.runs.select_related("prepared_by", "approved_by").order_by("-period", "-id")
+    ledger = scoping.visible(request.user, LedgerEntry.objects.filter(policy=policy))
+    context: dict[str, Any] = {
+        "policy": policy,
+        "status_badge": _policy_status(policy),
+        "tab": tab,
+        "tabs": TABS,
+        "guide": queries.guide_for(policy),
+        "paid_total": queries.payouts_total(until=clock.today(), entries=ledger).paid_total,
+        "can_edit": scoping.can(request.user, Action.CHANGE, policy),
+        "can_approve": scoping.can(request.user, Action.APPROVE, policy),
+        "can_run": policy.status == PolicyStatus.PUBLISHED
+        and scoping.can(
+            request.user,
+            Action.CREATE,
+            model=PolicyRun,
+            values={"policy__department": policy.department},
+        ),
+        "run_form": RunForm(),
+        "breadcrumbs": _crumbs((policy.name, "")),
+    }
+    if tab == "runs":
+        context["runs"] = runs
+    elif tab == "ledger":
+        context["by_year"] = queries.paid_by_year(ledger)
+        context["entries"] = ledger.select_related("enterprise", "project", "area", "run")[:200]
+    elif tab == "objections":
+        context["objections"] = scoping.visible(
+            request.user, policy.objections.select_related("enterprise")
+        )
+    elif tab == "history":
+        context["history"] = audit.entries_for(policy)[:200]
+    return render(request, "policies/detail.html", context)
+
+
+@login_required
+def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    policy = _load_policy(request, pk, Action.CHANGE) if pk is not None else None
+    if policy is None:
+        scoping.require(request.user, Action.CREATE, model=Policy)
+    if request.method == "POST":
+        form = PolicyForm(request.POST, user=request.user)
+        if form.is_valid():
+            try:
+                if policy is None:
+                    policy = services.policy_create(user=request.user, **form.values())
+                    messages.success(request, gettext("政策已创建（草稿）"))
+                else:
+                    services.policy_update(user=request.user, policy=policy, **form.values())
+                    messages.success(request, gettext("政策已保存"))
+                return redirect("policies:detail", policy.pk)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+    else:
+        initial = (
+            PolicyForm.initial_for(policy)
+            if policy is not None
+            else {
+                "catalogue": "yingkou",
+                "city_share_pct": 50,
+                "stacking": "both",
+                "allocation": "pro_rata",
+            }
+        )
+        form = PolicyForm(initial=initial, user=request.user)
+    title = gettext("编辑政策") if policy else gettext("新建政策")
+    return render(
+        request,
+        "policies/form.html",
+        {
+            "form": form,
+            "policy": policy,
+            "title": title,
+            "breadcrumbs": _crumbs(
+                *([(policy.name, policy.get_absolute_url())] if policy else []), (title, "")
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def policy_status(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    policy = _load_policy(request, pk)
+    try:
+        if action == "publish":
+            services.policy_publish(user=request.user, policy=policy)
+            messages.success(request, gettext("政策已发布"))
+        elif action == "retire":
+            services.policy_retire(user=request.user, policy=policy)
+            messages.success(request, gettext("政策已废止"))
+        else:
+            raise Http404
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("policies:detail", policy.pk)
+
+
+# ---------------------------------------------------------------------------
+# Runs
+# ---------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def run_create(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = _load_policy(request, pk)
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, gettext("请填写正确的测算年度"))
+        return redirect(f"{policy.get_absolute_url()}?tab=runs")
+    try:
+        run = services.run_start(
+            user=request.user, policy=policy, period=str(form.cleaned_data["period"])
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(f"{policy.get_absolute_url()}?tab=runs")
+    messages.info(request, gettext("测算已开始，可离开本页，结果会保存在批次页面"))
+    return redirect("policies:run", run.pk)
+
+
+def _load_run(request: HttpRequest, pk: int, action: str = Action.VIEW) -> PolicyRun:
+    return scoping.get_for_user(
+        request.user,
+        PolicyRun.objects.select_related("policy__department", "prepared_by", "approved_by"),
+        action,
+        pk=pk,
+    )
+
+
+RESULT_FILTERS = [
+    ("payable", _("拟兑付")),
+    ("eligible", _("符合条件")),
+    ("excluded", _("已排除")),
+    ("report", _("需补报数据")),
+    ("all", _("全部")),
+]
+
+
+def _results(run: PolicyRun, request: HttpRequest, which: str) -> QuerySet[RunResult]:
+    qs = scoping.visible(
+        request.user,
+        RunResult.objects.filter(run=run).select_related("enterprise", "project", "area"),
+    )
+    if which == "payable":
+        qs = qs.filter(payable__gt=0)
+    elif which == "eligible":
+        qs = qs.filter(eligible=True)
+    elif which == "excluded":
+        qs = qs.filter(excluded=True)
+    elif which == "report":
+        qs = qs.filter(status=2)
+    keyword = request.GET.get("q", "").strip()
+    if keyword:
+        field = (
+            "project__name" if run.policy.beneficiary == Beneficiary.PROJECT else "enterprise__name"
+        )
+        qs = qs.filter(**{f"{field}__icontains": keyword})
+    return qs.order_by("-payable", "-amount", "pk")
+
+
+@login_required
+def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _load_run(request, pk)
+    if request.GET.get("format") == "xlsx":
+        scoping.require(request.user, Action.EXPORT, run)
+        return exports.payout_list_response(run, request.user)
+    which = request.GET.get("show", "payable")
+    if which not in {k for k, _l in RESULT_FILTERS}:
+        which = "payable"
+    page = Paginator(_results(run, request, which), 50).get_page(request.GET.get("page"))
+    can_change = run.status == RunStatus.COMPUTED and scoping.can(request.user, Action.CHANGE, run)
+    approver_ok = scoping.can(request.user, Action.APPROVE, run)
+    context = {
+        "run": run,
+        "policy": run.policy,
+        "badge": Badge(run.get_status_display(), RUN_BADGE.get(RunStatus(run.status), "")),
+        "page": page,
+        "which": which,
+        "filters": RESULT_FILTERS,
+        "q": request.GET.get("q", ""),
+        "query": f"show={which}"
+        + (f"&q={request.GET.get('q', '')}" if request.GET.get("q") else ""),
+        "can_change": can_change,
+        "can_rerun": run.status != RunStatus.APPROVED
+        and scoping.can(request.user, Action.CHANGE, run),
+        "can_approve": run.status == RunStatus.COMPUTED and approver_ok,
+        "is_preparer": request.user.pk in (run.preparer_ids or []),
+        "totals": queries.batch_totals(run) if run.is_approved else None,
+        "areas": queries.by_area(run) if run.is_approved else [],
+        "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
+        "project": run.policy.beneficiary == Beneficiary.PROJECT,
+        "breadcrumbs": _crumbs(
+            (run.policy.name, f"{run.policy.get_absolute_url()}?tab=runs"),
+            (f"{run.period}年 {gettext('测算批次')}", ""),
+        ),
+    }
+    return render(request, "policies/run.html", context)
+
+
+@login_required
+def run_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _load_run(request, pk)
+    response = render(request, "policies/_progress.html", {"run": run})
+    if run.status not in (RunStatus.QUEUED, RunStatus.RUNNING):
+        response["HX-Refresh"] = "true"
+    return response
+
+
+@login_required
+@require_POST
+def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _load_run(request, pk)
+    try:
+        services.run_start(user=request.user, policy=run.policy, period=run.period)
+        messages.info(request, gettext("已重新测算"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("policies:run", run.pk)
+
+
+@login_required
+@require_POST
+def run_approve(request: HttpRequest, pk: int) -> HttpResponse:
+    run = _load_run(request, pk)
+    try:
+        services.run_approve(user=request.user, run=run)
+        messages.success(request, gettext("批次已审批，兑付记录已写入台账"))
+    except DomainError as exc:
+        messages.error(request, exc.message)
+    return redirect("policies:run", run.pk)
+
+
+@login_required
+def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    result = scoping.get_for_user(
+        request.user,
+        RunResult.objects.select_related(
+            "run__policy__department", "enterprise", "project", "area"
+        ),
+        pk=pk,
+    )
+    run = result.run
+    grants = scoping.grants_for(request.user)
+    if run.status != RunStatus.APPROVED and not grants.is_city_wide_reader and not grants.is_admin:
+        raise scoping.NotFound()
+    form = ExcludeForm()
+    if request.method == "POST":
+        form = ExcludeForm(request.POST)
+        include = request.POST.get("include") == "1"
+        if include or form.is_valid():
+            try:
+                services.result_exclude(
+                    user=request.user,
+                    result=result,
+                    reason=form.cleaned_data.get("reason", "") if not include else "",
+                    exclude=not include,
+                )
+                messages.success(request, gettext("已恢复") if include else gettext("已排除"))
+                return redirect("policies:run", run.pk)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+    entries = scoping.visible(
+        request.user,
+        LedgerEntry.objects.filter(
+            policy_id=run.policy_id,
+            beneficiary_kind=run.policy.beneficiary,
+            beneficiary_id=result.beneficiary_id or 0,
+            period=run.period,
+        ),
+    ).order_by("booked_on", "pk")
+    return render(
+        request,
+        "policies/result.html",
+        {
+            "result": result,
+            "run": run,
+            "explanation": queries.explanation(result),
+            "marks": result.condition_marks(),
+            "form": form,
+            "entries": entries,
+            "can_change": run.status == RunStatus.COMPUTED
+            and scoping.can(request.user, Action.CHANGE, result),
+            "breadcrumbs": _crumbs(
+                (run.policy.name, run.policy.get_absolute_url()),
+                (f"{run.period}年 {gettext('测算批次')}", run.get_absolute_url()),
+                (str(result.project or result.enterprise or result.pk), ""),
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Dry run
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
+    policy = _load_policy(request, pk)
+    guide = queries.guide_for(policy)
+    try:
+        resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id)
+        parameters = [(n, p.label or n, p.unit) for n, p in resolved.version.parameters.items()]
+    except catalogues.CatalogueError:
+        parameters = []
+    form = DryRunForm(request.GET or None, parameters=parameters)
+    report = None
+    error = ""
+    if request.GET and form.is_valid():
+        try:
+            report = queries.dry_run(policy, form.cleaned_data["period"], form.overrides())
+        except (RulesError, catalogues.CatalogueError, ValueError) as exc:
+            error = str(exc)
+    return render(
+        request,
+        "policies/dry_run.html",
+        {
+            "policy": policy,
+            "guide": guide,
+            "form": form,
+            "report": report,
+            "error": error,
+            "breadcrumbs": _crumbs((policy.name, policy.get_absolute_url()), (gettext("试算"), "")),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# The ledger
+# ---------------------------------------------------------------------------
+
+
+def _kind_badge(entry: LedgerEntry) -> Badge:
+    css = {EntryKind.PAYMENT: "badge-ok", EntryKind.REVERSAL: "badge-danger"}.get(
+        EntryKind(entry.kind), "badge-warn"
+    )
+    return Badge(entry.get_kind_display(), css)
+
+
+LEDGER_LIST = ListSpec(
+    title=_("兑付台账"),
+    queryset=lambda request: LedgerEntry.objects.select_related(
+        "policy", "enterprise", "project", "area", "run"
+    ),
+    columns=[
+        Column("booked_on", _("记账日期"), sort="booked_on", css="date"),
+        Column("kind", _("类型"), sort="kind", value=_kind_badge, css="nowrap"),
+        Column("policy__name", _("政策"), sort="policy__name"),
+        Column("period", _("期间"), sort="period", css="nowrap"),
+        Column("beneficiary", _("兑付对象"), value=lambda e: e.beneficiary_name),
+        Column("area__name", _("区域"), sort="area__sort_order", css="nowrap"),
+        Column("amount", _("金额（元）"), sort="amount", numeric=True),
+        Column("city_amount", _("市级（元）"), numeric=True),
+        Column("county_amount", _("县区（元）"), numeric=True),
+        Column("reason", _("说明")),
+    ],
+    filters=[
+        Filter(
+            "policy",
+            _("政策"),
+            "policy_id",
+            choices=lambda r: [(str(p.pk), p.name) for p in Policy.objects.all()],
+        ),
+        Filter("kind", _("类型"), "kind", choices=lambda r: _choices(EntryKind.choices)),
+        Filter("period", _("期间"), "period"),
+        Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "project__name")),
+    ],
+    default_sort="-booked_on",
+    export_name="兑付台账",
+)
+
+
+@login_required
+def ledger_list(request: HttpRequest) -> HttpResponse:
+    response = LEDGER_LIST.render(request)
+    return response
+
+
+@login_required
+def ledger_correct(request: HttpRequest, pk: int) -> HttpResponse:
+    entry = scoping.get_for_user(
+        request.user,
+        LedgerEntry.objects.select_related("policy", "enterprise", "project", "run"),
+        Action.APPROVE,
+        pk=pk,
+    )
+    form = CorrectForm(request.POST or None, initial={"amount": entry.amount})
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.ledger_correct(
+                user=request.user,
+                entry=entry,
+                amount=form.cleaned_data["amount"],
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, gettext("已冲正原记录并登记调整"))
+            return redirect("policies:run", entry.run_id)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+    return render(
+        request,
+        "policies/correct.html",
+        {
+            "entry": entry,
+            "form": form,
+            "breadcrumbs": _crumbs(
+                (gettext("兑付台账"), reverse("policies:ledger")), (gettext("更正"), "")
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Entitlements and objections (the enterprise's side)
+# ---------------------------------------------------------------------------
+
+
+@login_required
+def entitlements(request: HttpRequest) -> HttpResponse:
+    grants = scoping.grants_for(request.user)
+    enterprise_ids = sorted(grants.enterprise_ids)
+    if not enterprise_ids:
+        raise scoping.NotFound()
+    from zhenxing.enterprises.models import Enterprise
+
+    enterprises = list(
+        scoping.visible(request.user, Enterprise.objects.filter(pk__in=enterprise_ids))
+    )
+    items = queries.entitlements([e.pk for e in enterprises])
+    for item in items:
+        item.explanation = queries.explanation(item.result)  # type: ignore[attr-defined]
+    objections = scoping.visible(request.user, Objection.objects.select_related("policy"))
+    published = list(queries.published_policies())
+    guides = [queries.guide_for(p) for p in published]
+    return render(
+        request,
+        "policies/entitlements.html",
+        {
+            "enterprises": enterprises,
+            "items": items,
+            "objections": objections,
+            "guides": guides,
+            "breadcrumbs": [{"label": gettext("我的政策兑付"), "url": ""}],
+        },
+    )
+
+
+@login_required
+def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
+    result = scoping.get_for_user(
+        request.user, RunResult.objects.select_related("run__policy", "enterprise"), pk=result_pk
+    )
+    if result.run.status != RunStatus.APPROVED or result.enterprise is None:
+        raise scoping.NotFound()
+    form = ObjectionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            objection = services.objection_file(
+                user=request.user,
+                enterprise=result.enterprise,
+                policy=result.run.policy,
+                result=result,
+                reason=form.cleaned_data["reason"],
+            )
+            messages.success(request, gettext("异议已提交，主管部门将答复"))
+            return redirect("policies:objection", objection.pk)
+        except DomainError as exc:
+            _apply_errors(form, exc)
+    return render(
+        request,
+        "policies/objection_form.html",
+        {
+            "result": result,
+            "form": form,
+            "breadcrumbs": [
+                {"label": gettext("我的政策兑付"), "url": reverse("policies:entitlements")},
+                {"label": gettext("提出异议"), "url": ""},
+            ],
+        },
+    )
+
+
+OBJECTION_LIST = ListSpec(
+    title=_("异议"),
+    queryset=lambda request: Objection.objects.select_related("enterprise", "policy"),
+    columns=[
+        Column("created_at", _("提出时间"), sort="created_at", css="nowrap"),
+        Column("enterprise__name", _("企业"), sort="enterprise__name", link=True),
+        Column("policy__name", _("政策"), sort="policy__name"),
+        Column("period", _("期间"), css="nowrap"),
+        Column(
+            "status", _("状态"), sort="status", value=lambda o: o.get_status_display(), css="nowrap"
+        ),
+        Column("reason", _("异议理由"), value=lambda o: o.reason[:60]),
+    ],
+    filters=[
+        Filter("status", _("状态"), "status", choices=lambda r: _choices(ObjectionStatus.choices)),
+        Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "policy__name", "reason")),
+    ],
+    default_sort="-created_at",
+    export_name="异议",
+)
+
+
+@login_required
+def objection_list(request: HttpRequest) -> HttpResponse:
+    return OBJECTION_LIST.render(request)
+
+
+@login_required
+def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    objection = scoping.get_for_user(
+        request.user,
+        Objection.objects.select_related("enterprise", "policy__department", "result__run"),
+        pk=pk,
+    )
+    can_reply = objection.status != ObjectionStatus.CLOSED and scoping.can(
+        request.user,
+        Action.CREATE,
+        model=ObjectionReply,
+        values={"objection__policy__department": objection.policy.department},
+    )
+    form = ReplyForm(request.POST or None)
+    if request.method == "POST":
+        if not can_reply:
+            raise scoping.PermissionDenied()
+        if form.is_valid():
+            try:
+                services.objection_reply(
+                    user=request.user,
+                    objection=objection,
+                    text=form.cleaned_data["text"],
+                    close=form.cleaned_data["close"],
+                )
+                messages.success(request, gettext("已答复"))
+                return redirect("policies:objection", objection.pk)
+            except DomainError as exc:
+                _apply_errors(form, exc)
+    return render(
+        request,
+        "policies/objection.html",
+        {
+            "objection": objection,
+            "replies": objection.replies.select_related("author"),
+            "form": form,
+            "can_reply": can_reply,
+            "explanation": queries.explanation(objection.result) if objection.result else "",
+            "breadcrumbs": _crumbs(
+                (gettext("异议"), reverse("policies:objections")), (str(objection.enterprise), "")
+            ),
+        },
+    )
+
+
+# ---------------------------------------------------------------------------
+# Department lists (名单)
+# ---------------------------------------------------------------------------
+
+
+LIST_LIST = ListSpec(
+    title=_("名单（部门推送的事实）"),
+    queryset=lambda request: FactList.objects.select_related("department"),
+    columns=[
+        Column("name", _("名单名称"), sort="name"),
+        Column("fact_id", _("事实"), sort="fact_id", css="code"),
+        Column("period", _("期间"), sort="period", css="nowrap"),
+        Column("department__short_name", _("提供部门"), css="nowrap"),
+        Column("as_of", _("截至日期"), sort="as_of", css="date"),
+        Column("entries", _("条目数"), value=lambda f: f.entries.count(), numeric=True),
+    ],
+    filters=[
+        Filter("period", _("期间"), "period"),
+        Filter("q", _("关键词"), "", keyword_fields=("name", "fact_id")),
+    ],
+    default_sort="-period",
+    export_name="名单",
+)
+
+
+@login_required
+def fact_lists(request: HttpRequest) -> HttpResponse:
+    return LIST_LIST.render(request)
+
+
+# ---------------------------------------------------------------------------
+# The public catalogue (no sign-in)
+# ---------------------------------------------------------------------------
+
+
+def _public_page(request: HttpRequest, *, signed_in: bool = False) -> HttpResponse:
+    policies = list(queries.published_policies().order_by("department__sort_order", "code"))
+    total = queries.payouts_total(until=clock.today())
+    return render(
+        request,
+        "policies/public.html",
+        {
+            "policies": policies,
+            "total": total,
+            "signed_in": signed_in,
+            "title": gettext("惠企政策 · 免申即享"),
+        },
+    )
+
+
+def public(request: HttpRequest) -> HttpResponse:
+    return _public_page(request, signed_in=request.user.is_authenticated)
+
+
+def public_detail(request: HttpRequest, code: str) -> HttpResponse:
+    policy = queries.published_policies().filter(code=code).first()
+    if policy is None:
+        raise Http404
+    return render(
+        request,
+        "policies/public_detail.html",
+        {"policy": policy, "guide": queries.guide_for(policy), "title": policy.name},
+    )

@@ -1,0 +1,107 @@
+"""The policy pages render for the roles that use them; the payout list export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from zhenxing.core.excel import read_rows
+from zhenxing.policies import services
+from zhenxing.policies.models import RunResult
+
+
+def test_department_pages(world: Any, client: Any, computed_run: Any) -> None:
+    policy = computed_run.policy
+    client.force_login(world.users["dept_head"])
+    for url in [
+        "/policies/",
+        f"/policies/{policy.pk}/",
+        f"/policies/{policy.pk}/?tab=runs",
+        f"/policies/{policy.pk}/?tab=ledger",
+        f"/policies/{policy.pk}/?tab=objections",
+        f"/policies/{policy.pk}/?tab=history",
+        f"/policies/{policy.pk}/edit/",
+        f"/policies/{policy.pk}/dry-run/",
+        f"/policies/{policy.pk}/dry-run/?period=2023&param_cap=500000",
+        f"/policies/runs/{computed_run.pk}/",
+        f"/policies/runs/{computed_run.pk}/?show=all",
+        f"/policies/runs/{computed_run.pk}/progress/",
+        "/policies/new/",
+        "/policies/ledger/",
+        "/policies/objections/",
+        "/policies/lists/",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.content[:500])
+    page = client.get(f"/policies/runs/{computed_run.pk}/").content.decode()
+    assert "审批兑付" in page and "全额兑付" in page
+    guide = client.get(f"/policies/{policy.pk}/").content.decode()
+    assert "申兑指南" in guide and "兑付时限" in guide and "给予最高100万元奖励" in guide
+
+
+def test_the_preparer_is_told_not_to_approve(world: Any, client: Any, computed_run: Any) -> None:
+    from zhenxing.core.models import Department, RoleAssignment
+
+    RoleAssignment.objects.create(
+        user=world.users["dept"], role="dept_head", department=Department.objects.get(code="gxj")
+    )
+    client.force_login(world.users["dept"])
+    page = client.get(f"/policies/runs/{computed_run.pk}/").content.decode()
+    assert "您是测算人，不能审批本批次" in page
+
+
+def test_exclusion_through_the_result_page(world: Any, client: Any, computed_run: Any) -> None:
+    result = RunResult.objects.get(run=computed_run, enterprise=world.own_enterprise)
+    client.force_login(world.users["dept"])
+    page = client.get(f"/policies/results/{result.pk}/").content.decode()
+    assert "从批次中排除" in page and "结论：符合条件" in page
+    empty = client.post(f"/policies/results/{result.pk}/", {"reason": ""})
+    assert empty.status_code == 200 and "field-error" in empty.content.decode()
+    done = client.post(f"/policies/results/{result.pk}/", {"reason": "企业已迁出本市"})
+    assert done.status_code == 302
+    result.refresh_from_db()
+    assert result.excluded and result.exclusion_reason == "企业已迁出本市"
+
+
+def test_payout_list_export_for_the_finance_bureau(
+    world: Any, client: Any, computed_run: Any
+) -> None:
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    client.force_login(world.users["dept"])
+    response = client.get(f"/policies/runs/{computed_run.pk}/?format=xlsx")
+    assert response.status_code == 200
+    rows = read_rows(response.content)
+    header = next(r for r in rows if r and r[0] == "序号")
+    assert header[:7] == [
+        "序号",
+        "企业名称",
+        "统一社会信用代码",
+        "所在区域",
+        "兑付金额（元）",
+        "市级承担（元）",
+        "县区承担（元）",
+    ]
+    cells = [c for r in rows for c in r]
+    assert world.own_enterprise.uscc in cells
+    assert 150000 in cells and 90000 in cells and 60000 in cells
+    assert any(isinstance(c, str) and "全额兑付" in c for c in cells)
+    total = next(r for r in rows if r and isinstance(r[1], str) and r[1].startswith("合计"))
+    assert total[4:7] == [1150000, 690000, 460000]
+
+
+def test_enterprise_pages(world: Any, client: Any, computed_run: Any) -> None:
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    result = RunResult.objects.get(run=computed_run, enterprise=world.own_enterprise)
+    client.force_login(world.users["enterprise"])
+    assert client.get("/policies/").status_code == 302  # to the enterprise's entitlements
+    page = client.get("/policies/entitlements/").content.decode()
+    assert "首台（套）重大技术装备奖励" in page and "提出异议" in page and "申兑指南" in page
+    form = client.get(f"/policies/results/{result.pk}/object/")
+    assert form.status_code == 200
+    filed = client.post(f"/policies/results/{result.pk}/object/", {"reason": "合同金额应为120万元"})
+    assert filed.status_code == 302
+    detail = client.get(filed["Location"]).content.decode()
+    assert "合同金额应为120万元" in detail and "尚未答复" in detail
+    client.force_login(world.users["dept"])
+    answer = client.post(filed["Location"], {"text": "已核实，按原结果执行", "close": "on"})
+    assert answer.status_code == 302
+    assert "已办结" in client.get(filed["Location"]).content.decode()
