@@ -159,7 +159,9 @@ def run_all(extra: list[str]) -> int:
     base_env.pop("ZHENXING_DATABASE_URL", None)
     data_dir = Path(tempfile.mkdtemp(prefix="zhenxing-test-"))
     base_env["ZHENXING_DATA_DIR"] = str(data_dir)
-    args = extra or []
+    args = list(extra or [])
+    if "-n" not in args and not any(a.startswith("--numprocesses") for a in args):
+        args = ["-n", str(min(2, os.cpu_count() or 1)), *args]  # two workers on two cores
     results: list[tuple[str, int, dict[str, int]]] = []
 
     code, counts = _pytest("SQLite", base_env, args)
