@@ -11,6 +11,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
@@ -145,6 +146,17 @@ def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
     status = exc.status_code
     title = HTTPStatus(status).phrase if status in HTTPStatus._value2member_map_ else "错误"
     return problem(request, status, str(exc.message) or title, str(exc.message))
+
+
+@api.exception_handler(OverflowError)
+def on_overflow(request: HttpRequest, exc: Exception) -> HttpResponse:
+    return problem(request, 422, "数值超出范围", "请求中的某个数字超出了允许的范围")
+
+
+@api.exception_handler(DataError)
+def on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # The database refused a value (out of range, too long): bad input, not a server fault.
+    return problem(request, 422, "数值超出范围", "请求中的某个值超出了数据库允许的范围")
 
 
 @api.exception_handler(Exception)

@@ -7,6 +7,8 @@ records (status changes, library memberships, monthly reports), never from store
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -17,7 +19,7 @@ from zhenxing.core.models import Area, Department, Industry, ScopeSpec
 from zhenxing.core.roles import Role
 from zhenxing.projects.domain import STATUS_LABELS, Status
 
-MONEY = {"max_digits": 18, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in Status]
 PROJECT_WRITERS = frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF})
 
