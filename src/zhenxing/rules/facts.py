@@ -6,6 +6,7 @@ column per fact id (or alias). An empty cell is a missing value.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import polars as pl
@@ -103,18 +104,29 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
                     renames[alias] = fid
     if renames:
         frame = frame.rename(renames)
-    problems = []
     absent = [fid for fid in needed if fid not in frame.columns]
-    for fid in absent:
-        problems.append(
-            error(
-                "data",
-                Location(str(p), 1, 1),
-                detail=f"missing column '{fid}' ({needed[fid].label})",
-            )
+    if absent and len(absent) == len(needed):
+        raise RulesError(
+            [
+                error(
+                    "data",
+                    Location(str(p), 1, 1),
+                    detail=f"missing column '{fid}' ({needed[fid].label})",
+                )
+                for fid in absent
+            ]
         )
-    if problems:
-        raise RulesError(problems)
+    if absent:
+        # A facts file in the shape of some rules (e.g. the 2019 subsidies) still runs the
+        # whole catalogue: a fact with no column is missing for every entity, and each
+        # fact's declared missing-value policy decides what that means. Say so on stderr.
+        print(
+            f"{p}: no column for {len(absent)} fact(s), read as missing: "
+            + ", ".join(sorted(absent)),
+            file=sys.stderr,
+        )
+        frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(fid) for fid in absent])
+    problems = []
     frame = frame.with_columns(pl.col(ENTITY).cast(pl.String))
     if PERIOD in frame.columns:
         frame = frame.with_columns(pl.col(PERIOD).cast(pl.String).fill_null(period or ""))
