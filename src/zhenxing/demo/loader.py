@@ -210,7 +210,10 @@ def load_demo(*, password: str, today: datetime.date = DEMO_TODAY) -> list[tuple
     accounts = load_accounts(password)
     # After the accounts: the demo's `steward` becomes one of the 31 steward leaders.
     load_projects(today=today)
+    from zhenxing.demo.enterprises import load_enterprise_demo
     from zhenxing.demo.policies import load_policy_demo
+
+    load_enterprise_demo(today=today)
 
     load_policy_demo(today=today)
     return accounts

@@ -1,12 +1,28 @@
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django import forms
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
 
-from zhenxing.core import scoping
+from zhenxing.clusters.models import Cluster
+from zhenxing.core import clock, scoping
 from zhenxing.core.models import Area
-from zhenxing.enterprises.models import Enterprise
+from zhenxing.core.roles import Role
+from zhenxing.enterprises import domain
+from zhenxing.enterprises.models import (
+    LEVEL_CHOICES,
+    SOURCE_CHOICES,
+    STAGE_CHOICES,
+    TIER_CHOICES,
+    Enterprise,
+    FactDefinition,
+    FollowUpKind,
+)
+
+DATE = forms.DateInput(attrs={"type": "date"})
 
 
 class EnterpriseForm(forms.ModelForm):
@@ -17,6 +33,7 @@ class EnterpriseForm(forms.ModelForm):
             "name",
             "area",
             "industry",
+            "clusters",
             "address",
             "ownership",
             "size_class",
@@ -26,8 +43,9 @@ class EnterpriseForm(forms.ModelForm):
             "contact_phone",
         ]
         widgets = {
-            "registration_date": forms.DateInput(attrs={"type": "date"}),
-            "above_size_since": forms.DateInput(attrs={"type": "date"}),
+            "registration_date": DATE,
+            "above_size_since": DATE,
+            "clusters": forms.SelectMultiple(attrs={"size": 6}),
         }
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
@@ -36,5 +54,125 @@ class EnterpriseForm(forms.ModelForm):
         area_field.queryset = scoping.area_choices_for(user, Area.objects.all())
         self.fields["industry"].widget = forms.TextInput(attrs={"placeholder": "如 3311"})
         self.fields["industry"].help_text = "GB/T 4754-2017 行业代码"
+        clusters: Any = self.fields["clusters"]
+        clusters.queryset = Cluster.objects.select_related("scheme").order_by(
+            "-scheme__valid_from", "sort_order"
+        )
+        clusters.label_from_instance = lambda c: f"{c.scheme.short_name} · {c.name}"
+        clusters.required = False
         # the service validates the USCC and says exactly what is wrong
         self.fields["uscc"].validators = []
+
+
+def staff_choices(enterprise: Enterprise) -> QuerySet[Any]:
+    """Who may be responsible for an enterprise: city department staff, its area's staff."""
+    return (
+        get_user_model()
+        .objects.filter(
+            Q(role_assignments__role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD])
+            | Q(role_assignments__role=Role.AREA_STAFF, role_assignments__area=enterprise.area_id)
+        )
+        .filter(is_active=True)
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+class TierForm(forms.Form):
+    code = forms.ChoiceField(label="资质称号", choices=TIER_CHOICES)
+    level = forms.ChoiceField(label="级别", choices=LEVEL_CHOICES)
+    certificate_no = forms.CharField(label="证书编号", max_length=64, required=False)
+    issuer = forms.CharField(label="认定机关", max_length=128, required=False)
+    batch = forms.CharField(label="公告批次", max_length=128, required=False)
+    issued_on = forms.DateField(label="发证日期", widget=DATE)
+    expires_on = forms.DateField(
+        label="有效期至",
+        widget=DATE,
+        required=False,
+        help_text="不填则按该称号通常的有效期（科技型中小企业一年，其余三年；规上无期限）",
+    )
+    note = forms.CharField(label="说明", max_length=255, required=False)
+
+
+class TierLoseForm(forms.Form):
+    date = forms.DateField(label="撤销/取消日期", widget=DATE)
+    reason = forms.CharField(label="原因", max_length=255)
+
+
+class FactValueForm(forms.Form):
+    year = forms.IntegerField(label="年度", min_value=2000)
+    fact = forms.ModelChoiceField(label="事实", queryset=FactDefinition.objects.none())
+    source = forms.ChoiceField(label="来源", choices=SOURCE_CHOICES)
+    value = forms.CharField(
+        label="值",
+        max_length=255,
+        help_text="金额以元为单位；比例如 0.35；是/否；日期如 2024-05-31",
+    )
+    as_of = forms.DateField(label="数据日期", widget=DATE, required=False)
+
+    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["fact"]
+        field.queryset = FactDefinition.objects.exclude(
+            derivation__in=[domain.Derivation.TIER.value, domain.Derivation.REGISTRY.value]
+        )
+        field.label_from_instance = lambda d: d.short_label
+        grants = scoping.grants_for(user)
+        staff = grants.is_admin or bool(
+            grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF}
+        )
+        if not staff:
+            source: Any = self.fields["source"]
+            source.choices = [c for c in SOURCE_CHOICES if c[0] == domain.Source.SELF_REPORTED]
+        self.fields["year"].initial = clock.today().year - 1
+
+
+class PoolEntryForm(forms.Form):
+    target = forms.ChoiceField(label="培育目标", choices=TIER_CHOICES)
+    year = forms.IntegerField(label="培育年度", min_value=2000)
+    responsible = forms.ModelChoiceField(
+        label="责任人", queryset=get_user_model().objects.none(), required=False
+    )
+    entered_on = forms.DateField(label="入库日期", widget=DATE, required=False)
+    note = forms.CharField(label="备注", max_length=255, required=False)
+
+    def __init__(self, *args: Any, enterprise: Enterprise, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["responsible"]
+        field.queryset = staff_choices(enterprise)
+        field.label_from_instance = lambda u: str(u)
+        self.fields["year"].initial = clock.today().year
+
+
+class StageForm(forms.Form):
+    stage = forms.ChoiceField(label="新阶段", choices=STAGE_CHOICES)
+    date = forms.DateField(label="日期", widget=DATE, required=False)
+    note = forms.CharField(label="情况说明", max_length=255, required=False)
+    exit_reason = forms.CharField(
+        label="退出原因", max_length=255, required=False, help_text="退出培育库时必填"
+    )
+
+
+class FollowUpForm(forms.Form):
+    date = forms.DateField(label="日期", widget=DATE, required=False)
+    kind = forms.ChoiceField(
+        label="方式", choices=[c for c in FollowUpKind.choices if c[0] != FollowUpKind.STAGE]
+    )
+    note = forms.CharField(label="情况", widget=forms.Textarea(attrs={"rows": 3}))
+    next_step = forms.CharField(label="下一步", max_length=255, required=False)
+
+
+class AssignForm(forms.Form):
+    responsible = forms.ModelChoiceField(
+        label="责任人", queryset=get_user_model().objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, enterprise: Enterprise, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field: Any = self.fields["responsible"]
+        field.queryset = staff_choices(enterprise)
+        field.label_from_instance = lambda u: str(u)
+
+
+def default_dates() -> dict[str, datetime.date]:
+    return {"date": clock.today()}

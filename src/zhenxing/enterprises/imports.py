@@ -1,18 +1,28 @@
-"""Import enterprises into the registry from Excel (all rows or none)."""
+"""Excel imports (all rows or none): the registry, and yearly facts per source.
+
+Yearly facts: one sheet per source, as the tax, statistics and market-regulation bureaus
+publish them — 统一社会信用代码, 年度, optionally 数据日期, then one column per fact headed
+with its Chinese label (the rule catalogue's `facts.yaml`). Blank cells leave a value
+as it was; derived facts (from tiers or the registration record) have no column."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from zhenxing.core import excel, scoping
+from zhenxing.core import clock, excel, scoping
 from zhenxing.core.codes import gb4754
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import Area, Industry
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
-from zhenxing.enterprises import services
-from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
+from zhenxing.enterprises import criteria, domain, queries, services
+from zhenxing.enterprises.models import (
+    Enterprise,
+    FactSubmission,
+    Ownership,
+    SizeClass,
+)
 
 
 def _uscc(value: Any) -> str:
@@ -108,3 +118,145 @@ ENTERPRISE_IMPORT = excel.ImportSpec(
     check_row=_check,
     unique=("uscc",),
 )
+
+
+# --------------------------------------------------------------------------------------
+# Yearly facts, one sheet per source as the bureaus publish them
+# --------------------------------------------------------------------------------------
+
+FACT_KEY = "fact:"
+UNIQUE_KEY = "统一社会信用代码与年度"
+
+
+def _year(value: Any) -> int:
+    year = excel.integer(value)
+    if year is None:
+        raise excel.CellError("必填项为空")
+    if not services.FIRST_YEAR <= year <= clock.today().year:
+        raise excel.CellError(f"年度应在 {services.FIRST_YEAR}–{clock.today().year} 之间")
+    return year
+
+
+def _fact_parser(value_type: str, scale: int) -> Any:
+    def parse(value: Any) -> str | None:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return None
+        try:
+            return domain.canonical(value, value_type, scale)
+        except domain.Invalid as exc:
+            raise excel.CellError(exc.message) from exc
+
+    return parse
+
+
+def _importable_facts() -> list[tuple[str, str, str, int]]:
+    """(fact id, column header, value type, scale) of every fact a source can report."""
+    out = []
+    for fact in criteria.enterprise_facts(queries.catalogue_dir()):
+        derivation = domain.DERIVATIONS.get(fact.id, domain.Derivation.STORED)
+        if derivation not in domain.IMPORTABLE_DERIVATIONS:
+            continue
+        kind = "money" if fact.unit == "yuan" else fact.type.value
+        out.append((fact.id, fact.label, kind, fact.scale))
+    for extra in domain.EXTRA_FACTS:
+        out.append(
+            (
+                extra.id,
+                extra.label,
+                extra.value_type.value,
+                domain.DEFAULT_SCALE.get(extra.value_type, 0),
+            )
+        )
+    return out
+
+
+def _check_facts(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
+    enterprise = Enterprise.objects.select_related("area").filter(uscc=row["uscc"]).first()
+    if enterprise is None:
+        return [("uscc", "该统一社会信用代码未在企业名录中登记")]
+    row["_enterprise"] = enterprise
+    row[UNIQUE_KEY] = f"{row['uscc']} {row['year']}"
+    problems = []
+    if not scoping.can(
+        user,
+        Action.CREATE,
+        model=FactSubmission,
+        values={"enterprise__area": enterprise.area, "enterprise": enterprise},
+    ):
+        problems.append(("uscc", f"您无权报送“{enterprise.name}”的数据"))
+    if not any(v is not None for k, v in row.items() if k.startswith(FACT_KEY)):
+        problems.append(("year", "这一行没有任何数据"))
+    return problems
+
+
+def _fact_writer(source: str) -> Any:
+    def write(row: dict[str, Any], user: Any) -> FactSubmission:
+        values = {
+            k[len(FACT_KEY) :]: v
+            for k, v in row.items()
+            if k.startswith(FACT_KEY) and v is not None
+        }
+        try:
+            return services.facts_record(
+                user=user,
+                enterprise=row["_enterprise"],
+                year=row["year"],
+                source=source,
+                values=values,
+                as_of=row.get("as_of"),
+            )
+        except DomainError as exc:
+            field, message = next(iter(exc.errors.items()), ("year", exc.message))
+            key = FACT_KEY + field if field in values else field
+            raise excel.CellError(f"{key}:{message}") from exc
+        except scoping.PermissionDenied as exc:
+            raise excel.CellError(f"uscc:{exc.message}") from exc
+
+    return write
+
+
+def fact_import_spec(source: domain.Source) -> excel.ImportSpec:
+    label = domain.SOURCE_LABELS[source]
+    columns = [
+        excel.ImportColumn(
+            "统一社会信用代码",
+            "uscc",
+            _uscc,
+            required=True,
+            example="91210804123456788F",
+            help="18 位，须已在企业名录中登记",
+        ),
+        excel.ImportColumn(
+            "年度", "year", _year, required=True, example="2023", help="数据所属的会计年度"
+        ),
+        excel.ImportColumn(
+            "数据日期",
+            "as_of",
+            excel.date,
+            example="2024-03-31",
+            help=f"{label}出具数据的日期；不填为导入当天",
+        ),
+    ]
+    for code, header, kind, scale in _importable_facts():
+        unit_help = {
+            "money": "单位：元，最多两位小数",
+            "ratio": "比例，如 0.35 表示 35%",
+            "integer": "整数",
+            "boolean": "是 / 否",
+            "date": "日期，如 2024-05-31",
+        }.get(kind, "数字" if kind == "decimal" else "")
+        columns.append(
+            excel.ImportColumn(header, FACT_KEY + code, _fact_parser(kind, scale), help=unit_help)
+        )
+    return excel.ImportSpec(
+        kind=f"enterprise-facts-{source.value.replace('_', '-')}",
+        title=f"企业年度数据（{label}）",
+        columns=columns,
+        write_row=_fact_writer(source.value),
+        check_row=_check_facts,
+        unique=(UNIQUE_KEY,),
+    )
+
+
+def fact_import_specs() -> list[excel.ImportSpec]:
+    return [fact_import_spec(source) for source in domain.Source]

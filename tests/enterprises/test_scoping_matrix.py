@@ -1,0 +1,278 @@
+"""Roles × actions × own/other area for the enterprise part's new records — tiers, yearly
+facts, the portrait, the pool and its follow-up log, contacts — through the UI and the API.
+
+"own" is the enterprise in 鲅鱼圈区 (the area user's area, the enterprise user's own);
+"other" is one in 盖州市. Refused means 403 or 404, and never the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+from typing import Any
+
+import pytest
+
+Y, N = True, False
+ROLES = ["admin", "dept", "dept_head", "area", "steward", "enterprise", "leader", "nobody"]
+D = datetime.date
+
+# role: (own, other)
+VIEW = {
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (Y, N),
+    "steward": (N, N),
+    "enterprise": (Y, N),
+    "leader": (Y, Y),
+    "nobody": (N, N),
+}
+GRANT_TIER = {r: (Y, Y) if r in ("admin", "dept", "dept_head") else (N, N) for r in ROLES}
+RECORD_FACTS = {  # source 企业自报
+    **dict.fromkeys(ROLES, (N, N)),
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (Y, N),
+    "enterprise": (Y, N),
+}
+ENTER_POOL = {
+    **dict.fromkeys(ROLES, (N, N)),
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (Y, N),
+}
+FOLLOW_UP_LOG = {**VIEW, "enterprise": (N, N)}  # staff notes
+CONTACTS = {**VIEW, "leader": (N, N)}  # personal data: staff who handle the enterprise
+
+
+@pytest.fixture
+def records(world: Any, record: Any) -> dict[str, Any]:
+    from zhenxing.enterprises import services
+
+    admin = world.users["admin"]
+    out: dict[str, Any] = {}
+    for which, e in (("own", world.own_enterprise), ("other", world.other_enterprise)):
+        services.enterprise_update(
+            user=admin, enterprise=e, contact_name=f"联系人{which}", contact_phone="0417-1234567"
+        )
+        record.facts(e, 2023, revenue="1234567.89")
+        tier = record.tier(e, "high_tech", D(2023, 11, 30))
+        entry = services.pool_enter(
+            user=admin, enterprise=e, target="gazelle", year=2024, entered_on=D(2024, 2, 1)
+        )
+        services.pool_follow_up(
+            user=admin, entry=entry, kind="visit", note=f"走访记录{which}", date=D(2024, 6, 1)
+        )
+        out[which] = {"enterprise": e, "tier": tier, "entry": entry}
+    return out
+
+
+def _target(records: dict[str, Any], which: str) -> dict[str, Any]:
+    return records[which]  # type: ignore[no-any-return]
+
+
+def _refused(response: Any, secret: str = "") -> bool:
+    return response.status_code in (403, 404) and (
+        not secret or secret not in response.content.decode()
+    )
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_view_tiers_facts_portrait_and_pool(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    allowed = VIEW[role][which == "other"]
+    target = _target(records, which)
+    e = target["enterprise"]
+    client.force_login(world.users[role])
+    tiers = client.get(f"/api/v1/enterprises/{e.pk}/tiers")
+    facts = client.get(f"/api/v1/enterprises/{e.pk}/facts?year_from=2023&year_to=2023")
+    portrait = client.get(f"/api/v1/enterprises/{e.pk}/portrait")
+    pool = client.get(f"/api/v1/enterprises/{e.pk}/pool")
+    pages = [
+        client.get(f"/enterprises/{e.pk}/?tab={tab}")
+        for tab in ("facts", "tiers", "portrait", "pool")
+    ]
+    if allowed:
+        assert tiers.status_code == 200 and tiers.json()["held_today"] == ["high_tech"]
+        assert facts.status_code == 200 and facts.json()[0]["value"] == "1234567.89"
+        assert portrait.status_code == 200
+        assert pool.status_code == 200 and pool.json()[0]["target"] == "gazelle"
+        assert all(p.status_code == 200 for p in pages)
+        assert "12,345,678.9" not in pages[0].content.decode()  # money shows in 万元
+        assert "123.46" in pages[0].content.decode()
+    else:
+        for response in (tiers, facts, portrait, pool, *pages):
+            assert _refused(response, "1234567.89"), response.status_code
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_lists_show_only_what_the_role_may_see(
+    records: Any, world: Any, client: Any, role: str
+) -> None:
+    own, other = VIEW[role]
+    client.force_login(world.users[role])
+    tiers = client.get("/api/v1/enterprises/tiers?limit=100").json()["items"]
+    names = {t["enterprise_name"] for t in tiers}
+    assert (world.own_enterprise.name in names) is own
+    assert (world.other_enterprise.name in names) is other
+    pool = client.get("/api/v1/enterprises/pool?limit=100").json()["items"]
+    names = {p["enterprise_name"] for p in pool}
+    assert (world.own_enterprise.name in names) is own
+    assert (world.other_enterprise.name in names) is other
+    for path in ("/enterprises/tiers/", "/enterprises/pool/?year=2024"):
+        page = client.get(path).content.decode()
+        assert (world.own_enterprise.name in page) is own
+        assert (world.other_enterprise.name in page) is other
+    export = client.get("/enterprises/pool/?year=2024&format=xlsx")
+    from zhenxing.core.excel import read_rows
+
+    cells = {str(c) for row in read_rows(export.content) for c in row}
+    assert (world.own_enterprise.name in cells) is own
+    assert (world.other_enterprise.name in cells) is other
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_grant_a_tier(records: Any, world: Any, client: Any, role: str, which: str) -> None:
+    from zhenxing.enterprises.models import Tier
+
+    allowed = GRANT_TIER[role][which == "other"]
+    e = _target(records, which)["enterprise"]
+    client.force_login(world.users[role])
+    api = client.post(
+        f"/api/v1/enterprises/{e.pk}/tiers",
+        data=json.dumps({"code": "eaglet", "issued_on": "2024-05-01"}),
+        content_type="application/json",
+    )
+    page = client.post(
+        f"/enterprises/{e.pk}/tiers/new/",
+        {"code": "gazelle", "level": "provincial", "issued_on": "2024-05-02"},
+    )
+    made = set(Tier.objects.filter(enterprise=e).values_list("code", flat=True))
+    if allowed:
+        assert api.status_code == 201, api.content
+        assert page.status_code == 302
+        assert {"eaglet", "gazelle"} <= made
+    else:
+        assert api.status_code in (401, 403, 404)
+        assert page.status_code in (403, 404)
+        assert not {"eaglet", "gazelle"} & made
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_record_self_reported_facts(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    from zhenxing.enterprises.models import FactValue
+
+    allowed = RECORD_FACTS[role][which == "other"]
+    e = _target(records, which)["enterprise"]
+    client.force_login(world.users[role])
+    api = client.post(
+        f"/api/v1/enterprises/{e.pk}/facts",
+        data=json.dumps({"year": 2023, "source": "self_reported", "values": {"employees": 77}}),
+        content_type="application/json",
+    )
+    written = FactValue.objects.filter(enterprise=e, source="self_reported", value="77").exists()
+    if allowed:
+        assert api.status_code == 201, api.content
+        assert written
+    else:
+        assert api.status_code in (401, 403, 404)
+        assert not written
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_enter_the_pool_and_follow_up(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    from zhenxing.enterprises.models import FollowUp, PoolEntry
+
+    allowed = ENTER_POOL[role][which == "other"]
+    target = _target(records, which)
+    e, entry = target["enterprise"], target["entry"]
+    client.force_login(world.users[role])
+    api = client.post(
+        f"/api/v1/enterprises/{e.pk}/pool",
+        data=json.dumps({"target": "little_giant", "year": 2024}),
+        content_type="application/json",
+    )
+    follow = client.post(
+        f"/enterprises/pool/{entry.pk}/follow-up/",
+        {"kind": "phone", "note": "电话了解申报进度", "date": "2024-06-28"},
+    )
+    entered = PoolEntry.objects.filter(enterprise=e, target="little_giant").exists()
+    logged = FollowUp.objects.filter(entry=entry, note="电话了解申报进度").exists()
+    if allowed:
+        assert api.status_code == 201, api.content
+        assert follow.status_code == 302
+        assert entered and logged
+    else:
+        assert api.status_code in (401, 403, 404)
+        assert follow.status_code in (403, 404)
+        assert not entered and not logged
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_the_follow_up_log_is_staff_only(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    allowed = FOLLOW_UP_LOG[role][which == "other"]
+    target = _target(records, which)
+    client.force_login(world.users[role])
+    api = client.get(f"/api/v1/enterprises/pool/{target['entry'].pk}/follow-ups")
+    page = client.get(f"/enterprises/{target['enterprise'].pk}/?tab=pool")
+    note = f"走访记录{which}"
+    if allowed:
+        assert api.status_code == 200 and api.json()[0]["note"] == note
+        assert note in page.content.decode()
+    else:
+        assert _refused(api, note)
+        assert note not in page.content.decode()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_contacts_only_for_staff_who_handle_the_enterprise(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    allowed = CONTACTS[role][which == "other"]
+    e = _target(records, which)["enterprise"]
+    client.force_login(world.users[role])
+    api = client.get(f"/api/v1/enterprises/{e.pk}")
+    page = client.get(f"/enterprises/{e.pk}/")
+    name = f"联系人{which}"
+    if allowed:
+        assert api.json()["contacts"] == {"name": name, "phone": "0417-1234567"}
+        assert name in page.content.decode()
+    else:
+        if api.status_code == 200:
+            assert api.json()["contacts"] is None
+        assert name not in page.content.decode()
+        assert name not in api.content.decode()
+
+
+def test_only_administrators_change_the_source_priority(
+    records: Any, world: Any, defs: Any
+) -> None:
+    from zhenxing.core import scoping
+    from zhenxing.enterprises import services
+
+    for role in ROLES:
+        if role == "admin":
+            continue
+        with pytest.raises(scoping.PermissionDenied):
+            services.fact_priority_set(
+                user=world.users[role], definition=defs["revenue"], priority=["statistics"]
+            )
+    services.fact_priority_set(
+        user=world.users["admin"], definition=defs["revenue"], priority=["statistics"]
+    )
