@@ -22,7 +22,7 @@ _ACTION = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DE
 _SKIP_FIELDS = {"password", "last_login"}
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A JSON-safe, readable form of a field value."""
     if value is None or isinstance(value, bool | int | str):
         return value
@@ -31,6 +31,13 @@ def _plain(value: Any) -> Any:
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     return str(value)
+
+
+def actor_name(user: Any) -> str:
+    """The name an audit entry shows for who acted: display name, username, or 系统."""
+    if user is None:
+        return "系统"
+    return getattr(user, "display_name", "") or getattr(user, "username", "") or "系统"
 
 
 def _field_value(instance: Any, field: models.Field) -> Any:
@@ -58,10 +65,10 @@ def diff(previous: Any | None, current: Any, *, deleted: bool = False) -> list[d
     for field in _tracked_fields(current):
         if not hasattr(current, field.attname):
             continue
-        new = None if deleted else _plain(_field_value(current, field))
-        old = _plain(_field_value(previous, field)) if previous is not None else None
+        new = None if deleted else plain(_field_value(current, field))
+        old = plain(_field_value(previous, field)) if previous is not None else None
         if deleted:
-            old, new = _plain(_field_value(current, field)), None
+            old, new = plain(_field_value(current, field)), None
         if old != new:
             changes.append(
                 {"field": field.name, "label": str(field.verbose_name), "old": old, "new": new}
@@ -104,9 +111,7 @@ def _on_historical_record(sender: Any, instance: Any, history_instance: Any, **_
     AuditEntry.objects.create(
         timestamp=history_instance.history_date,
         actor=user if user is not None and user.pk else None,
-        actor_name=(getattr(user, "display_name", "") or getattr(user, "username", ""))
-        if user is not None
-        else "系统",
+        actor_name=actor_name(user),
         action=action,
         content_type=ContentType.objects.get_for_model(type(instance), for_concrete_model=True),
         object_id=str(instance.pk),

@@ -21,7 +21,7 @@ import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import audit, clock, scoping
 from zhenxing.core.models import Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
@@ -740,7 +740,7 @@ def _audit_note(run: PolicyRun, user: Any, reason: str) -> None:
 
     AuditEntry.objects.create(
         actor=user if getattr(user, "is_authenticated", False) else None,
-        actor_name=getattr(user, "display_name", "") or getattr(user, "username", ""),
+        actor_name=audit.actor_name(user),
         action=AuditAction.UPDATE,
         content_type=ContentType.objects.get_for_model(PolicyRun),
         object_id=str(run.pk),

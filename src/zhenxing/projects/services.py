@@ -25,7 +25,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import audit, clock, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.periods import Period
@@ -731,17 +731,6 @@ def _update_claimed(
         raise BatchError(stale or {0: StaleVersion(0).errors})
 
 
-def _readable(value: Any) -> Any:
-    """A value as `core.audit` stores it: JSON-safe and readable."""
-    if value is None or isinstance(value, bool | int | str):
-        return value
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, datetime.datetime | datetime.date):
-        return value.isoformat()
-    return str(value)
-
-
 def _audit_values(report: MonthlyReport) -> dict[str, Any]:
     """The report's fields as the audit trail shows them (names for related records)."""
     out: dict[str, Any] = {}
@@ -754,7 +743,7 @@ def _audit_values(report: MonthlyReport) -> dict[str, Any]:
             value = str(report.submitted_by) if report.submitted_by_id else None
         else:
             value = getattr(report, field.attname)
-        out[field.name] = _readable(value)
+        out[field.name] = audit.plain(value)
     return out
 
 
@@ -773,7 +762,7 @@ def _audit_many(
 
     labels = {f.name: str(f.verbose_name) for f in MonthlyReport._meta.concrete_fields}
     content_type = ContentType.objects.get_for_model(MonthlyReport, for_concrete_model=True)
-    actor_name = (getattr(user, "display_name", "") or getattr(user, "username", "")) or "系统"
+    actor_name = audit.actor_name(user)
     entries = []
     for action, reports in ((AuditAction.CREATE, created), (AuditAction.UPDATE, updated)):
         for report in reports:
