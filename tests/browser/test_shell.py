@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 
 PASSWORD = "Test-Passw0rd-2024"
 SHOTS = (
@@ -41,8 +42,9 @@ def test_area_staff_edits_an_enterprise_and_sees_it_in_the_history(
     _shot(page, "home")
     page.get_by_role("navigation", name="主导航").get_by_role("link", name="企业").click()
     page.wait_for_url("**/enterprises/")
-    assert page.get_by_role("link", name=world.own_enterprise.name).is_visible()
-    assert page.get_by_text(world.other_enterprise.name).count() == 0
+    # expect() waits for the page to settle; a bare is_visible() races the load.
+    expect(page.get_by_role("link", name=world.own_enterprise.name)).to_be_visible()
+    expect(page.get_by_text(world.other_enterprise.name)).to_have_count(0)
     _shot(page, "enterprise-list")
     page.get_by_role("link", name=world.own_enterprise.name).click()
     page.get_by_role("link", name="编辑").click()
@@ -50,7 +52,8 @@ def test_area_staff_edits_an_enterprise_and_sees_it_in_the_history(
     page.get_by_role("button", name="保存").click()
     page.get_by_text("已保存").wait_for()
     page.get_by_role("link", name="变更记录").click()
-    assert page.get_by_text("鲅鱼圈区新港大街 1 号").is_visible()
+    page.wait_for_url("**tab=history")
+    expect(page.get_by_text("鲅鱼圈区新港大街 1 号")).to_be_visible()
     _shot(page, "enterprise-history")
     assert not [e for e in errors if "Content Security Policy" in e], errors
 
@@ -79,8 +82,8 @@ def test_the_language_switch_turns_the_page_into_english(
     _sign_in(page, live_server, "leader")
     page.get_by_role("button", name="English").click()
     page.get_by_role("button", name="中文").wait_for()
-    assert (
-        page.get_by_role("navigation", name="Main navigation")
-        .get_by_role("link", name="Enterprises")
-        .is_visible()
-    )
+    expect(
+        page.get_by_role("navigation", name="Main navigation").get_by_role(
+            "link", name="Enterprises"
+        )
+    ).to_be_visible()
