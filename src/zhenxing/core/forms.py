@@ -1,0 +1,53 @@
+"""The one way a page form hands its data to a service.
+
+Every edit page does the same thing: on a valid POST, call a service; if the service
+refuses (`DomainError`), show its messages next to the fields they name and keep
+what the person typed; if it succeeds, say so and go back to the record. Views call
+`submit` instead of writing that try/except each time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
+
+from zhenxing.core.services import DomainError
+
+
+def show_domain_error(form: Any, exc: DomainError, fallback_field: str | None = None) -> None:
+    """Put a refused change's messages on the form: each on the field it names, the
+    rest (and a message that names no field) on `fallback_field` or the whole form."""
+    for field, message in exc.errors.items():
+        form.add_error(field if field in form.fields else fallback_field, message)
+    if not exc.errors:
+        form.add_error(fallback_field, exc.message)
+
+
+def submit(
+    request: HttpRequest,
+    form: Any,
+    action: Callable[[dict[str, Any]], Any],
+    *,
+    success: str | Callable[[Any], str],
+    then: str | Callable[[Any], str],
+) -> HttpResponse | None:
+    """Run `action(form.cleaned_data)` when a valid form was posted.
+
+    Returns the redirect to `then` after success (with the `success` message), or
+    None when the page should be shown again: not posted, invalid, or refused — in
+    which case the service's messages are already on the form. `success` and `then`
+    may be functions of what the action returned (e.g. the record it created).
+    """
+    if request.method != "POST" or not form.is_valid():
+        return None
+    try:
+        outcome = action(form.cleaned_data)
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return None
+    messages.success(request, success(outcome) if callable(success) else success)
+    return redirect(then(outcome) if callable(then) else then)
