@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
 
+from zhenxing.core import scoping
 from zhenxing.core.services import DomainError
 
 
@@ -34,6 +35,8 @@ def submit(
     *,
     success: str | Callable[[Any], str],
     then: str | Callable[[Any], str],
+    error_field: str | None = None,
+    refused_field: str | None = None,
 ) -> HttpResponse | None:
     """Run `action(form.cleaned_data)` when a valid form was posted.
 
@@ -41,13 +44,21 @@ def submit(
     None when the page should be shown again: not posted, invalid, or refused — in
     which case the service's messages are already on the form. `success` and `then`
     may be functions of what the action returned (e.g. the record it created).
+    `error_field` takes the messages that name no field of the form. When the
+    service may refuse on scope grounds (a chosen area the user doesn't hold),
+    `refused_field` names the field that made the choice and shows it there.
     """
     if request.method != "POST" or not form.is_valid():
         return None
     try:
         outcome = action(form.cleaned_data)
     except DomainError as exc:
-        show_domain_error(form, exc)
+        show_domain_error(form, exc, error_field)
+        return None
+    except scoping.PermissionDenied as exc:
+        if refused_field is None:
+            raise
+        form.add_error(refused_field, exc.message)
         return None
     messages.success(request, success(outcome) if callable(success) else success)
     return redirect(then(outcome) if callable(then) else then)

@@ -8,7 +8,6 @@ import dataclasses
 import datetime
 from typing import Any
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Case, CharField, FilteredRelation, Prefetch, QuerySet, Value, When
 from django.http import HttpRequest, HttpResponse
@@ -18,10 +17,10 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, scoping
+from zhenxing.core.forms import submit
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.roles import Action
-from zhenxing.core.services import DomainError
 from zhenxing.enterprises import domain, queries, services
 from zhenxing.enterprises.forms import (
     AssignForm,
@@ -508,30 +507,24 @@ def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
     else:
         scoping.require(request.user, Action.CREATE, model=Enterprise)
     form = EnterpriseForm(request.POST or None, instance=enterprise, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        values = {f: form.cleaned_data[f] for f in form.Meta.fields}
-        try:
-            if enterprise is None:
-                enterprise = services.enterprise_create(user=request.user, **values)
-            else:
-                enterprise = services.enterprise_update(
-                    user=request.user, enterprise=enterprise, **values
-                )
-        except DomainError as exc:
-            _form_errors(form, exc)
-        except scoping.PermissionDenied as exc:
-            form.add_error("area", exc.message)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect("enterprises:detail", pk=enterprise.pk)
+
+    def save(data: dict[str, Any]) -> Enterprise:
+        values = {f: data[f] for f in form.Meta.fields}
+        if enterprise is None:
+            return services.enterprise_create(user=request.user, **values)
+        return services.enterprise_update(user=request.user, enterprise=enterprise, **values)
+
+    done = submit(
+        request,
+        form,
+        save,
+        success=gettext("已保存"),
+        then=lambda saved: reverse("enterprises:detail", args=[saved.pk]),
+        refused_field="area",
+    )
+    if done:
+        return done
     return render(request, "enterprises/form.html", {"form": form, "enterprise": enterprise})
-
-
-def _form_errors(form: Any, exc: DomainError) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not exc.errors:
-        form.add_error(None, exc.message)
 
 
 def _form_page(
@@ -560,25 +553,25 @@ def fact_new(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Enterprise.objects.select_related("area"), pk=pk
     )
     form = FactValueForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.facts_record(
-                user=request.user,
-                enterprise=enterprise,
-                year=data["year"],
-                source=data["source"],
-                values={data["fact"].code: data["value"]},
-                as_of=data["as_of"],
-            )
-        except DomainError as exc:
-            for message in exc.errors.values() or [exc.message]:
-                form.add_error("value" if exc.errors else None, message)
-        except scoping.PermissionDenied as exc:
-            form.add_error("source", exc.message)
-        else:
-            messages.success(request, gettext("已记录"))
-            return redirect(_back(enterprise, "facts"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.facts_record(
+            user=request.user,
+            enterprise=enterprise,
+            year=data["year"],
+            source=data["source"],
+            values={data["fact"].code: data["value"]},
+            as_of=data["as_of"],
+        ),
+        success=gettext("已记录"),
+        then=_back(enterprise, "facts"),
+        # the service names the fact by its code, which is the value field here
+        error_field="value",
+        refused_field="source",
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -606,14 +599,15 @@ def tier_new(request: HttpRequest, pk: int) -> HttpResponse:
         initial["code"] = code
         initial["level"] = domain.DEFAULT_LEVEL[domain.TierCode(code)].value
     form = TierForm(request.POST or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.tier_grant(user=request.user, enterprise=enterprise, **form.cleaned_data)
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("已登记"))
-            return redirect(_back(enterprise, "tiers"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.tier_grant(user=request.user, enterprise=enterprise, **data),
+        success=gettext("已登记"),
+        then=_back(enterprise, "tiers"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -630,14 +624,15 @@ def tier_lose(request: HttpRequest, tier_pk: int) -> HttpResponse:
         request.user, Tier.objects.select_related("enterprise"), Action.CHANGE, pk=tier_pk
     )
     form = TierLoseForm(request.POST or None, initial={"date": clock.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.tier_lose(user=request.user, tier=tier, **form.cleaned_data)
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("已登记撤销"))
-            return redirect(_back(tier.enterprise, "tiers"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.tier_lose(user=request.user, tier=tier, **data),
+        success=gettext("已登记撤销"),
+        then=_back(tier.enterprise, "tiers"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -668,14 +663,15 @@ def pool_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("target") in {c.value for c in domain.TierCode}:
         initial["target"] = request.GET["target"]
     form = PoolEntryForm(request.POST or None, enterprise=enterprise, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pool_enter(user=request.user, enterprise=enterprise, **form.cleaned_data)
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("已纳入培育库"))
-            return redirect(_back(enterprise, "pool"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.pool_enter(user=request.user, enterprise=enterprise, **data),
+        success=gettext("已纳入培育库"),
+        then=_back(enterprise, "pool"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -698,14 +694,15 @@ def _entry_for_change(request: HttpRequest, entry_pk: int) -> PoolEntry:
 def pool_stage(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry_for_change(request, entry_pk)
     form = StageForm(request.POST or None, initial={"date": clock.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pool_change_stage(user=request.user, entry=entry, **form.cleaned_data)
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("阶段已变更"))
-            return redirect(_back(entry.enterprise, "pool"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.pool_change_stage(user=request.user, entry=entry, **data),
+        success=gettext("阶段已变更"),
+        then=_back(entry.enterprise, "pool"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -721,14 +718,15 @@ def pool_stage(request: HttpRequest, entry_pk: int) -> HttpResponse:
 def pool_follow_up(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry_for_change(request, entry_pk)
     form = FollowUpForm(request.POST or None, initial={"date": clock.today()})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pool_follow_up(user=request.user, entry=entry, **form.cleaned_data)
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("已记录"))
-            return redirect(_back(entry.enterprise, "pool"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.pool_follow_up(user=request.user, entry=entry, **data),
+        success=gettext("已记录"),
+        then=_back(entry.enterprise, "pool"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,
@@ -746,16 +744,17 @@ def pool_assign(request: HttpRequest, entry_pk: int) -> HttpResponse:
         enterprise=entry.enterprise,
         initial={"responsible": entry.responsible_id},
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.pool_assign(
-                user=request.user, entry=entry, responsible=form.cleaned_data["responsible"]
-            )
-        except DomainError as exc:
-            _form_errors(form, exc)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect(_back(entry.enterprise, "pool"))
+    done = submit(
+        request,
+        form,
+        lambda data: services.pool_assign(
+            user=request.user, entry=entry, responsible=data["responsible"]
+        ),
+        success=gettext("已保存"),
+        then=_back(entry.enterprise, "pool"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         form,

@@ -20,11 +20,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import clock, scoping
+from zhenxing.core.forms import submit
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import Area, Department
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
-from zhenxing.core.services import DomainError
 from zhenxing.projects import queries
 from zhenxing.projects import steward_services as services
 from zhenxing.projects.models import (
@@ -112,13 +112,6 @@ def _crumbs(*items: tuple[Any, str | None]) -> list[dict[str, Any]]:
 
 def _in_projects(request: HttpRequest) -> None:
     request.nav_part = "projects"  # type: ignore[attr-defined]
-
-
-def _add_errors(form: Form, exc: DomainError) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not exc.errors:
-        form.add_error(None, exc.message)
 
 
 def _project_scope(project: Project) -> dict[str, Any]:
@@ -586,9 +579,13 @@ def _form_page(
     )
 
 
-def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
+def _project_url(project: Project, anchor: str = "") -> str:
     url = reverse("stewards:project", args=[project.pk])
-    return redirect(f"{url}#{anchor}" if anchor else url)
+    return f"{url}#{anchor}" if anchor else url
+
+
+def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
+    return redirect(_project_url(project, anchor))
 
 
 @login_required
@@ -598,23 +595,23 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=Visit, values=_project_scope(project))
     form = VisitForm(request.POST or None, request.FILES or None)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.visit_record(
-                user=request.user,
-                project=project,
-                kind=data["kind"],
-                date=data["date"],
-                visitors=data["visitors"],
-                notes=data["notes"],
-                photos=data["photos"],
-            )
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, gettext("走访已登记"))
-            return _back_to_project(project, "visits")
+    done = submit(
+        request,
+        form,
+        lambda data: services.visit_record(
+            user=request.user,
+            project=project,
+            kind=data["kind"],
+            date=data["date"],
+            visitors=data["visitors"],
+            notes=data["notes"],
+            photos=data["photos"],
+        ),
+        success=gettext("走访已登记"),
+        then=_project_url(project, "visits"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=project,
@@ -632,14 +629,15 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=Problem, values=_project_scope(project))
     form = ProblemForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.problem_raise(user=request.user, project=project, **form.cleaned_data)
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, gettext("问题已登记"))
-            return _back_to_project(project, "problems")
+    done = submit(
+        request,
+        form,
+        lambda data: services.problem_raise(user=request.user, project=project, **data),
+        success=gettext("问题已登记"),
+        then=_project_url(project, "problems"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=project,
@@ -667,14 +665,15 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题已销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "closed")
     form = ProblemCloseForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.problem_close(user=request.user, problem=problem, **form.cleaned_data)
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, gettext("问题已销号：%(title)s") % {"title": problem.title})
-            return _back_to_project(problem.project, "problems")
+    done = submit(
+        request,
+        form,
+        lambda data: services.problem_close(user=request.user, problem=problem, **data),
+        success=gettext("问题已销号：%(title)s") % {"title": problem.title},
+        then=_project_url(problem.project, "problems"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=problem.project,
@@ -693,18 +692,17 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题尚未销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "problems")
     form = ProblemReopenForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.problem_reopen(
-                user=request.user, problem=problem, reason=form.cleaned_data["reason"]
-            )
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(
-                request, gettext("问题已重新打开：%(title)s") % {"title": problem.title}
-            )
-            return _back_to_project(problem.project, "problems")
+    done = submit(
+        request,
+        form,
+        lambda data: services.problem_reopen(
+            user=request.user, problem=problem, reason=data["reason"]
+        ),
+        success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
+        then=_project_url(problem.project, "problems"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=problem.project,
@@ -728,14 +726,15 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, Action.CREATE, model=Stewardship, values=_project_scope(project)
         )
     form = StewardshipForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.stewardship_assign(user=request.user, project=project, **form.cleaned_data)
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, gettext("包保领导已保存"))
-            return _back_to_project(project)
+    done = submit(
+        request,
+        form,
+        lambda data: services.stewardship_assign(user=request.user, project=project, **data),
+        success=gettext("包保领导已保存"),
+        then=_project_url(project),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=project,
@@ -753,14 +752,15 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=TeamMember, values=_project_scope(project))
     form = TeamMemberForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.team_member_add(user=request.user, project=project, **form.cleaned_data)
-        except DomainError as exc:
-            _add_errors(form, exc)
-        else:
-            messages.success(request, gettext("已加入帮办团队"))
-            return _back_to_project(project, "team")
+    done = submit(
+        request,
+        form,
+        lambda data: services.team_member_add(user=request.user, project=project, **data),
+        success=gettext("已加入帮办团队"),
+        then=_project_url(project, "team"),
+    )
+    if done:
+        return done
     return _form_page(
         request,
         project=project,

@@ -23,6 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, excel, scoping
+from zhenxing.core.forms import show_domain_error, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.periods import Period, PeriodError
@@ -358,13 +359,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "projects/detail.html", context)
 
 
-def _apply_errors(form: Any, exc: DomainError, fallback: str | None = None) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else fallback, message)
-    if not exc.errors:
-        form.add_error(fallback, exc.message)
-
-
 @login_required
 def project_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     project = None
@@ -393,7 +387,7 @@ def project_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         except DomainError as exc:
             if pk is None:
                 project = None
-            _apply_errors(form, exc)
+            show_domain_error(form, exc)
         except scoping.PermissionDenied as exc:
             if pk is None:
                 project = None
@@ -424,20 +418,21 @@ def _record_crumbs(project: Project, label: str) -> list[dict[str, str]]:
 def project_status(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = StatusChangeForm(request.POST or None, project=project)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_change_status(
-                user=request.user,
-                project=project,
-                status=form.cleaned_data["status"],
-                date=form.cleaned_data["date"],
-                note=form.cleaned_data["note"],
-            )
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, gettext("状态已变更"))
-            return redirect(reverse("projects:detail", args=[project.pk]) + "?tab=status")
+    done = submit(
+        request,
+        form,
+        lambda data: services.project_change_status(
+            user=request.user,
+            project=project,
+            status=data["status"],
+            date=data["date"],
+            note=data["note"],
+        ),
+        success=gettext("状态已变更"),
+        then=reverse("projects:detail", args=[project.pk]) + "?tab=status",
+    )
+    if done:
+        return done
     changes = project.status_changes.order_by("-date", "-id")[:10]
     return render(
         request,
@@ -518,19 +513,20 @@ def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
 def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = AnnualPlanForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.project_set_annual_plan(
-                user=request.user,
-                project=project,
-                year=form.cleaned_data["year"],
-                planned_investment=wan_to_yuan(form.cleaned_data["planned_investment"]),
-            )
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, gettext("年度计划已保存"))
-            return redirect("projects:detail", pk=project.pk)
+    done = submit(
+        request,
+        form,
+        lambda data: services.project_set_annual_plan(
+            user=request.user,
+            project=project,
+            year=data["year"],
+            planned_investment=wan_to_yuan(data["planned_investment"]),
+        ),
+        success=gettext("年度计划已保存"),
+        then=project.get_absolute_url(),
+    )
+    if done:
+        return done
     return render(
         request,
         "projects/plan_form.html",
@@ -569,27 +565,25 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         scoping.require(request.user, Action.CHANGE, report)
     win = reporting.window(month)
     form = ReportForm(request.POST or None, initial=report_initial(report), locked=win.locked)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        try:
-            services.report_submit(
-                user=request.user,
-                project=project,
-                period=month,
-                investment=wan_to_yuan(data["investment"]),
-                progress_pct=data["progress_pct"],
-                progress_text=data["progress_text"],
-                problems=data["problems"],
-                expected_version=data.get("version") or None,
-                reason=data.get("reason", ""),
-            )
-        except DomainError as exc:
-            _apply_errors(form, exc)
-        else:
-            messages.success(request, gettext("%(period)s月报已保存") % {"period": month.label})
-            return redirect(
-                reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}"
-            )
+    done = submit(
+        request,
+        form,
+        lambda data: services.report_submit(
+            user=request.user,
+            project=project,
+            period=month,
+            investment=wan_to_yuan(data["investment"]),
+            progress_pct=data["progress_pct"],
+            progress_text=data["progress_text"],
+            problems=data["problems"],
+            expected_version=data.get("version") or None,
+            reason=data.get("reason", ""),
+        ),
+        success=gettext("%(period)s月报已保存") % {"period": month.label},
+        then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
+    )
+    if done:
+        return done
     return render(
         request,
         "projects/report_form.html",
@@ -707,7 +701,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
                                 reason=reason,
                             )
                         except DomainError as exc:
-                            _apply_errors(row.form, exc)
+                            show_domain_error(row.form, exc)
                             errors.append(row.project.name)
                     if errors:
                         raise _Rollback()
