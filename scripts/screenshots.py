@@ -1,6 +1,7 @@
 """Screenshots of the running demo as a person sees it (Debian's headless Chromium).
 
     .venv/bin/python scripts/screenshots.py --user area --out /tmp/shots / /enterprises/
+    .venv/bin/python scripts/screenshots.py --lang en /projects/   # the English pages
 
 Signs in with the demo password and saves one PNG per path.
 """
@@ -32,6 +33,7 @@ def main() -> None:
     parser.add_argument("--out", default="/tmp/zhenxing-shots")
     parser.add_argument("--width", type=int, default=1366)
     parser.add_argument("--height", type=int, default=768)
+    parser.add_argument("--lang", choices=["zh-hans", "en"], default="zh-hans")
     args = parser.parse_args()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -39,6 +41,10 @@ def main() -> None:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
         page = browser.new_page(
             viewport={"width": args.width, "height": args.height}, locale="zh-CN"
+        )
+        # the language switch stores the choice in Django's language cookie
+        page.context.add_cookies(
+            [{"name": "django_language", "value": args.lang, "url": args.base}]
         )
         page.goto(f"{args.base}/login/")
         page.fill("#id_username", args.user)
@@ -49,8 +55,10 @@ def main() -> None:
             page.goto(args.base + path)
             page.wait_for_load_state("networkidle")
             name = path.strip("/").replace("/", "_").replace("?", "_") or "home"
-            page.screenshot(path=str(out / f"{args.user}-{name}.png"), full_page=True)
-            print(out / f"{args.user}-{name}.png")
+            suffix = "" if args.lang == "zh-hans" else f"-{args.lang}"
+            shot = out / f"{args.user}-{name}{suffix}.png"
+            page.screenshot(path=str(shot), full_page=True)
+            print(shot)
         browser.close()
 
 
