@@ -84,3 +84,20 @@ def test_block_scalar_positions_are_exact(write_rules: Any) -> None:
     body = "amount: |\n  min(rd_expense,\n      nope)\n"
     (d,) = _diags(write_rules, body)
     assert d.location is not None and (d.location.line, d.location.column) == (6, 7)
+
+
+def test_check_json_output_is_json_only(write_rules: Any) -> None:
+    import io
+    import json
+
+    from zhenxing.rules.cli import main
+
+    root = write_rules(
+        {"r.yaml": "id: bad_rule\ntitle: 坏规则\nentity: enterprise\namount: rd_expence * 2\n"}
+    )
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["check", "--rules", str(root), "--json", "--lang", "en"], out, err) == 1
+    (d,) = json.loads(out.getvalue())
+    assert (d["code"], d["severity"], d["line"], d["column"]) == ("unknown-name", "error", 4, 9)
+    assert d["suggestion"] == "did you mean 'rd_expense'?"
+    assert "1 errors" in err.getvalue()

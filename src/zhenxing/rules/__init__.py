@@ -4,7 +4,8 @@ Pure Python — no Django import anywhere in this package.
 
 Typical use::
 
-    from zhenxing.rules import load_catalogue, evaluate, interpret, explain
+    from zhenxing.rules import load_catalogue, evaluate, interpret, near_misses, to_sql
+    from zhenxing.rules.explain import explain
 
     cat = load_catalogue("src/zhenxing/rules/catalogue/yingkou")
     problems = [d for d in cat.check() if d.is_error]

@@ -131,15 +131,16 @@ def cmd_check(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     errors = sum(d.is_error for d in diags)
     warnings = len(diags) - errors
     versions = sum(len(r.versions) for r in cat.rules.values())
+    summary = err if args.json else out  # --json: standard output is JSON only
     if args.lang == "zh":
         print(
             f"{len(cat.rules)} 条规则（{versions} 个版本）：{errors} 个错误，{warnings} 个警告",
-            file=out,
+            file=summary,
         )
     else:
         print(
             f"{len(cat.rules)} rules ({versions} versions): {errors} errors, {warnings} warnings",
-            file=out,
+            file=summary,
         )
     return 1 if errors else 0
 
@@ -150,13 +151,15 @@ def cmd_test(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     cat = _load(args.rules, args.lang, err)
     if cat is None:
         return 2
-    errors = [d for d in cat.check() if d.is_error]
+    # the problems of the test cases themselves are reported with their outcomes
+    errors = [d for d in cat.check(tests=False) if d.is_error]
     for d in errors:
         print(d.format(args.lang), file=err)
     outcomes = run_tests(cat, args.rule)
     failed = [o for o in outcomes if not o.passed]
     for o in failed:
-        print(o.diagnostic().format(args.lang), file=out)
+        for d in o.diagnostics():
+            print(d.format(args.lang), file=out)
     cases = len({(o.rule_id, id(o.case)) for o in outcomes})
     if args.lang == "zh":
         print(

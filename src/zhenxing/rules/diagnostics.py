@@ -117,6 +117,40 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "测试「{name}」的期间 {period} 没有有效的规则版本",
         "test '{name}': no version of the rule is in force in period {period}",
     ),
+    "test-period": (
+        "测试「{name}」的期间「{period}」无效，应写作 YYYY 或 YYYY-MM（月份 01–12）",
+        "test '{name}': invalid period '{period}': write YYYY or YYYY-MM (month 01–12)",
+    ),
+    "test-period-kind": (
+        "测试「{name}」的期间 {period} 与规则的周期「{kind}」不符",
+        "test '{name}': period {period} does not fit the rule's period '{kind}'",
+    ),
+    "test-unknown-fact": (
+        "测试「{name}」中的未知事实「{fact}」",
+        "test '{name}': unknown fact '{fact}'",
+    ),
+    "test-lag": (
+        "测试「{name}」中的往期写法「{key}」无效：应写作 事实@year-N"
+        "（按月的期间也可写 事实@month-N），N 为正整数",
+        "test '{name}': '{key}' is not a valid earlier-period fact: write fact@year-N "
+        "(or fact@month-N in a monthly period), N a positive whole number",
+    ),
+    "test-duplicate-fact": (
+        "测试「{name}」中事实「{fact}」给了两次（「{first}」与「{second}」）",
+        "test '{name}': fact '{fact}' is given twice ('{first}' and '{second}')",
+    ),
+    "test-unknown-field": (
+        "测试「{name}」中的未知字段「{field}」（可用：{choices}）",
+        "test '{name}': unknown field '{field}' (allowed: {choices})",
+    ),
+    "test-unknown-condition": (
+        "测试「{name}」：规则「{rule}」没有条件「{condition}」（条件：{choices}）",
+        "test '{name}': rule '{rule}' has no condition '{condition}' (conditions: {choices})",
+    ),
+    "test-value": (
+        "测试「{name}」中「{field}」的值「{value}」无效：应为{expected_zh}",
+        "test '{name}': '{field}' has the invalid value '{value}': {expected_en} expected",
+    ),
     "io": ("读取失败：{detail}", "cannot read: {detail}"),
     "data": ("数据错误：{detail}", "data error: {detail}"),
 }

@@ -124,6 +124,13 @@ class TestCase:
     expect: dict[str, Any]
     location: Location | None
     rule_id: str = ""
+    #: where each key was written, so that a misspelt one can be pointed at:
+    #: the case's own keys, the fact names, the `expect` keys, and the condition
+    #: names under `expect.conditions`
+    key_locations: dict[str, Location] = field(default_factory=dict)
+    fact_locations: dict[str, Location] = field(default_factory=dict)
+    expect_locations: dict[str, Location] = field(default_factory=dict)
+    condition_locations: dict[str, Location] = field(default_factory=dict)
 
 
 @dataclass
@@ -224,11 +231,18 @@ class Catalogue:
             self, entity=entity, period=period, verified_only=verified_only, rule_ids=rule_ids
         )
 
-    def check(self) -> list[Diagnostic]:
-        """All diagnostics: loading problems, then per-version checks."""
+    def check(self, *, tests: bool = True) -> list[Diagnostic]:
+        """All diagnostics: loading problems, then per-version checks, then (unless
+        `tests` is false) the problems of the YAML test cases themselves, such as a
+        fact name that is not in the schema."""
         from .check import check_catalogue
 
-        return check_catalogue(self)
+        diags = check_catalogue(self)
+        if tests:
+            from .testing import check_cases
+
+            diags.extend(check_cases(self))
+        return diags
 
 
 # ---------------------------------------------------------------------------
@@ -442,6 +456,19 @@ def _parse_tests(raw: Any, ctx: _Ctx, rule_id: str) -> list[TestCase]:
         if "period" not in spec:
             ctx.diags.append(error("field-missing", where, field="tests[].period"))
             continue
+        bad = [k for k, v in (("facts", facts), ("expect", expect)) if not isinstance(v, dict)]
+        for key in bad:
+            ctx.diags.append(
+                error(
+                    "field-type",
+                    spec.where(key).location(),
+                    field=f"tests[].{key}",
+                    expected="映射 / a mapping",
+                )
+            )
+        if bad:
+            continue
+        conditions = expect.get("conditions")
         out.append(
             TestCase(
                 str(spec.get("name", f"#{i + 1}")),
@@ -450,9 +477,20 @@ def _parse_tests(raw: Any, ctx: _Ctx, rule_id: str) -> list[TestCase]:
                 dict(expect),
                 where,
                 rule_id,
+                key_locations=_key_locations(spec),
+                fact_locations=_key_locations(facts),
+                expect_locations=_key_locations(expect),
+                condition_locations=_key_locations(conditions),
             )
         )
     return out
+
+
+def _key_locations(mapping: Any) -> dict[str, Location]:
+    """Where each key of a YAML mapping was written (empty for anything else)."""
+    if not isinstance(mapping, YMap):
+        return {}
+    return {str(k): mapping.key_where(str(k)).location() for k in mapping}
 
 
 def _parse_version(
