@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
+import pytest
 
 from zhenxing.rules import Catalogue, evaluate, interpret, load_catalogue
 from zhenxing.rules.cli import main
@@ -227,3 +228,40 @@ def test_cli_explain_and_simulate(tmp_path: Path) -> None:
     )
     assert code == 0, err
     assert "差额 -1,000,000.00 元" in out
+
+
+def test_a_chinese_alias_names_earlier_periods_too(write_rules: Any) -> None:
+    root = write_rules(
+        {
+            "g.yaml": """
+id: growth
+title: 营收增长
+entity: enterprise
+conditions:
+  grew: revenue > revenue@year-1
+"""
+        }
+    )
+    rs = load_catalogue(root).select(period="2024")
+    grew = interpret(rs, {"营业收入": "1200", "营业收入@year-1": "1000"})["growth"]
+    shrank = interpret(rs, {"营业收入": "1200", "销售收入@year-1": "1300"})["growth"]
+    assert (grew.status, grew.eligible) == (0, True)
+    assert (shrank.status, shrank.eligible) == (0, False)
+
+
+def test_a_count_with_a_fraction_is_refused_not_rounded(write_rules: Any) -> None:
+    root = write_rules(
+        {
+            "s.yaml": """
+id: staff
+title: 职工人数
+entity: enterprise
+conditions:
+  enough: employees >= 3
+"""
+        }
+    )
+    rs = load_catalogue(root).select(period="2024")
+    assert interpret(rs, {"employees": "3"})["staff"].eligible
+    with pytest.raises(ValueError, match="not an integer"):
+        interpret(rs, {"employees": "2.5"})

@@ -295,10 +295,12 @@ def prepare_row(ruleset: RuleSet, row: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for col, ref in ruleset.fact_columns().items():
         raw = row.get(col)
-        if raw is None and col == ref.fact.id:
+        if raw is None:
+            # the same column under a Chinese alias: `营业收入` or `营业收入@year-1`
+            lag = col[len(ref.fact.id) :]
             for alias in ref.fact.aliases:
-                if row.get(alias) is not None:
-                    raw = row.get(alias)
+                if row.get(alias + lag) is not None:
+                    raw = row.get(alias + lag)
                     break
         out[col] = normalize_value(ref.fact, raw)
         if out[col] is None and ref.fact.missing is MissingPolicy.ZERO:
@@ -359,10 +361,11 @@ def normalize_value(fact: FactDef, raw: Any) -> Value | None:
             raise ValueError(f"not a number: {raw!r}") from None
     if not value.is_finite():
         raise ValueError(f"not a finite number: {raw!r}")
-    if scale_of(value) > fact.scale:
-        value = quantize(value, fact.scale, "half_even")
+    # a count given with a fraction is wrong data, not something to round away
     if t is FactType.INTEGER and value != value.to_integral_value():
         raise ValueError(f"not an integer: {raw!r}")
+    if scale_of(value) > fact.scale:
+        value = quantize(value, fact.scale, "half_even")
     return value
 
 
