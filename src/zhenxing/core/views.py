@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
-from zhenxing.core import scoping, tokens
+from zhenxing.core import clock, panels, scoping, tokens
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import (
     ApiToken,
@@ -28,28 +28,18 @@ from zhenxing.core.models import (
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    from zhenxing.enterprises.models import Enterprise
-
-    grants = scoping.grants_for(request.user)
-    cards = [
+    """首页: the panels the parts register for this user (`core.panels`), and the system
+    links for the administrator."""
+    today = clock.today()
+    return render(
+        request,
+        "core/home.html",
         {
-            "label": gettext("可见企业"),
-            "value": scoping.visible(request.user, Enterprise.objects.all()).count(),
-            "url": "/enterprises/",
+            "panels": panels.panels_for(request.user, today=today),
+            "today": today,
+            "system_links": scoping.grants_for(request.user).is_admin,
         },
-        {"label": gettext("区域"), "value": Area.objects.count(), "url": "/system/areas/"},
-        {
-            "label": gettext("部门"),
-            "value": Department.objects.count(),
-            "url": "/system/departments/",
-        },
-        {
-            "label": gettext("我的审计记录范围"),
-            "value": scoping.visible(request.user, AuditEntry.objects.all()).count(),
-            "url": "/system/audit/",
-        },
-    ]
-    return render(request, "core/home.html", {"cards": cards, "grants": grants})
+    )
 
 
 @login_required

@@ -41,3 +41,10 @@ class EnterprisesConfig(AppConfig):
         register_record_url(Enterprise, "enterprises:detail")
         register_record_url(Tier, "enterprises:tier")
         register_record_url(PoolEntry, "enterprises:pool_entry")
+
+        # 首页: tier counts and the pool for city and area staff, an enterprise's own tiers.
+        from zhenxing.core import panels
+        from zhenxing.enterprises.panels import enterprises_panel, my_enterprise_panel
+
+        panels.register("enterprises", enterprises_panel, order=30)
+        panels.register("my_enterprise", my_enterprise_panel, order=50)

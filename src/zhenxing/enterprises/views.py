@@ -9,7 +9,18 @@ import datetime
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Case, CharField, FilteredRelation, Prefetch, QuerySet, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    CharField,
+    ExpressionWrapper,
+    FilteredRelation,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -248,7 +259,7 @@ POOL_LIST = _list_spec(
     title=_("培育库"),
     queryset=lambda request: PoolEntry.objects.select_related(
         "enterprise", "enterprise__area", "responsible"
-    ),
+    ).annotate(in_pool=ExpressionWrapper(~Q(stage="exited"), output_field=BooleanField())),
     columns=[
         Column("enterprise__name", _("企业名称"), sort="enterprise__name", link=True),
         Column("get_target_display", _("培育目标"), sort="target"),
@@ -263,6 +274,12 @@ POOL_LIST = _list_spec(
         Filter("year", _("培育年度"), "year", choices=_pool_years),
         Filter("target", _("培育目标"), "target", choices=lambda r: TIER_CHOICES),
         Filter("stage", _("阶段"), "stage", choices=lambda r: STAGE_CHOICES),
+        Filter(
+            "in_pool",
+            _("在库"),
+            "in_pool",
+            choices=lambda r: [("1", gettext("在库")), ("0", gettext("已退出"))],
+        ),
         Filter("area", _("区域"), "enterprise__area_id", choices=_area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "enterprise__uscc")),
     ],

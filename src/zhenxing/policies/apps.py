@@ -13,3 +13,10 @@ class PoliciesConfig(AppConfig):
         register_record_url(Policy, "policies:detail")
         register_record_url(PolicyRun, "policies:run")
         register_record_url(Objection, "policies:objection")
+
+        # 首页: the department's batches and objections; an enterprise's entitlements.
+        from zhenxing.core import panels
+        from zhenxing.policies.panels import my_policies_panel, policies_panel
+
+        panels.register("policies", policies_panel, order=40)
+        panels.register("my_policies", my_policies_panel, order=60)

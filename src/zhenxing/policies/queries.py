@@ -392,3 +392,26 @@ def _names(beneficiary: str, ids: list[int]) -> dict[int, str]:
     from zhenxing.enterprises.models import Enterprise
 
     return dict(Enterprise.objects.filter(pk__in=ids).values_list("pk", "name"))
+
+
+# ---------------------------------------------------------------------------
+# The home page: an enterprise's entitlements in two queries
+# ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class EntitlementTotals:
+    count: int  # the lines of the entitlements page
+    paid: Decimal  # net paid to the enterprises: payments − reversals + adjustments
+
+
+def entitlement_totals(enterprise_ids: list[int]) -> EntitlementTotals:
+    """How many results `entitlements()` lists for the enterprises, and what the ledger
+    has paid them (each ledger entry once, whatever the number of batches of a period)."""
+    count = (
+        RunResult.objects.filter(enterprise_id__in=enterprise_ids, run__status=RunStatus.APPROVED)
+        .filter(Q(eligible=True) | Q(payable__gt=0))
+        .count()
+    )
+    paid = LedgerEntry.objects.filter(enterprise_id__in=enterprise_ids).aggregate(s=Sum("amount"))
+    return EntitlementTotals(count, Decimal(paid["s"] or ZERO).quantize(domain.CENT))

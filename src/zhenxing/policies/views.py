@@ -569,6 +569,11 @@ def _kind_badge(entry: LedgerEntry) -> Badge:
     return Badge(entry.get_kind_display(), css)
 
 
+def _booking_years() -> list[tuple[str, str]]:
+    year = clock.today().year
+    return [(str(y), f"{y}年") for y in range(year, year - 6, -1)]
+
+
 LEDGER_LIST = ListSpec(
     title=_("兑付台账"),
     queryset=lambda request: LedgerEntry.objects.select_related(
@@ -595,6 +600,8 @@ LEDGER_LIST = ListSpec(
         ),
         Filter("kind", _("类型"), "kind", choices=lambda r: _choices(EntryKind.choices)),
         Filter("period", _("期间"), "period"),
+        Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
+        Filter("year", _("记账年度"), "booked_on__year", choices=lambda r: _booking_years()),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "project__name")),
     ],
     default_sort="-booked_on",
@@ -727,6 +734,7 @@ OBJECTION_LIST = ListSpec(
     ],
     filters=[
         Filter("status", _("状态"), "status", choices=lambda r: _choices(ObjectionStatus.choices)),
+        Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "policy__name", "reason")),
     ],
     default_sort="-created_at",

@@ -24,3 +24,10 @@ class ProjectsConfig(AppConfig):
         excel.register(REPORT_IMPORT)
         register_export("projects", PROJECT_LIST)
         register_record_url(Project, "projects:detail")
+
+        # 首页: the investment figures with the area's to-dos, and the steward's projects.
+        from zhenxing.core import panels
+        from zhenxing.projects.panels import projects_panel, steward_panel
+
+        panels.register("projects", projects_panel, order=10)
+        panels.register("stewards", steward_panel, order=20)

@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Max, Q, QuerySet, Sum
 
 from zhenxing.core.periods import Period, growth_pct, share_pct
 
@@ -437,3 +437,47 @@ def steward_totals(
         "problems_open": int(problems["total"] or 0) - int(problems["closed"] or 0),
         "problems_overdue": int(problems["overdue"] or 0),
     }
+
+
+# --- the monthly report's to-do --------------------------------------------------------
+
+
+def report_due(*, period: Period, projects: QuerySet[Project]) -> QuerySet[Project]:
+    """The projects of `projects` that report for the month: under construction, in the
+    construction library at some time during the month, or already reported for it.
+
+    The area's report sheet lists exactly these (`projects.views.report_sheet`).
+    """
+    from zhenxing.projects.domain import UNDER_CONSTRUCTION
+    from zhenxing.projects.models import Library, LibraryMembership, MonthlyReport
+
+    in_library = LibraryMembership.objects.filter(
+        library=Library.CONSTRUCTION, entered_on__lte=period.last_day
+    ).filter(Q(left_on__isnull=True) | Q(left_on__gt=period.first_day))
+    reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    return projects.filter(
+        Q(status__in=[s.value for s in UNDER_CONSTRUCTION])
+        | Q(pk__in=in_library.order_by().values("project_id"))
+        | Q(pk__in=reported.order_by().values("project_id"))
+    )
+
+
+def reports_missing(*, period: Period, projects: QuerySet[Project]) -> QuerySet[Project]:
+    """The projects that report for the month (`report_due`) and have not reported yet
+    (the report sheet's "only missing" view)."""
+    from zhenxing.projects.models import MonthlyReport
+
+    reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
+    return report_due(period=period, projects=projects).exclude(
+        pk__in=reported.order_by().values("project_id")
+    )
+
+
+def last_visit_on(*, projects: QuerySet[Project], until: datetime.date) -> datetime.date | None:
+    """The latest visit (any kind) to one of `projects` on or before `until`."""
+    from zhenxing.projects.models import Visit
+
+    day: datetime.date | None = Visit.objects.filter(
+        _scope(projects, None, "project"), date__lte=until
+    ).aggregate(d=Max("date"))["d"]
+    return day

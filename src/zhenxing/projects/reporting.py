@@ -80,3 +80,15 @@ def current_period(*, today: datetime.date | None = None) -> Period:
     if not window(last, today=day).locked:
         return last
     return Period.of(day)
+
+
+def last_closed_period(*, today: datetime.date | None = None) -> Period:
+    """The latest month whose window is locked (its deadline has passed): the month the
+    headline figures are final for. With the default deadline (the 10th) on 2024-06-30
+    that is 2024-05; on 2024-07-05 it is still 2024-05."""
+    day = today or clock.today()
+    candidates = [Period.of(day).previous()]
+    for _i in range(11):
+        candidates.append(candidates[-1].previous())
+    by_period = windows(candidates, today=day)
+    return next((p for p in candidates if by_period[p].locked), candidates[-1])

@@ -30,7 +30,7 @@ from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.projects import reporting, services
-from zhenxing.projects.domain import STATUS_LABELS, UNDER_CONSTRUCTION, Status
+from zhenxing.projects.domain import STATUS_LABELS, Status
 from zhenxing.projects.forms import (
     AnnualPlanForm,
     KeyListForm,
@@ -602,14 +602,10 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
 def _sheet_projects(user: Any, area: Area, period: Period) -> list[Project]:
     """The projects an area reports for a month: those under construction, in the
     construction library during the month, or already reported for it."""
-    in_library = LibraryMembership.objects.filter(
-        library=Library.CONSTRUCTION, entered_on__lte=period.last_day
-    ).filter(Q(left_on__isnull=True) | Q(left_on__gt=period.first_day))
-    reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
-    qs = scoping.visible(user, Project.objects.filter(area=area)).filter(
-        Q(status__in=[s.value for s in UNDER_CONSTRUCTION])
-        | Q(pk__in=in_library.values("project_id"))
-        | Q(pk__in=reported.values("project_id"))
+    from zhenxing.projects import queries
+
+    qs = queries.report_due(
+        period=period, projects=scoping.visible(user, Project.objects.filter(area=area))
     )
     return list(qs.order_by("name", "pk"))
 

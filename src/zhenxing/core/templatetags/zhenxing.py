@@ -37,6 +37,20 @@ def yi(value: Any) -> str:
 
 
 @register.filter
+def figure(value: Any) -> str:
+    """A headline figure already in its unit: 1,234 / 12.34 / 2024-06-12."""
+    if value is None or value == "":
+        return "-"
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, int):
+        return f"{value:,}"
+    if isinstance(value, datetime.date):
+        return value.strftime("%Y-%m-%d")
+    return _fmt(decimal.Decimal(value))
+
+
+@register.filter
 def signed_pct(value: Any) -> str:
     if value is None or value == "":
         return "-"
