@@ -565,3 +565,20 @@ def test_a_failing_run_says_why(world: Any, policy: Any) -> None:
     )
     assert run.status == "failed" and run.error
     assert not RunResult.objects.filter(run=run).exists()
+
+
+def test_the_guide_words_floor_and_ceil(tmp_path: Any) -> None:
+    from zhenxing.policies.domain import guide
+    from zhenxing.rules import load_catalogue
+
+    (tmp_path / "facts.yaml").write_text(
+        "facts:\n  price: {type: money, label: 合同金额}\n", encoding="utf-8"
+    )
+    (tmp_path / "r.yaml").write_text(
+        "id: r\ntitle: 取整示例\nentity: enterprise\nconditions:\n  c: price > 0\n"
+        "amount: floor(price * 0.15, 2) + ceil(price / 3)\n",
+        encoding="utf-8",
+    )
+    rs = load_catalogue(tmp_path).select(period="2024")
+    text = guide(rs, "r").amount
+    assert "（向下取整到2位小数）" in text and "（向上取整到0位小数）" in text

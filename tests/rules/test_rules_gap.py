@@ -225,11 +225,13 @@ def test_a_score_made_of_bands_is_not_linear(rs: RuleSet) -> None:
     assert all(g.reason == "non-linear" for g in found)
 
 
-def test_the_engines_quotient_rounding_is_respected_at_the_boundary(rs: RuleSet) -> None:
-    # exactly, x ≥ 7 × 0.1428571429 = 1.0000000003 → 1.01; but the engine rounds
-    # 1.00 / 7 to 0.1428571429 (10 places), so 1.00 already passes
+def test_a_quotient_threshold_is_reached_exactly_not_after_rounding(rs: RuleSet) -> None:
+    # x / 7 ≥ 0.1428571429 needs x ≥ 1.0000000003 → 1.01; 1.00 / 7 rounds to
+    # 0.1428571429 (10 places), but the comparison is decided on the exact quotient
     g = _by(gaps(rs, "shapes", {**PASSING, "rd_expense": "0.5"}), "sevenths", "rd_expense")
-    assert g.target == Decimal("1.00")
+    assert g.target == Decimal("1.01")
+    held = interpret(rs, {**PASSING, "rd_expense": "1.00"})["shapes"].conditions["sevenths"]
+    assert held is False
 
 
 def test_a_rule_with_only_an_eligible_expression_gets_gaps_too(rs: RuleSet) -> None:

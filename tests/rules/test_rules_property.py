@@ -51,6 +51,12 @@ def num_expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda x: f"(-{x})", sub),
         st.builds(lambda f, x, y: f"{f}({x}, {y})", st.sampled_from(["min", "max"]), sub, sub),
         st.builds(lambda x, k: f"round({x}, {k})", sub, st.integers(0, 3)),
+        st.builds(
+            lambda f, x, k: f"{f}({x}, {k})" if k else f"{f}({x})",
+            st.sampled_from(["floor", "ceil"]),
+            sub,
+            st.integers(0, 3),
+        ),
         st.builds(lambda x, y, z: f"clip({x}, {y}, {z})", sub, sub, sub),
         st.builds(lambda x: f"abs({x})", sub),
         st.builds(lambda c, x, y: f"(if {c} then {x} else {y})", bsub, sub, sub),
@@ -83,6 +89,16 @@ def bool_expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(
             lambda x, op, y: f"({x} {op} {y})",
             sub,
+            st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
+            sub,
+        ),
+        # a quotient with constant steps against anything: decided exactly
+        st.builds(
+            lambda x, y, step, k, op, z: f"({x} / {y} {step} {k} {op} {z})",
+            sub,
+            sub,
+            st.sampled_from(["*", "/", "+", "-"]),
+            literal(),
             st.sampled_from(["<", "<=", ">", ">=", "==", "!="]),
             sub,
         ),

@@ -365,6 +365,10 @@ class _Words:
             if e.func == "round":
                 places = args[1] if len(args) > 1 else "0"
                 return f"{args[0]}（四舍五入到{places}位小数）"
+            if e.func in ("floor", "ceil"):
+                places = args[1] if len(args) > 1 else "0"
+                way = "向下" if e.func == "floor" else "向上"
+                return f"{args[0]}（{way}取整到{places}位小数）"
             names = {"year": "年份", "month": "月份", "day": "日"}
             if e.func in names:
                 return f"{args[0]}的{names[e.func]}"

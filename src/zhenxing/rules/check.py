@@ -155,6 +155,15 @@ class RuleSet:
             )
         return pv.value
 
+    def constant_value(self, rule: CheckedRule, e: ir.Expr) -> Decimal:
+        """The value of a constant number (a literal, a parameter, or minus one)."""
+        if isinstance(e, ir.Unary) and e.op == "-":
+            return -self.constant_value(rule, e.operand)
+        if isinstance(e, ir.ParamRef):
+            return self.param_value(rule, e.param.name)
+        assert isinstance(e, ir.Const) and isinstance(e.value, Decimal), e
+        return e.value
+
     def rule(self, rule_id: str) -> CheckedRule:
         return self.deps[rule_id]
 
@@ -504,7 +513,14 @@ class _Checker:
                 elif a.ty.kind == TEXT:
                     self.enum_check(a, b, n.right)
                     self.enum_check(b, a, n.left)
-            return ir.Binary(T_BOOL, src, n.start, n.end, op, a, b)
+            exact = None
+            if a.ty.kind == NUMBER and b.ty.kind == NUMBER:
+                ra, rb = self.ratio_of(a), self.ratio_of(b)
+                # one quotient against any number: decided exactly; two quotients
+                # (or none) keep the rounded semantics
+                if (ra is None) != (rb is None):
+                    exact = (ra, rb)
+            return ir.Binary(T_BOOL, src, n.start, n.end, op, a, b, exact)
         # arithmetic
         if a.ty.kind == DATE and b.ty.kind == DATE and op == "-":
             return ir.Binary(t_num("days"), src, n.start, n.end, op, a, b)
@@ -530,6 +546,44 @@ class _Checker:
             )
             unit = ua
         return ir.Binary(t_num(unit), src, n.start, n.end, op, a, b)
+
+    def ratio_of(self, e: ir.Expr) -> ir.Ratio | None:
+        """`e` as a quotient `a / b`, possibly behind named values and then multiplied,
+        divided, added to or subtracted from constants (literals, parameters) — the
+        form a comparison decides exactly (see `ir.Ratio`). None for anything else."""
+        if isinstance(e, ir.LocalRef) and e.kind == "value":
+            target = self.typed.get(e.name)
+            return None if target is None else self.ratio_of(target)
+        if isinstance(e, ir.Unary) and e.op == "-" and e.ty.kind == NUMBER:
+            inner = self.ratio_of(e.operand)
+            return None if inner is None else _with_step(inner, "neg", None)
+        if not (
+            isinstance(e, ir.Binary)
+            and e.op in ("+", "-", "*", "/")
+            and e.left.ty.kind == NUMBER
+            and e.right.ty.kind == NUMBER
+        ):
+            return None
+        if self._is_constant(e.right):
+            inner = self.ratio_of(e.left)
+            if inner is not None:
+                return _with_step(inner, e.op, e.right)
+        if e.op != "/" and self._is_constant(e.left):
+            inner = self.ratio_of(e.right)
+            if inner is not None:
+                return _with_step(inner, "r-" if e.op == "-" else e.op, e.left)
+        if e.op == "/":
+            return ir.Ratio(e.left, e.right)
+        return None
+
+    @classmethod
+    def _is_constant(cls, e: ir.Expr) -> bool:
+        """A number fixed once the rule set is built for a period."""
+        if isinstance(e, ir.Const):
+            return isinstance(e.value, Decimal)
+        if isinstance(e, ir.ParamRef):
+            return True
+        return isinstance(e, ir.Unary) and e.op == "-" and cls._is_constant(e.operand)
 
     def enum_check(self, a: ir.Expr, b: ir.Expr, bnode: ast.Node) -> None:
         if not (a.ty.enum and isinstance(b, ir.Const) and isinstance(b.value, str)):
@@ -599,7 +653,7 @@ class _Checker:
             ty = self.join(args[0], args[1], n.args[1], f)
             ty = self.join(ir.Const(ty, None, 0, 0, False), args[2], n.args[2], f)
             return ir.Call(ty, src, n.start, n.end, f, tuple(args))
-        if f == "round":
+        if f in ("round", "floor", "ceil"):
             if not arity(1, 2):
                 return ir.Call(T_ERR, src, n.start, n.end, f, tuple(args))
             self.want(args[0], NUMBER, n.args[0], f)
@@ -615,7 +669,7 @@ class _Checker:
                 self.err(
                     "constant-required",
                     n.args[1],
-                    detail=f"round 的小数位数须为 0–{INTERNAL_SCALE} 的整数 / "
+                    detail=f"{f} 的小数位数须为 0–{INTERNAL_SCALE} 的整数 / "
                     f"places must be an integer 0–{INTERNAL_SCALE}",
                 )
             return ir.Call(args[0].ty, src, n.start, n.end, f, tuple(args))
@@ -628,7 +682,20 @@ class _Checker:
             if arity(1):
                 self.want(args[0], DATE, n.args[0], f)
             return ir.Call(t_num("none"), src, n.start, n.end, f, tuple(args))
-        known = ["min", "max", "clip", "round", "abs", "year", "month", "day", "band", "band_below"]
+        known = [
+            "min",
+            "max",
+            "clip",
+            "round",
+            "floor",
+            "ceil",
+            "abs",
+            "year",
+            "month",
+            "day",
+            "band",
+            "band_below",
+        ]
         guess = did_you_mean(f, known)
         self.err(
             "unknown-function",
@@ -692,6 +759,7 @@ class _Checker:
             tuple(values),
             default,
             n.func == "band_below",
+            self.ratio_of(x) if x.ty.kind == NUMBER else None,
         )
 
     @staticmethod
@@ -888,6 +956,10 @@ class _Checker:
                         )
                     )
                     break
+
+
+def _with_step(r: ir.Ratio, op: str, k: ir.Expr | None) -> ir.Ratio:
+    return ir.Ratio(r.num, r.den, (*r.steps, (op, k)))
 
 
 def check_version(

@@ -6,7 +6,10 @@ ranges of the facts prove that every intermediate fits, Int128 otherwise.
 Arithmetic is therefore exact, and it rounds exactly where the language says
 (products and quotients beyond 10 places, half to even; amounts to the fen with
 the rule's rounding mode) — with integer kernels, which are 10× faster than
-Polars' Decimal kernels. Money never passes through a float.
+Polars' Decimal kernels. Money never passes through a float. A comparison or band
+on a quotient (`rd_expense / revenue >= 0.03`) is decided on the exact quotient by
+cross-multiplication (`ratio_test`): no division at all, in Int64 when the ranges
+allow.
 
 Results ("wide" layout), per entity: for each rule `R`
   `R.eligible` (bool), `R.amount_fen` (Int32/Int64, the amount in fen), `R.score`
@@ -31,9 +34,11 @@ together, not bool casts summed; enum membership compares enum codes.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -146,7 +151,11 @@ def div_round(n: N, k: int, mode: str) -> N:
     x = n.expr
     lo = None if n.lo is None else n.lo
     hi = None if n.hi is None else n.hi
-    if mode == "down":
+    if mode == "floor":  # integer // is floor division
+        q = x // ilit(d, w)
+    elif mode == "ceil":
+        q = ilit(0, w) - ((ilit(0, w) - x) // ilit(d, w))
+    elif mode == "down":
         if n.nonneg:
             q = x // ilit(d, w)
         elif n.nonpos:
@@ -298,7 +307,8 @@ class _Compiler:
         if isinstance(e, ir.Call):
             return self.call(rule, e)
         if isinstance(e, ir.Band):
-            x = self.num(rule, e.operand)
+            # a quotient operand is placed by exact tests (no division computed)
+            x = self.num(rule, e.operand) if e.exact is None else self.lit_num(Decimal(0))
             vals = [self.num(rule, v) for v in e.values]
             d = self.num(rule, e.default)
             outs = align(d, *vals)
@@ -308,8 +318,11 @@ class _Compiler:
             order = pairs if e.at_most else list(reversed(pairs))
             chain: Any = None
             for t, v in order:
-                xa, ta = align(x, t)
-                test = xa.expr <= ta.expr if e.at_most else xa.expr >= ta.expr
+                if e.exact is not None:
+                    test = self.ratio_test(rule, "<=" if e.at_most else ">=", e.exact, t)
+                else:
+                    xa, ta = align(x, t)
+                    test = xa.expr <= ta.expr if e.at_most else xa.expr >= ta.expr
                 chain = (
                     pl.when(test).then(v.expr) if chain is None else chain.when(test).then(v.expr)
                 )
@@ -326,7 +339,8 @@ class _Compiler:
             d = self.other(rule, e.args[0])
             part = d.dt.year() if f == "year" else d.dt.month() if f == "month" else d.dt.day()
             return N(part.cast(I64), 0, Decimal(-10000), Decimal(10000), False)
-        args = [self.num(rule, a) for a in (e.args if f != "round" else e.args[:1])]
+        rounds = f in ("round", "floor", "ceil")
+        args = [self.num(rule, a) for a in (e.args[:1] if rounds else e.args)]
         if f in ("min", "max"):
             al = align(*args)
             if len(al) == 1:
@@ -340,24 +354,30 @@ class _Compiler:
         if f == "clip":
             x, lo_n, hi_n = align(*args)
             inner = pl.max_horizontal(x.expr, lo_n.expr)
-            lo = _bmax(x.lo, lo_n.lo) if x.lo is not None or lo_n.lo is not None else None
-            lo = _bmin(lo, hi_n.hi) if lo is not None else None
+            # min(max(x, lo), hi) is monotone in each argument: bounds from the same ends
+            # (a lower limit above the upper one gives the upper one, maybe negative)
+            lo = _bmin(_bmax(x.lo, lo_n.lo), hi_n.lo)
             hi = _bmin(_bmax(x.hi, lo_n.hi), hi_n.hi)
             return N(pl.min_horizontal(inner, hi_n.expr), x.scale, lo, hi, x.wide)
         if f == "abs":
             x = args[0]
             b = None if x.lo is None or x.hi is None else max(abs(x.lo), abs(x.hi))
             return N(x.expr.abs(), x.scale, Decimal(0), b, x.wide)
-        if f == "round":
+        if rounds:
             x = args[0]
             places = e.args[1]
             assert isinstance(places, ir.Const) and isinstance(places.value, Decimal)
             n = int(places.value)
             if x.scale <= n:
                 return x
-            r = div_round(x, x.scale - n, "half_up")
+            r = div_round(x, x.scale - n, "half_up" if f == "round" else f)
             return N(r.expr, n, _widen_bound(x.lo, -1), _widen_bound(x.hi, 1), r.wide)
         raise AssertionError(f)  # pragma: no cover
+
+    def ratio_test(self, rule: CheckedRule, op: str, r: ir.Ratio, t: N) -> pl.Expr:
+        """`r op t` decided exactly (see `ratio_test`)."""
+        alpha, beta = ir.affine(r.steps, lambda k: self.rs.constant_value(rule, k))
+        return ratio_test(op, alpha, beta, self.num(rule, r.num), self.num(rule, r.den), t)
 
     def other(self, rule: CheckedRule, e: ir.Expr) -> pl.Expr:
         if isinstance(e, ir.Const):
@@ -387,6 +407,12 @@ class _Compiler:
                 a = self.other(rule, e.left)
                 b = self.other(rule, e.right)
                 return a & b if op == "and" else a | b
+            if e.exact is not None:
+                left, right = e.exact
+                if left is not None:
+                    return self.ratio_test(rule, op, left, self.num(rule, e.right))
+                assert right is not None
+                return self.ratio_test(rule, ir.FLIP[op], right, self.num(rule, e.left))
             if e.left.ty.kind == ir.NUMBER:
                 na, nb = align(self.num(rule, e.left), self.num(rule, e.right))
                 return compare(op, na.expr, nb.expr)
@@ -718,6 +744,166 @@ def arith(op: str, a: N, b: N) -> N:
     up = (twice > safe) | ((twice == safe) & (fl % ilit(2, w) != ilit(0, w)))
     q = fl + up.cast(I128 if w else I64)
     return N(pl.when(zero).then(ilit(0, w)).otherwise(q), INTERNAL_SCALE, lo, hi, w)
+
+
+#: integer sums of products below this magnitude are computed in Int128
+WIDE_LIMIT = 2**126
+
+#: a term c × f1 × f2 … of integer fixed-point values (raw integers, no scale)
+_Term = tuple[int, tuple[N, ...]]
+
+
+def _raw_bound(n: N) -> int | None:
+    """A bound of |raw integer| of `n`, None when unknown."""
+    if n.raw is not None:
+        return abs(n.raw)
+    if n.lo is None or n.hi is None:
+        return None
+    top = max(abs(n.lo), abs(n.hi)).scaleb(n.scale)
+    return int(top.to_integral_value(rounding=ROUND_CEILING))
+
+
+def _terms_bound(terms: Sequence[_Term], const: int) -> int | None:
+    total = abs(const)
+    for c, factors in terms:
+        b = abs(c)
+        for f in factors:
+            fb = _raw_bound(f)
+            if fb is None:
+                return None
+            b *= fb
+        total += b
+    return total
+
+
+def _terms_expr(terms: Sequence[_Term], const: int, wide: bool) -> pl.Expr:
+    """Σ c × Π factors + const over raw integers, in Int128 or Int64."""
+    out: pl.Expr | None = None
+    for c, factors in terms:
+        if c == 0:
+            continue
+        cols = [f for f in factors if f.raw is None]
+        k = c
+        for f in factors:
+            if f.raw is not None:
+                k *= f.raw
+        if k == 0:
+            continue
+        if not cols:
+            const += k
+            continue
+        ns = [widen(f) if wide else f for f in cols]
+        if len(ns) == 1:
+            part = scaled(ns[0], k, 0, wide).expr  # folds constant factors
+        else:
+            part = ns[0].expr
+            for f in ns[1:]:
+                part = part * f.expr
+            if k != 1:
+                part = ilit(k, wide) * part
+        out = part if out is None else out + part
+    if out is None:
+        return ilit(const, wide)
+    return out if const == 0 else out + ilit(const, wide)
+
+
+def _linear_compare(
+    op: str, left: Sequence[_Term], lconst: int, right: Sequence[_Term], rconst: int
+) -> pl.Expr | None:
+    """`left op right` exactly, in Int64 or Int128 as the bounds allow; None when the
+    bounds do not prove that Int128 holds every term (no silent overflow)."""
+    bl, br = _terms_bound(left, lconst), _terms_bound(right, rconst)
+    if bl is None or br is None or max(bl, br) >= WIDE_LIMIT:
+        return None
+    narrow = max(bl, br) < NARROW_LIMIT and all(
+        not f.wide for _, fs in (*left, *right) for f in fs if f.raw is None
+    )
+    wide = not narrow
+    return compare(op, _terms_expr(left, lconst, wide), _terms_expr(right, rconst, wide))
+
+
+def ratio_test(op: str, alpha: Fraction, beta: Fraction, a: N, b: N, t: N) -> pl.Expr:
+    """`α·(a / b) + β  op  t` with the quotient exact (0 when b is 0): no division, and
+    no rounding to 10 places — by cross-multiplication with the sign of b:
+
+        b > 0:  P·a + R·b  op  D·t·b       (D > 0 the common denominator of α and β,
+        b < 0:  the same with op mirrored    P = α·D and R = β·D integers)
+        b = 0:  β  op  t
+
+    In raw integers (value × 10^scale) times 10^(sa+sb+st), every term is an integer;
+    with a constant t the two sides are one multiple of a and one of b. Int64 when the
+    measured bounds prove it fits, Int128 when they prove that; otherwise each row is
+    decided in Python with unbounded integers (slow but exact; only for unmeasured or
+    gigantic values)."""
+    d = math.lcm(alpha.denominator, beta.denominator)
+    p, r = int(alpha * d), int(beta * d)
+    sa, sb, st = a.scale, b.scale, t.scale
+    flip = ir.FLIP[op]
+    left: list[_Term]
+    right: list[_Term]
+    if t.raw is not None:
+        ca = p * 10 ** (sb + st)
+        cb = d * 10**sa * t.raw - r * 10 ** (sa + st)
+        g = math.gcd(ca, cb) or 1
+        left, right = [(ca // g, (a,))], [(cb // g, (b,))]
+        zero: pl.Expr | bool | None = _PY_CMP[op](beta, Fraction(t.raw, 10**st))
+    else:
+        left = [(p * 10 ** (sb + st), (a,)), (r * 10 ** (sa + st), (b,))]
+        right = [(d * 10**sa, (t, b))]
+        # b = 0: r/d op T/10^st  ⟺  r·10^st op d·T
+        zero = _linear_compare(op, [], r * 10**st, [(d, (t,))], 0)
+    pos = _linear_compare(op, left, 0, right, 0)
+    neg = _linear_compare(flip, left, 0, right, 0)
+    if pos is None or neg is None or zero is None:
+        return _ratio_rows(op, alpha, beta, a, b, t)
+    if b.raw is not None:
+        if b.raw == 0:
+            return pl.lit(zero, dtype=pl.Boolean) if isinstance(zero, bool) else zero
+        return pos if b.raw > 0 else neg
+    w = b.wide
+    bz = ilit(0, w)
+    if b.nonneg:
+        nonzero = pos
+    elif op in ("==", "!="):
+        nonzero = pos  # the same both ways
+    else:
+        nonzero = ((b.expr > bz) & pos) | ((b.expr < bz) & neg)
+    if zero is True:
+        return (b.expr == bz) | nonzero
+    if zero is False:
+        return (b.expr != bz) & nonzero
+    return ((b.expr == bz) & zero) | ((b.expr != bz) & nonzero)
+
+
+_PY_CMP: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    "==": lambda x, y: x == y,
+    "!=": lambda x, y: x != y,
+    "<": lambda x, y: x < y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    ">=": lambda x, y: x >= y,
+}
+
+
+def _ratio_rows(op: str, alpha: Fraction, beta: Fraction, a: N, b: N, t: N) -> pl.Expr:
+    """`ratio_test` row by row with Python's unbounded integers: the fallback when the
+    bounds of the values are unknown or too large for Int128."""
+    sa, sb, st = a.scale, b.scale, t.scale
+    test = _PY_CMP[op]
+
+    def decide(s: pl.Series) -> pl.Series:
+        rows = zip(*(s.struct.field(f).to_list() for f in ("a", "b", "t")), strict=True)
+        out: list[bool | None] = []
+        for x, y, z in rows:
+            if x is None or y is None or z is None:
+                out.append(None)
+                continue
+            q = Fraction(0) if y == 0 else Fraction(x * 10**sb, y * 10**sa)
+            out.append(test(alpha * q + beta, Fraction(z, 10**st)))
+        return pl.Series(out, dtype=pl.Boolean)
+
+    cols = pl.struct(widen(a).expr.alias("a"), widen(b).expr.alias("b"), widen(t).expr.alias("t"))
+    return cols.map_batches(decide, return_dtype=pl.Boolean, is_elementwise=True)
 
 
 def compare(op: str, a: pl.Expr, b: pl.Expr) -> pl.Expr:

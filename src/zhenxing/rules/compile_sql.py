@@ -10,7 +10,8 @@ an integer column holding value × 10^scale (DuckDB `HUGEINT`, PostgreSQL
 `NUMERIC` with no fraction), the scale tracked by the compiler. Sums are exact;
 products and quotients beyond 10 places are rounded half to even with integer
 division; `x / 0` is 0; the amount is rounded to the fen with the rule's rounding
-mode. No value ever passes through DOUBLE (DuckDB's `/` on decimals gives a
+mode; a comparison or band on a quotient is decided exactly by cross-multiplication
+(`ratio_test`). No value ever passes through DOUBLE (DuckDB's `/` on decimals gives a
 DOUBLE, so the compiler never emits it).
 
 The syntax tree is built with sqlglot's expression classes — never by pasting
@@ -32,9 +33,11 @@ Layouts:
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import math
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 import polars as pl
@@ -197,6 +200,37 @@ def _cmp(op: str, a: exp.Expr, b: exp.Expr) -> exp.Expr:
     return _CMP[op](this=_p(a), expression=_p(b))
 
 
+_PY_CMP: dict[str, Callable[[Fraction, Fraction], bool]] = {
+    "==": lambda x, y: x == y,
+    "!=": lambda x, y: x != y,
+    "<": lambda x, y: x < y,
+    "<=": lambda x, y: x <= y,
+    ">": lambda x, y: x > y,
+    ">=": lambda x, y: x >= y,
+}
+
+
+def _coef(n: int) -> exp.Expr:
+    if abs(n) >= 2**127:
+        raise SqlUnsupportedError(
+            "比值比较中的常数过大 / a constant of a ratio comparison", None, f"|{n}| ≥ 2^127"
+        )
+    return _small(n)
+
+
+def _lin(terms: Sequence[tuple[int, exp.Expr]], const: int = 0) -> exp.Expr:
+    """Σ c × x + const over exact integers (terms with c = 0 left out)."""
+    out: exp.Expr | None = None
+    for c, x in terms:
+        if c == 0:
+            continue
+        part = _own(x) if c == 1 else _mul(_coef(c), x)
+        out = part if out is None else _add(out, part)
+    if out is None:
+        return _coef(const)
+    return out if const == 0 else _add(out, _coef(const))
+
+
 def _least_greatest(
     cls: type[exp.Least] | type[exp.Greatest], args: Sequence[exp.Expr]
 ) -> exp.Expr:
@@ -296,7 +330,12 @@ class _Compiler:
         x = self.bind(v)
         d = _small(10**k)
         a = _func("ABS", x.sql)
-        if mode == "down":
+        if mode in ("floor", "ceil"):
+            # |x| rounded up where the rounding moves away from zero: below zero for
+            # floor, above zero for ceil (sign × magnitude, as for the other modes)
+            away = _cmp("<" if mode == "floor" else ">", x.sql, _small(0))
+            q = _idiv(_add(a, _case([(away, _small(10**k - 1))], _small(0))), d)
+        elif mode == "down":
             q = _idiv(a, d)
         else:
             q_up = _idiv(_add(a, _small(10**k // 2)), d)
@@ -356,6 +395,49 @@ class _Compiler:
         zero = _cmp("==", b.sql, _small(0))
         return _V(_case([(zero, _int(0))], signed), layer, INTERNAL_SCALE)
 
+    def ratio_test(self, rule: CheckedRule, op: str, r: ir.Ratio, t: _V) -> _V:
+        """`α·(a / b) + β  op  t` with the quotient exact (0 when b is 0), by
+        cross-multiplication with the sign of b — the scheme of the Polars backend
+        (`compile_polars.ratio_test`): for b > 0, P·a + R·b op D·t·b in raw integers
+        scaled by 10^(sa+sb+st); mirrored for b < 0; β op t for b = 0. Exact
+        integers: DuckDB's HUGEINT (an overflow is an error, never a wrong answer),
+        PostgreSQL's NUMERIC (unbounded)."""
+        alpha, beta = ir.affine(r.steps, lambda k: self.rs.constant_value(rule, k))
+        a, b = self.num(rule, r.num), self.num(rule, r.den)
+        assert a.scale is not None and b.scale is not None and t.scale is not None
+        if a.const is not None and b.const is not None and t.const is not None:
+            q = Fraction(0) if b.const == 0 else Fraction(a.const) / Fraction(b.const)
+            return _V(exp.Boolean(this=_PY_CMP[op](alpha * q + beta, Fraction(t.const))))
+        d = math.lcm(alpha.denominator, beta.denominator)
+        p, rr = int(alpha * d), int(beta * d)
+        sa, sb, st = a.scale, b.scale, t.scale
+        a, b, t = self.bind(a), self.bind(b), self.bind(t)
+        layer = max(a.layer, b.layer, t.layer)
+        if t.const is not None:
+            tr = int(t.const.scaleb(st))
+            ca = p * 10 ** (sb + st)
+            cb = d * 10**sa * tr - rr * 10 ** (sa + st)
+            g = math.gcd(ca, cb) or 1
+            lhs, rhs = _lin([(ca // g, a.sql)]), _lin([(cb // g, b.sql)])
+            zero: exp.Expr = exp.Boolean(this=_PY_CMP[op](beta, Fraction(t.const)))
+        else:
+            lhs = _lin([(p * 10 ** (sb + st), a.sql), (rr * 10 ** (sa + st), b.sql)])
+            rhs = _lin([(d * 10**sa, _mul(t.sql, b.sql))])
+            zero = _cmp(op, _lin([], rr * 10**st), _lin([(d, t.sql)]))
+        if b.const is not None:
+            sign = (b.const > 0) - (b.const < 0)
+            test = zero if sign == 0 else _cmp(op if sign > 0 else ir.FLIP[op], lhs, rhs)
+            return _V(test, layer)
+        case = _case(
+            [
+                (_cmp(">", b.sql, _small(0)), _cmp(op, lhs, rhs)),
+                (_cmp("<", b.sql.copy(), _small(0)), _cmp(ir.FLIP[op], lhs.copy(), rhs.copy())),
+                (_cmp("==", b.sql.copy(), _small(0)), zero),
+            ],
+            exp.Null(),
+        )
+        return _V(case, layer)
+
     def num(self, rule: CheckedRule, e: ir.Expr) -> _V:
         if isinstance(e, ir.Const):
             if not isinstance(e.value, Decimal):
@@ -404,7 +486,10 @@ class _Compiler:
         if isinstance(e, ir.Call):
             return self.call(rule, e)
         if isinstance(e, ir.Band):
-            x = self.bind(self.num(rule, e.operand))
+            if e.exact is not None:  # a quotient: exact tests, no division
+                x = _num_const(Decimal(0))
+            else:
+                x = self.bind(self.num(rule, e.operand))
             outs = self.align(self.num(rule, e.default), *(self.num(rule, v) for v in e.values))
             default, values = outs[0], outs[1:]
             pairs = list(zip(e.thresholds, values, strict=True))
@@ -412,8 +497,14 @@ class _Compiler:
             whens: list[tuple[exp.Expr, exp.Expr]] = []
             layer = max(v.layer for v in (x, *outs))
             for t_expr, v in order:
+                op = "<=" if e.at_most else ">="
+                if e.exact is not None:
+                    test = self.ratio_test(rule, op, e.exact, self.num(rule, t_expr))
+                    whens.append((test.sql, v.sql))
+                    layer = max(layer, test.layer)
+                    continue
                 xa, ta = self.align(x, self.num(rule, t_expr))
-                whens.append((_cmp("<=" if e.at_most else ">=", xa.sql, ta.sql), v.sql))
+                whens.append((_cmp(op, xa.sql, ta.sql), v.sql))
                 layer = max(layer, ta.layer)
             if not whens:
                 return default
@@ -448,16 +539,16 @@ class _Compiler:
                 return _V(_least_greatest(exp.Least, [inner, args[2].sql]), layer, s)
             cls = exp.Least if f == "min" else exp.Greatest
             return _V(_least_greatest(cls, [a.sql for a in args]), layer, s)
-        if f == "round":
+        if f in ("round", "floor", "ceil"):
             x = self.num(rule, e.args[0])
             places = e.args[1] if len(e.args) > 1 else None
             if not (isinstance(places, ir.Const) and isinstance(places.value, Decimal)):
-                raise SqlUnsupportedError("round() with non-constant places", _where(e))
+                raise SqlUnsupportedError(f"{f}() with non-constant places", _where(e))
             n = int(places.value)
             assert x.scale is not None
             if x.scale <= n:
                 return x
-            return self.div_round(x, x.scale - n, "half_up")
+            return self.div_round(x, x.scale - n, "half_up" if f == "round" else f)
         raise SqlUnsupportedError(f"function {f}()", _where(e))
 
     # -- booleans, text, dates ----------------------------------------------------
@@ -499,6 +590,12 @@ class _Compiler:
                 return _V(sql, max(a.layer, b.layer))
             if op not in _CMP:
                 raise SqlUnsupportedError(f"operator '{op}' as a boolean", _where(e))
+            if e.exact is not None:
+                left, right = e.exact
+                if left is not None:
+                    return self.ratio_test(rule, op, left, self.num(rule, e.right))
+                assert right is not None
+                return self.ratio_test(rule, ir.FLIP[op], right, self.num(rule, e.left))
             if e.left.ty.kind == ir.NUMBER:
                 na, nb = self.align(self.num(rule, e.left), self.num(rule, e.right))
                 return _V(_cmp(op, na.sql, nb.sql), max(na.layer, nb.layer))

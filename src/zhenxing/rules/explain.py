@@ -11,6 +11,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import ir
@@ -82,11 +83,53 @@ class _Writer:
             extra = f"（{e.param.label}）" if e.param.label != e.param.name else ""
             if ref:
                 extra += f"［依据：{ref}］" if self.lang == "zh" else f" [source: {ref}]"
+        ratio = _exact_ratio(e)
+        if ratio is not None:
+            extra += self.exact_note(ratio)
         self.lines.append(f"{pad}· {label}{extra} = {shown}")
         if isinstance(e, ir.FactRef | ir.ParamRef | ir.LocalRef | ir.PeriodRef | ir.RuleRef):
             return
         for child in ir.children(e):
             self.node(child, depth + 1)
+
+    def exact_note(self, r: ir.Ratio) -> str:
+        """The exact value a comparison or band decided on (the named value shows
+        the quotient rounded to 10 places), when the trace has all its parts."""
+        parts: list[Decimal] = []
+        for node in (r.num, r.den, *(k for _, k in r.steps if k is not None)):
+            value = self.trace.get(id(node))
+            if not isinstance(value, Decimal):
+                return ""
+            parts.append(value)
+        known = dict(zip((id(k) for _, k in r.steps if k is not None), parts[2:], strict=True))
+        alpha, beta = ir.affine(r.steps, lambda k: known[id(k)])
+        a, b = Fraction(parts[0]), Fraction(parts[1])
+        text = _fraction_text(alpha * (a / b if b else Fraction(0)) + beta)
+        if self.lang == "zh":
+            return f"［按精确值 {text} 判定］"
+        return f" [decided on the exact value {text}]"
+
+
+def _exact_ratio(e: ir.Expr) -> ir.Ratio | None:
+    if isinstance(e, ir.Binary) and e.exact is not None:
+        return e.exact[0] or e.exact[1]
+    if isinstance(e, ir.Band):
+        return e.exact
+    return None
+
+
+def _fraction_text(q: Fraction, places: int = 20) -> str:
+    """A decimal with up to `places` places; "…" when it goes on."""
+    sign = "-" if q < 0 else ""
+    q = abs(q)
+    whole, rest = divmod(q.numerator, q.denominator)
+    digits = ""
+    while rest and len(digits) < places:
+        rest *= 10
+        digit, rest = divmod(rest, q.denominator)
+        digits += str(digit)
+    tail = "…" if rest else ""
+    return f"{sign}{whole}" + (f".{digits}{tail}" if digits else "")
 
 
 class _NotEvaluated:

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import Any
 
 from . import ir
@@ -206,20 +207,17 @@ class _Eval:
         if isinstance(e, ir.Call):
             return self.call(rule, e)
         if isinstance(e, ir.Band):
-            x = self.ev(rule, e.operand)
-            assert isinstance(x, Decimal)
+            x = _dec(self.ev(rule, e.operand))
+            # a quotient is placed in its band by its exact value, like a comparison
+            xv: Decimal | Fraction = x if e.exact is None else self.exact(rule, e.exact)
             pairs = list(zip(e.thresholds, e.values, strict=True))
             if e.at_most:
                 for t, v in pairs:
-                    tv = self.ev(rule, t)
-                    assert isinstance(tv, Decimal)
-                    if x <= tv:
+                    if xv <= _dec(self.ev(rule, t)):
                         return self.ev(rule, v)
             else:
                 for t, v in reversed(pairs):
-                    tv = self.ev(rule, t)
-                    assert isinstance(tv, Decimal)
-                    if x >= tv:
+                    if xv >= _dec(self.ev(rule, t)):
                         return self.ev(rule, v)
             return self.ev(rule, e.default)
         raise AssertionError(e)  # pragma: no cover
@@ -232,11 +230,15 @@ class _Eval:
             return bool(self.ev(rule, e.left)) or bool(self.ev(rule, e.right))
         a = self.ev(rule, e.left)
         b = self.ev(rule, e.right)
-        if op == "==":
-            return a == b
-        if op == "!=":
-            return a != b
-        if op in ("<", "<=", ">", ">="):
+        if e.exact is not None:
+            # a quotient against a threshold: decided on exact values, so a ratio a
+            # fraction of a fen short of 3 % never rounds up to 3 % (a and b above
+            # are still evaluated: the trace shows the rounded named value)
+            left, right = e.exact
+            x = self.exact(rule, left) if left is not None else Fraction(_dec(a))
+            y = self.exact(rule, right) if right is not None else Fraction(_dec(b))
+            return _CMP[op](x, y)
+        if op in _CMP:
             return _CMP[op](a, b)
         if isinstance(a, dt.date) and isinstance(b, dt.date):
             return Decimal((a - b).days)
@@ -248,6 +250,14 @@ class _Eval:
         if op == "*":
             return dec_mul(a, b)
         return dec_div(a, b)
+
+    def exact(self, rule: CheckedRule, r: ir.Ratio) -> Fraction:
+        """The exact value of a quotient with its constant steps (x / 0 is 0)."""
+        a = _dec(self.ev(rule, r.num))
+        b = _dec(self.ev(rule, r.den))
+        q = Fraction(0) if b == 0 else Fraction(a) / Fraction(b)
+        alpha, beta = ir.affine(r.steps, lambda k: _dec(self.ev(rule, k)))
+        return alpha * q + beta
 
     def call(self, rule: CheckedRule, e: ir.Call) -> Value:
         f = e.func
@@ -263,14 +273,20 @@ class _Eval:
             x = args[0]
             assert isinstance(x, Decimal)
             return x.copy_abs()
-        if f == "round":
+        if f in ("round", "floor", "ceil"):
             x, places = args
             assert isinstance(x, Decimal) and isinstance(places, Decimal)
             n = int(places)
-            return quantize(x, n, "half_up") if scale_of(x) > n else x
+            mode = "half_up" if f == "round" else f
+            return quantize(x, n, mode) if scale_of(x) > n else x
         d = args[0]
         assert isinstance(d, dt.date)
         return Decimal(d.year if f == "year" else d.month if f == "month" else d.day)
+
+
+def _dec(value: Value) -> Decimal:
+    assert isinstance(value, Decimal)
+    return value
 
 
 class _Missing(Exception):
@@ -279,6 +295,8 @@ class _Missing(Exception):
 
 
 _CMP: dict[str, Callable[[Any, Any], bool]] = {
+    "==": lambda a, b: a == b,
+    "!=": lambda a, b: a != b,
     "<": lambda a, b: a < b,
     "<=": lambda a, b: a <= b,
     ">": lambda a, b: a > b,

@@ -8,8 +8,10 @@ built-ins, and every node has a static type (kind and unit).
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from fractions import Fraction
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -113,10 +115,25 @@ class Unary(Expr):
 
 
 @dataclass(eq=False, slots=True)
+class Ratio:
+    """A number decided exactly in a comparison: the quotient `num / den` (0 when
+    `den` is 0), then each step `(op, constant)` applied to it in order — `*`, `/`
+    (by a constant; by 0 gives 0), `+`, `-`, `r-` (constant − value) and `neg`
+    (constant unused). Found by the checker (`ratio_of`), read by every backend."""
+
+    num: Expr
+    den: Expr
+    steps: tuple[tuple[str, Expr | None], ...] = ()
+
+
+@dataclass(eq=False, slots=True)
 class Binary(Expr):
     op: str
     left: Expr
     right: Expr
+    #: comparisons only: (left, right) sides decided exactly by cross-multiplication
+    #: (one of them a `Ratio`, the other None: evaluated as usual); None: as written
+    exact: tuple[Ratio | None, Ratio | None] | None = None
 
 
 @dataclass(eq=False, slots=True)
@@ -135,7 +152,7 @@ class IfElse(Expr):
 
 @dataclass(eq=False, slots=True)
 class Call(Expr):
-    func: str  # min max round clip abs year month day
+    func: str  # min max round floor ceil clip abs year month day
     args: tuple[Expr, ...]
 
 
@@ -146,6 +163,35 @@ class Band(Expr):
     values: tuple[Expr, ...]
     default: Expr
     at_most: bool  # False: band (x >= t); True: band_below (x <= t)
+    #: the operand as a quotient whose threshold tests are decided exactly
+    exact: Ratio | None = None
+
+
+def affine(
+    steps: tuple[tuple[str, Expr | None], ...], value: Callable[[Expr], Decimal]
+) -> tuple[Fraction, Fraction]:
+    """(α, β) with steps(q) = α·q + β exactly; `value` gives each constant's value."""
+    alpha, beta = Fraction(1), Fraction(0)
+    for op, k in steps:
+        if op == "neg":
+            alpha, beta = -alpha, -beta
+            continue
+        assert k is not None
+        c = Fraction(value(k))
+        if op == "*":
+            alpha, beta = alpha * c, beta * c
+        elif op == "/":
+            alpha, beta = (alpha / c, beta / c) if c != 0 else (Fraction(0), Fraction(0))
+        elif op == "+":
+            beta += c
+        elif op == "-":
+            beta -= c
+        else:  # "r-": c − value
+            alpha, beta = -alpha, c - beta
+    return alpha, beta
+
+
+FLIP = {"<": ">", "<=": ">=", ">": "<", ">=": "<=", "==": "==", "!=": "!="}
 
 
 def children(e: Expr) -> tuple[Expr, ...]:

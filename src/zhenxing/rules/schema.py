@@ -5,7 +5,15 @@ from __future__ import annotations
 import datetime as dt
 import re
 from dataclasses import dataclass, field
-from decimal import ROUND_DOWN, ROUND_HALF_EVEN, ROUND_HALF_UP, Decimal, localcontext
+from decimal import (
+    ROUND_CEILING,
+    ROUND_DOWN,
+    ROUND_FLOOR,
+    ROUND_HALF_EVEN,
+    ROUND_HALF_UP,
+    Decimal,
+    localcontext,
+)
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -22,6 +30,8 @@ from .yamlsrc import YList, YMap, load_yaml_file
 INTERNAL_SCALE = 10
 
 ROUNDING_MODES = {"half_up": ROUND_HALF_UP, "half_even": ROUND_HALF_EVEN, "down": ROUND_DOWN}
+#: what `quantize` also does: the functions floor() and ceil() (not a rule's `rounding`)
+_QUANTIZE_MODES = {**ROUNDING_MODES, "floor": ROUND_FLOOR, "ceil": ROUND_CEILING}
 
 
 def scale_of(value: Decimal) -> int:
@@ -33,7 +43,7 @@ def scale_of(value: Decimal) -> int:
 def quantize(value: Decimal, places: int, mode: str = "half_up") -> Decimal:
     with localcontext() as ctx:
         ctx.prec = 80
-        return value.quantize(Decimal(1).scaleb(-places), rounding=ROUNDING_MODES[mode])
+        return value.quantize(Decimal(1).scaleb(-places), rounding=_QUANTIZE_MODES[mode])
 
 
 def dec_mul(a: Decimal, b: Decimal) -> Decimal:
