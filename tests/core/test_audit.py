@@ -71,3 +71,26 @@ def test_reloading_reference_data_leaves_the_audit_trail_alone(ref: Any) -> None
     before = AuditEntry.objects.count()
     load_reference()
     assert AuditEntry.objects.count() == before
+
+
+def test_changes_beyond_the_records_fields_join_its_audit_entry(world: Any) -> None:
+    """`save_audited(changes=...)`: what changed besides the record's own fields (a list's
+    entries, say) is listed in the same entry, even when no field changed; and only in
+    that save's entry."""
+    from zhenxing.core import audit
+    from zhenxing.core.services import save_audited
+
+    enterprise = world.own_enterprise
+    before = audit.entries_for(enterprise).count()
+    line = {"field": "entries", "label": "名单条目", "old": "3 条", "new": "4 条"}
+    save_audited(enterprise, user=world.users["admin"], reason="名单替换", changes=[line])
+    assert audit.entries_for(enterprise).count() == before + 1
+    entry = audit.entries_for(enterprise).order_by("-id").first()
+    assert entry is not None
+    assert entry.action == "update" and entry.reason == "名单替换"
+    assert entry.changes == [line]
+    enterprise.contact_name = "周"
+    save_audited(enterprise, user=world.users["admin"])
+    latest = audit.entries_for(enterprise).order_by("-id").first()
+    assert latest is not None
+    assert [c["field"] for c in latest.changes] == ["contact_name"]

@@ -131,3 +131,69 @@ def test_import_and_export_from_the_command_line(world: Any, tmp_path: Any, caps
     assert main(["export", "enterprises", str(out), "--user", "area"]) == 0
     names = {row[0] for row in excel.read_rows(out.read_bytes())[1:]}
     assert "命令行公司" in names and world.other_enterprise.name not in names
+
+
+def _whole_file_spec(write: Any) -> excel.ImportSpec:
+    return excel.ImportSpec(
+        kind="whole-file",
+        title="整表导入",
+        columns=[
+            excel.ImportColumn("名称", "name", excel.text, required=True),
+            excel.ImportColumn("金额", "amount", excel.money),
+        ],
+        write_rows=write,
+        unique=("name",),
+    )
+
+
+def test_a_whole_file_writer_gets_every_row_at_once_and_its_outcome_is_returned(
+    world: Any,
+) -> None:
+    seen: list[Any] = []
+
+    def write(rows: list[tuple[int, dict[str, Any]]], user: Any) -> str:
+        seen.append(([index for index, _row in rows], user))
+        return f"{len(rows)} 行"
+
+    data = excel.build_xlsx(["名称", "金额"], [["甲", "1.50"], [None, None], ["乙", 2]])
+    result = excel.run_import(_whole_file_spec(write), data, user=world.users["admin"])
+    assert result.ok and result.rows_written == 2 and result.outcome == "2 行"
+    assert seen == [([2, 4], world.users["admin"])]
+    dry = excel.run_import(_whole_file_spec(write), data, user=None, dry_run=True)
+    assert dry.ok and len(seen) == 1  # a dry run writes nothing
+
+
+def test_a_whole_file_writer_refusing_rows_rolls_back_and_reports_them(world: Any) -> None:
+    from zhenxing.core.models import Area
+
+    def write(rows: list[tuple[int, dict[str, Any]]], user: Any) -> None:
+        Area.objects.filter(code="210804").update(name="改名")
+        raise excel.RowsRefused([(3, "amount", "超出预算")])
+
+    data = excel.build_xlsx(["名称", "金额"], [["甲", "1"], ["乙", "999"]])
+    result = excel.run_import(_whole_file_spec(write), data, user=world.users["admin"])
+    assert not result.ok
+    assert [(e.row, e.column, e.value, e.reason) for e in result.errors] == [
+        (3, "金额", "999.00", "超出预算")
+    ]
+    assert Area.objects.get(code="210804").name == "鲅鱼圈区"
+
+
+def test_an_import_writes_either_row_by_row_or_the_whole_file() -> None:
+    import pytest
+
+    with pytest.raises(TypeError):
+        excel.ImportSpec(kind="x", title="x", columns=[])
+    with pytest.raises(TypeError):
+        excel.ImportSpec(
+            kind="x",
+            title="x",
+            columns=[],
+            write_row=lambda r, u: None,
+            write_rows=lambda r, u: None,
+        )
+
+
+def test_sheet_names_excel_refuses_are_made_safe() -> None:
+    data = excel.build_xlsx(["名称"], [["甲"]], sheet_name="级别（无 / 市级 / 省级）: [A]*?")
+    assert excel.read_rows(data) == [["名称"], ["甲"]]

@@ -260,3 +260,139 @@ def test_enterprise_sees_no_unapproved_result(world: Any, client: Any, run: Any)
     assert client.get(f"/api/v1/policies/results/{own.pk}").status_code == 404
     assert client.get("/api/v1/policies/entitlements").json() == []
     assert Decimal(own.amount) > 0
+
+
+# --- department lists (名单) ------------------------------------------------------------
+
+#  role: see lists (page, detail, API); enter a list (upload page, API);
+#        replace 工信局's list; replace 科技局's list
+LISTS: dict[str, tuple[bool, bool, bool, bool]] = {
+    "admin": (Y, Y, Y, Y),
+    "dept": (Y, Y, Y, N),
+    "dept_head": (Y, Y, Y, N),
+    "area": (N, N, N, N),
+    "steward": (N, N, N, N),
+    "enterprise": (N, N, N, N),
+    "leader": (Y, N, N, N),
+    "nobody": (N, N, N, N),
+}
+PRICE = "first_set_contract_price"
+
+
+def _department(code: str) -> Any:
+    from zhenxing.core.models import Department
+
+    return Department.objects.get(code=code)
+
+
+@pytest.fixture
+def lists(world: Any) -> dict[str, Any]:
+    """工信局's and 科技局's 2023 lists, each naming the own enterprise."""
+    out = {}
+    for code, fact in (("gxj", PRICE), ("kjj", "recognized_high_tech_in_period")):
+        out[code] = services.fact_list_save(
+            user=world.users["admin"],
+            department=_department(code),
+            fact_id=fact,
+            period="2023",
+            values={world.own_enterprise.pk: 1},
+            name=f"{code} 的名单",
+        ).fact_list
+    return out
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_see_lists(world: Any, client: Any, lists: dict[str, Any], role: str) -> None:
+    gxj_list = lists["gxj"]
+    client.force_login(world.users[role])
+    page = client.get("/policies/lists/").content.decode()
+    detail = client.get(f"/policies/lists/{gxj_list.pk}/")
+    export = client.get(f"/policies/lists/{gxj_list.pk}/?format=xlsx")
+    api_list = client.get("/api/v1/policies/lists")
+    api_detail = client.get(f"/api/v1/policies/lists/{gxj_list.pk}")
+    if LISTS[role][0]:
+        assert "gxj 的名单" in page and "kjj 的名单" in page
+        assert detail.status_code == 200 and world.own_enterprise.uscc in detail.content.decode()
+        assert export.status_code == 200
+        assert api_list.status_code == 200 and api_list.json()["count"] == 2
+        assert api_detail.status_code == 200
+        assert api_detail.json()["entries"][0]["code"] == world.own_enterprise.uscc
+    else:
+        assert "gxj 的名单" not in page
+        assert _refused(detail, world.own_enterprise.uscc)
+        assert _refused(export)
+        assert api_list.status_code != 200 or api_list.json()["count"] == 0
+        assert _refused(api_detail, world.own_enterprise.uscc)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_enter_a_list(world: Any, client: Any, role: str) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from zhenxing.core import excel
+    from zhenxing.policies.models import FactList
+
+    client.force_login(world.users[role])
+    allowed = LISTS[role][1]
+    page = client.get("/policies/lists/upload/")
+    template = client.get(f"/policies/lists/template/?fact_id={PRICE}")
+    assert (page.status_code == 200) is allowed and (template.status_code == 200) is allowed
+    data = excel.build_xlsx(["统一社会信用代码", "值"], [[world.own_enterprise.uscc, "100"]])
+    client.post(
+        "/policies/lists/upload/",
+        {
+            "fact_id": PRICE,
+            "beneficiary": "enterprise",
+            "period": "2023",
+            "department": _department("gxj").pk,
+            "as_of": "2024-03-31",
+            "file": SimpleUploadedFile("a.xlsx", data, content_type=excel.XLSX_TYPE),
+        },
+    )
+    assert FactList.objects.filter(fact_id=PRICE).exists() is allowed
+    response = post(
+        client,
+        "/api/v1/policies/lists",
+        {
+            "fact_id": "exhibition_booth_fees",
+            "period": "2023",
+            "department": "gxj",
+            "entries": [{"uscc": world.own_enterprise.uscc, "value": "8000"}],
+        },
+    )
+    if allowed:
+        assert response.status_code == 201, response.content
+    else:
+        assert _refused(response)
+        assert not FactList.objects.exists()
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["gxj", "kjj"])
+def test_replace_a_list(
+    world: Any, client: Any, lists: dict[str, Any], role: str, which: str
+) -> None:
+    from zhenxing.policies.models import FactListEntry
+
+    fact_list = lists[which]
+    client.force_login(world.users[role])
+    response = post(
+        client,
+        "/api/v1/policies/lists",
+        {
+            "fact_id": fact_list.fact_id,
+            "period": "2023",
+            "department": which,
+            "entries": [{"uscc": world.other_enterprise.uscc, "value": "1"}],
+        },
+    )
+    allowed = LISTS[role][2 if which == "gxj" else 3]
+    ids = set(
+        FactListEntry.objects.filter(fact_list=fact_list).values_list("beneficiary_id", flat=True)
+    )
+    if allowed:
+        assert response.status_code == 200, response.content
+        assert ids == {world.other_enterprise.pk}
+    else:
+        assert response.status_code in (400, 401, 403, 404)
+        assert ids == {world.own_enterprise.pk}

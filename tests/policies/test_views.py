@@ -105,3 +105,52 @@ def test_enterprise_pages(world: Any, client: Any, computed_run: Any) -> None:
     answer = client.post(filed["Location"], {"text": "已核实，按原结果执行", "close": "on"})
     assert answer.status_code == 302
     assert "已办结" in client.get(filed["Location"]).content.decode()
+
+
+def test_refusals_show_on_the_form_and_successes_go_back_to_the_record(
+    world: Any, client: Any, computed_run: Any, gxj: Any
+) -> None:
+    """The policy form and the correction form hand their data to the services through
+    `core.forms.submit`: a refusal is shown next to its field (or above the form), a
+    success says so and goes back to the record."""
+    from zhenxing.policies.models import LedgerEntry, Policy
+
+    client.force_login(world.users["dept_head"])
+    form = {
+        "code": "booth-fees",
+        "name": "展位费补助",
+        "department": gxj.pk,
+        "catalogue": "yingkou",
+        "rule_file": "subsidies-2019/first_set_equipment.yaml",
+        "rule_id": "first_set_equipment",
+        "beneficiary": "enterprise",
+        "annual_budget_wan": "100",
+        "city_share_pct": "50",
+        "stacking": "higher",
+        "stacking_group": "",
+        "allocation": "pro_rata",
+    }
+    refused = client.post("/policies/new/", form)
+    assert refused.status_code == 200
+    assert "“从高享受一次”须填写不叠加分组" in refused.content.decode()
+    assert not Policy.objects.filter(code="booth-fees").exists()
+    created = client.post("/policies/new/", {**form, "stacking": "both"}, follow=True)
+    policy = Policy.objects.get(code="booth-fees")
+    assert created.redirect_chain[-1][0] == f"/policies/{policy.pk}/"
+    assert "政策已创建（草稿）" in created.content.decode()
+    edited = client.post(
+        f"/policies/{policy.pk}/edit/", {**form, "stacking": "both", "name": "展位费"}
+    )
+    assert edited.status_code == 302 and Policy.objects.get(pk=policy.pk).name == "展位费"
+
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    entry = LedgerEntry.objects.get(enterprise=world.own_enterprise)
+    done = client.post(
+        f"/policies/ledger/{entry.pk}/correct/", {"amount": "100000", "reason": "调减"}
+    )
+    assert done.status_code == 302 and done["Location"] == f"/policies/runs/{computed_run.pk}/"
+    reversal = LedgerEntry.objects.get(kind="reversal")
+    again = client.post(
+        f"/policies/ledger/{reversal.pk}/correct/", {"amount": "1", "reason": "再改"}
+    )
+    assert again.status_code == 200 and "冲正记录不能更正" in again.content.decode()

@@ -100,6 +100,11 @@ def _on_historical_record(sender: Any, instance: Any, history_instance: Any, **_
     if action == AuditAction.UPDATE:
         previous = history_instance.prev_record
     changes = diff(previous, history_instance, deleted=action == AuditAction.DELETE)
+    # changes that are not fields of the record (`services.save_audited(changes=...)`)
+    changes += [
+        {key: plain(change.get(key)) for key in ("field", "label", "old", "new")}
+        for change in getattr(instance, "_audit_changes", None) or ()
+    ]
     if action == AuditAction.UPDATE and not changes:
         return
     user = history_instance.history_user

@@ -3,11 +3,17 @@
 Export: any list as .xlsx with Chinese headers (`export_response`).
 
 Import: a part declares an `ImportSpec` — the columns it expects, how each cell is
-parsed and checked, and the service that writes one validated row. `run_import`
-reads the whole sheet, validates every row first, and writes all rows in one
-transaction only if none has an error; otherwise nothing is written and the caller
-gets an error report (row, column, value, reason) to show as a page and as .xlsx.
-A downloadable template per import comes from the same spec (`template_response`).
+parsed and checked, and the service that writes one validated row (`write_row`), or
+the whole file at once (`write_rows`: one service call for the file, e.g. a
+department's list replaced as a whole). `run_import` reads the whole sheet, validates
+every row first, and writes all rows in one transaction only if none has an error;
+otherwise nothing is written and the caller gets an error report (row, column, value,
+reason) to show as a page and as .xlsx. A downloadable template per import comes from
+the same spec (`template_response`).
+
+Fields that the sheet does not hold (which list, which year, …) come from the page's
+form: the part builds the spec for them (its parsers and writer close over them), as
+`policies.imports.ListImport` does.
 """
 
 from __future__ import annotations
@@ -15,6 +21,7 @@ from __future__ import annotations
 import datetime
 import decimal
 import io
+import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,12 +32,22 @@ from django.http import HttpResponse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+_SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_ROWS = 200_000
 
 
 class CellError(ValueError):
     """A cell's value is wrong; the message says why, in the user's language."""
+
+
+class RowsRefused(Exception):
+    """A whole-file writer (`ImportSpec.write_rows`) refuses rows of the file:
+    `problems` are (row number, column key, reason)."""
+
+    def __init__(self, problems: Sequence[tuple[int, str, str]]) -> None:
+        super().__init__("; ".join(f"{row} {key}: {reason}" for row, key, reason in problems))
+        self.problems = list(problems)
 
 
 @dataclass(frozen=True)
@@ -57,11 +74,19 @@ class ImportSpec:
     title: str
     columns: Sequence[ImportColumn]
     # Writes one validated row; raises CellError(column_key: message) for cross-field errors.
-    write_row: Callable[[dict[str, Any], Any], Any]
+    write_row: Callable[[dict[str, Any], Any], Any] | None = None
     # Optional whole-row check before anything is written: returns [(column_key, reason)].
     check_row: Callable[[dict[str, Any], Any], list[tuple[str, str]]] | None = None
     # Column keys whose values must not repeat within one file.
     unique: Sequence[str] = ()
+    # Instead of `write_row`: writes every validated row in one call, given
+    # [(row number, row)]; raises RowsRefused naming rows. What it returns is the
+    # result's `outcome` (e.g. how many entries a replaced list gained and lost).
+    write_rows: Callable[[list[tuple[int, dict[str, Any]]], Any], Any] | None = None
+
+    def __post_init__(self) -> None:
+        if (self.write_row is None) == (self.write_rows is None):
+            raise TypeError(f"import {self.kind}: give exactly one of write_row and write_rows")
 
 
 REGISTRY: dict[str, ImportSpec] = {}
@@ -79,6 +104,7 @@ class ImportResult:
     rows_total: int = 0
     rows_written: int = 0
     errors: list[RowError] = field(default_factory=list)
+    outcome: Any = None  # what `ImportSpec.write_rows` returned
 
     def error_report_xlsx(self) -> bytes:
         return build_xlsx(
@@ -185,7 +211,7 @@ def build_xlsx(
 ) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
-    sheet = book.add_worksheet(sheet_name[:31])
+    sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", sheet_name)[:31] or "Sheet1")
     head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     money_format = book.add_format({"num_format": "#,##0.00"})
@@ -235,7 +261,7 @@ def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     stamp = timezone.localdate().strftime("%Y%m%d")
     from urllib.parse import quote
 
-    name = quote(f"{filename}-{stamp}.xlsx")
+    name = quote(f"{filename}-{stamp}.xlsx", safe="")
     response["Content-Disposition"] = f"attachment; filename*=UTF-8''{name}"
     return response
 
@@ -344,6 +370,9 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
         return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))
     if dry_run:
         return ImportResult(ok=True, rows_total=total)
+    if spec.write_rows is not None:
+        return _write_all(spec, rows, user, total)
+    assert spec.write_row is not None
     written = 0
     try:
         with transaction.atomic():
@@ -364,6 +393,25 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
     except _Rollback:
         return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))
     return ImportResult(ok=True, rows_total=total, rows_written=written)
+
+
+def _write_all(
+    spec: ImportSpec, rows: list[tuple[int, dict[str, Any]]], user: Any, total: int
+) -> ImportResult:
+    """The whole file in one call of `spec.write_rows`, in one transaction."""
+    assert spec.write_rows is not None
+    headers = {c.key: c.header for c in spec.columns}
+    values = dict(rows)
+    try:
+        with transaction.atomic():
+            outcome = spec.write_rows(rows, user)
+    except RowsRefused as refused:
+        errors = [
+            RowError(index, headers.get(key, key), text(values.get(index, {}).get(key)), reason)
+            for index, key, reason in refused.problems
+        ]
+        return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))
+    return ImportResult(ok=True, rows_total=total, rows_written=len(rows), outcome=outcome)
 
 
 class _Rollback(Exception):

@@ -1,4 +1,9 @@
-"""Upload page, template download and error report for every registered Excel import."""
+"""Upload page, template download and error report for every registered Excel import.
+
+A part with its own upload page (one whose form holds fields the sheet does not, like a
+department's list) keeps and serves the error report with `keep_error_report` and
+`error_report_response`, as the pages here do.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +22,22 @@ ERROR_REPORT_LIMIT = 5000
 
 class UploadForm(forms.Form):
     file = forms.FileField(label="Excel 文件（.xlsx）")
+
+
+def keep_error_report(request: HttpRequest, key: str, result: excel.ImportResult) -> None:
+    """Keep a failed import's errors in the session for `error_report_response`."""
+    request.session[f"import-errors-{key}"] = [
+        [e.row, e.column, e.value, e.reason] for e in result.errors[:ERROR_REPORT_LIMIT]
+    ]
+
+
+def error_report_response(request: HttpRequest, key: str, title: str) -> HttpResponse:
+    """The last failed import's errors (row, column, value, reason) as .xlsx, or 404."""
+    rows = request.session.get(f"import-errors-{key}")
+    if not rows:
+        raise Http404()
+    content = excel.build_xlsx(["行号", "列", "值", "错误原因"], rows, sheet_name="错误报告")
+    return excel.xlsx_response(content, f"{title}-错误报告")
 
 
 def _spec(kind: str) -> excel.ImportSpec:
@@ -42,9 +63,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
                     request, gettext("导入成功：共 %(n)s 行") % {"n": result.rows_written}
                 )
                 return redirect(request.path)
-            request.session[f"import-errors-{kind}"] = [
-                [e.row, e.column, e.value, e.reason] for e in result.errors[:ERROR_REPORT_LIMIT]
-            ]
+            keep_error_report(request, kind, result)
     return render(
         request,
         "core/import.html",
@@ -59,9 +78,4 @@ def import_template(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 def import_error_report(request: HttpRequest, kind: str) -> HttpResponse:
-    spec = _spec(kind)
-    rows = request.session.get(f"import-errors-{kind}")
-    if not rows:
-        raise Http404()
-    content = excel.build_xlsx(["行号", "列", "值", "错误原因"], rows, sheet_name="错误报告")
-    return excel.xlsx_response(content, f"{spec.title}-错误报告")
+    return error_report_response(request, kind, _spec(kind).title)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from django.db import models
@@ -19,13 +20,28 @@ class DomainError(Exception):
         self.errors = errors or {}
 
 
-def save_audited(obj: models.Model, *, user: Any, reason: str = "") -> models.Model:
-    """Save with the acting user and reason recorded in the audit trail."""
+def save_audited(
+    obj: models.Model,
+    *,
+    user: Any,
+    reason: str = "",
+    changes: Sequence[dict[str, Any]] = (),
+) -> models.Model:
+    """Save with the acting user and reason recorded in the audit trail.
+
+    `changes` are changes that are not fields of the record — the entries of a replaced
+    list, say — as {field, label, old, new}: the audit entry of this save lists them
+    after the fields that changed (and is written even if no field changed).
+    """
     obj._history_user = user if getattr(user, "is_authenticated", False) else None  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.full_clean()
-    obj.save()
+    obj._audit_changes = list(changes)  # type: ignore[attr-defined]
+    try:
+        obj.save()
+    finally:
+        del obj._audit_changes  # type: ignore[attr-defined]
     return obj
 
 

@@ -2,18 +2,23 @@ import datetime
 from decimal import Decimal
 from typing import Any
 
+from django.db.models import Count
 from django.http import HttpRequest
 from ninja import Field, Router, Schema
 from ninja import Status as Answer
 from ninja.pagination import paginate
 
 from zhenxing.core import scoping
+from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import Department
 from zhenxing.core.pagination import BoundedLimitOffsetPagination
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
-from zhenxing.policies import catalogues, queries, services
+from zhenxing.policies import catalogues, domain, queries, services
 from zhenxing.policies.models import (
+    Beneficiary,
     EntryKind,
+    FactList,
     LedgerEntry,
     Objection,
     ObjectionStatus,
@@ -319,6 +324,101 @@ class DryRunOut(Schema):
     losers: list[DryRunChangeOut]
 
 
+class FactListOut(Schema):
+    id: int
+    name: str
+    fact_id: str
+    fact_label: str = Field(description="事实的中文名称（规则目录）")
+    beneficiary: str = Field(description="enterprise 或 project")
+    period: str
+    department: str = Field(description="提供部门代码")
+    as_of: datetime.date
+    source_note: str
+    created_by: str | None
+    created_at: datetime.datetime
+    entry_count: int
+
+    @staticmethod
+    def resolve_fact_label(obj: FactList) -> str:
+        fact = services.list_fact(obj.fact_id)
+        return fact.label if fact is not None else obj.fact_id
+
+    @staticmethod
+    def resolve_department(obj: FactList) -> str:
+        return obj.department.code
+
+    @staticmethod
+    def resolve_created_by(obj: FactList) -> str | None:
+        return obj.created_by.username if obj.created_by else None
+
+    @staticmethod
+    def resolve_entry_count(obj: FactList) -> int:
+        count = getattr(obj, "entry_count", None)
+        return int(count) if count is not None else obj.entries.count()
+
+
+class FactListEntryOut(Schema):
+    beneficiary_id: int = Field(description="企业或项目的编号")
+    code: str = Field(description="统一社会信用代码或项目代码")
+    name: str
+    value: str = Field(
+        description="按事实类型保存的值：数字（如 1250000.00）、true/false、日期、枚举代码"
+    )
+
+
+class PolicyRefOut(Schema):
+    id: int
+    code: str
+    name: str
+    status: str
+
+
+class FactListDetailOut(FactListOut):
+    entries: list[FactListEntryOut]
+    read_by: list[PolicyRefOut] = Field(description="读取该事实的政策")
+
+    @staticmethod
+    def resolve_entries(obj: FactList) -> list[dict[str, Any]]:
+        return obj.entry_rows  # type: ignore[attr-defined, no-any-return]
+
+    @staticmethod
+    def resolve_read_by(obj: FactList) -> list[Policy]:
+        return obj.policies_reading  # type: ignore[attr-defined, no-any-return]
+
+
+class FactListEntryIn(Schema):
+    uscc: str | None = Field(None, max_length=64, description="统一社会信用代码（企业名单必填）")
+    project_code: str | None = Field(None, max_length=64, description="项目代码（项目名单必填）")
+    name: str = Field("", max_length=200, description="可不填；填写时须与登记的名称或曾用名一致")
+    value: bool | int | float | str = Field(
+        description="值，按事实类型：数字或数字字符串（金额以元计，最多两位小数，建议用字符串）、"
+        "true/false（或“是”/“否”）、日期 YYYY-MM-DD、枚举代码或中文名称"
+    )
+
+
+class FactListIn(Schema):
+    fact_id: str = Field(max_length=64, description="规则目录中的事实标识")
+    beneficiary: Beneficiary = Beneficiary.ENTERPRISE
+    period: str = Field(max_length=7, description="年度，如 2023")
+    department: str | None = Field(
+        None, max_length=32, description="提供部门代码；本人只属一个部门时可不填"
+    )
+    as_of: datetime.date | None = Field(None, description="截至日期，默认今天")
+    source_note: str = Field("", max_length=255)
+    name: str = Field("", max_length=200, description="不填则为“年度 + 事实 + 名单”")
+    entries: list[FactListEntryIn] = Field(max_length=200_000)
+
+
+class FactListSavedOut(Schema):
+    fact_list: FactListOut
+    created: bool = Field(description="true：新建；false：替换了原名单")
+    added: int
+    removed: int
+    changed: int
+    summary: str = Field(description="如“名单替换：新增 3，删除 1，变更 2”")
+    notes: list[str] = Field(description="提示，如按曾用名对应到的企业")
+
+
 # --- helpers -------------------------------------------------------------------------
 
 
@@ -550,6 +650,169 @@ def reply_objection(request: HttpRequest, objection_id: int, payload: ReplyIn) -
     )
     objection.refresh_from_db()
     return Answer(201, objection)
+
+
+# --- routes: department lists (名单) -----------------------------------------------------
+
+
+def _fact_lists(request: HttpRequest) -> Any:
+    return scoping.visible(
+        request.user,
+        FactList.objects.select_related("department", "created_by").annotate(
+            entry_count=Count("entries")
+        ),
+    )
+
+
+@router.get("/lists", response=list[FactListOut])
+@paginate(BoundedLimitOffsetPagination)
+def list_fact_lists(
+    request: HttpRequest,
+    fact_id: str | None = None,
+    beneficiary: Beneficiary | None = None,
+    period: str | None = None,
+    department: str | None = None,
+) -> Any:
+    """Departments' lists (名单) in the caller's scope, newest period first."""
+    qs = _fact_lists(request).order_by("-period", "fact_id", "id")
+    if fact_id:
+        qs = qs.filter(fact_id=fact_id)
+    if beneficiary:
+        qs = qs.filter(beneficiary=beneficiary)
+    if period:
+        qs = qs.filter(period=period)
+    if department:
+        qs = qs.filter(department__code=department)
+    return qs
+
+
+@router.get("/lists/{list_id}", response=FactListDetailOut)
+def get_fact_list(request: HttpRequest, list_id: int) -> Any:
+    """One list with all its entries (code, name, value) and the policies that read it."""
+    fact_list = scoping.get_for_user(request.user, _fact_lists(request), pk=list_id)
+    fact = services.list_fact(fact_list.fact_id)
+    entries = scoping.visible(request.user, queries.list_entries(fact_list, fact))
+    fact_list.entry_rows = [
+        {"beneficiary_id": pk, "code": code or "", "name": name or "", "value": value}
+        for pk, code, name, value in entries.order_by("b_code", "beneficiary_id").values_list(
+            "beneficiary_id", "b_code", "b_name", "value"
+        )
+    ]
+    fact_list.policies_reading = queries.policies_reading(
+        fact_list, scoping.visible(request.user, Policy.objects.all())
+    )
+    return fact_list
+
+
+MAX_ENTRY_ERRORS = 1000  # errors listed in one answer (the message gives the total)
+
+
+def _list_department(request: HttpRequest, code: str | None) -> Department | None:
+    if code:
+        department = Department.objects.filter(code=code).first()
+        if department is None:
+            raise DomainError(f"没有代码为 {code} 的部门", {"department": "没有该部门"})
+        return department
+    mine = scoping.grants_for(request.user).department_ids
+    if len(mine) == 1:
+        return Department.objects.get(pk=next(iter(mine)))
+    message = "请填写提供部门代码"
+    raise DomainError(message, {"department": message})
+
+
+@router.post("/lists", response={200: FactListSavedOut, 201: FactListSavedOut})
+def save_fact_list(request: HttpRequest, payload: FactListIn) -> Answer[Any]:
+    """Create a list, or replace the list of the same fact, beneficiary kind and period
+    (all of it): 201 when created, 200 when replaced. Entries are keyed by 统一社会信用代码
+    (`uscc`) or 项目代码 (`project_code`); every entry is checked first, and errors name
+    each wrong entry (`entries[3].uscc`, `entries[5].value`); nothing is saved then."""
+    scoping.require(request.user, Action.CREATE, model=FactList)
+    department = _list_department(request, payload.department)
+    fact, period = services.fact_list_header(
+        user=request.user,
+        department=department,
+        fact_id=payload.fact_id,
+        beneficiary=payload.beneficiary,
+        period=payload.period,
+    )
+    lookup = queries.BeneficiaryLookup(request.user, payload.beneficiary)
+    key = "project_code" if payload.beneficiary == Beneficiary.PROJECT else "uscc"
+    errors: dict[str, str] = {}
+    codes: list[str | None] = []
+    for index, entry in enumerate(payload.entries):
+        raw = getattr(entry, key)
+        try:
+            codes.append(lookup.normalize(raw or ""))
+        except CodeError as exc:
+            codes.append(None)
+            errors[f"entries[{index}].{key}"] = f"第 {index + 1} 项：{exc}"
+    lookup.load(c for c in codes if c)
+    values: dict[int, str] = {}
+    index_of: dict[int, int] = {}
+    first_seen: dict[str, int] = {}
+    notes: list[str] = []
+    for index, (entry, code) in enumerate(zip(payload.entries, codes, strict=True)):
+        where = f"entries[{index}]"
+        value: str | None = None
+        try:
+            value = domain.list_value(fact, entry.value)
+        except domain.BadValue as exc:
+            errors[f"{where}.value"] = f"第 {index + 1} 项：{exc}"
+        if code is None:
+            continue
+        if code in first_seen:
+            errors[f"{where}.{key}"] = f"第 {index + 1} 项：与第 {first_seen[code] + 1} 项重复"
+            continue
+        first_seen[code] = index
+        found = lookup.find(code, entry.name)
+        if found.pk is None:
+            field = key if found.column == "code" else "name"
+            errors[f"{where}.{field}"] = f"第 {index + 1} 项：{found.reason}"
+            continue
+        if found.note:
+            notes.append(f"第 {index + 1} 项：{found.note}")
+        if value is not None:
+            values[found.pk] = value
+            index_of[found.pk] = index
+    if errors:
+        shown = dict(list(errors.items())[:MAX_ENTRY_ERRORS])
+        raise DomainError(f"名单中有 {len(errors)} 处错误，没有保存", shown)
+    try:
+        saved = services.fact_list_save(
+            user=request.user,
+            department=department,  # type: ignore[arg-type]
+            fact_id=fact.id,
+            period=period,
+            values=values,
+            name=payload.name,
+            beneficiary=payload.beneficiary,
+            as_of=payload.as_of,
+            source_note=payload.source_note,
+        )
+    except services.ListEntriesError as exc:
+        raise DomainError(
+            exc.message,
+            {
+                f"entries[{index_of.get(pk, 0)}].{key if field == 'beneficiary' else 'value'}": (
+                    reason
+                )
+                for pk, (field, reason) in exc.entry_errors.items()
+            },
+        ) from exc
+    fact_list = _fact_lists(request).get(pk=saved.fact_list.pk)
+    change = saved.change
+    return Answer(
+        201 if change.created else 200,
+        {
+            "fact_list": fact_list,
+            "created": change.created,
+            "added": len(change.added),
+            "removed": len(change.removed),
+            "changed": len(change.changed),
+            "summary": change.summary,
+            "notes": notes,
+        },
+    )
 
 
 # --- routes: policies -----------------------------------------------------------------

@@ -8,11 +8,12 @@ class PoliciesConfig(AppConfig):
 
     def ready(self) -> None:
         from zhenxing.core.audit import register_record_url
-        from zhenxing.policies.models import Objection, Policy, PolicyRun
+        from zhenxing.policies.models import FactList, Objection, Policy, PolicyRun
 
         register_record_url(Policy, "policies:detail")
         register_record_url(PolicyRun, "policies:run")
         register_record_url(Objection, "policies:objection")
+        register_record_url(FactList, "policies:list_detail")
 
         # 首页: the department's batches and objections; an enterprise's entitlements.
         from zhenxing.core import panels

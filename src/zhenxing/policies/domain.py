@@ -1,6 +1,7 @@
 """Pure logic of policy payouts (no Django): budget allocation to the fen, the city/county
-split, stacking against other policies, and the how-to-claim guide (申兑指南) written from
-the rule itself.
+split, stacking against other policies, the how-to-claim guide (申兑指南) written from
+the rule itself, and the values of department lists (名单) with what replacing a list
+changes.
 
 Money is handled in fen (integers) and shown in yuan; nothing passes through a float.
 """
@@ -8,6 +9,7 @@ Money is handled in fen (integers) and shown in yuan; nothing passes through a f
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -18,6 +20,7 @@ import polars as pl
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.document import RuleVersion
+from zhenxing.rules.schema import FactDef, FactType
 
 PRO_RATA = "pro_rata"
 SMALL_FIRST = "small_first"
@@ -445,3 +448,236 @@ def guide(rs: RuleSet, rule_id: str) -> Guide:
         validity=v.validity(),
         verified=v.verified,
     )
+
+
+# ---------------------------------------------------------------------------
+# Department lists (名单): values typed by their fact's declaration, and what a
+# replacement changes
+# ---------------------------------------------------------------------------
+
+
+class BadValue(ValueError):
+    """A list value does not fit its fact; the message says why, in Chinese."""
+
+
+LIST_TEXT_MAX = 64  # `FactListEntry.value`
+_LIST_NUMBER_LIMIT = Decimal(10) ** 16
+_TRUE = {"是", "true", "t", "yes", "y", "1"}
+_FALSE = {"否", "false", "f", "no", "n", "0"}
+_DATE_FORMATS = ("%Y-%m-%d", "%Y%m%d", "%Y年%m月%d日")
+
+
+def _blank(raw: Any) -> bool:
+    return raw is None or (isinstance(raw, str) and not raw.strip())
+
+
+def _plain_text(raw: Any) -> str:
+    if isinstance(raw, float) and raw.is_integer():
+        return str(int(raw))
+    return str(raw).strip()
+
+
+def _list_number(fact: FactDef, raw: Any) -> str:
+    if isinstance(raw, bool):
+        raise BadValue(f"“{raw}”不是数字")
+    text = repr(raw) if isinstance(raw, float) else str(raw).strip()
+    text = text.replace(",", "").replace("，", "").replace(" ", "")
+    try:
+        number = Decimal(text)
+    except ArithmeticError:
+        raise BadValue(f"“{raw}”不是数字") from None
+    if not number.is_finite():
+        raise BadValue(f"“{raw}”不是数字")
+    places = 0 if fact.type is FactType.INTEGER else fact.scale
+    quantum = Decimal(1).scaleb(-places)
+    if number != number.quantize(quantum):
+        if fact.type is FactType.INTEGER:
+            raise BadValue(f"“{raw}”不是整数")
+        if fact.unit == "yuan":
+            raise BadValue("金额最多保留两位小数（单位：元）")
+        raise BadValue(f"最多保留 {places} 位小数")
+    if abs(number) >= _LIST_NUMBER_LIMIT:
+        raise BadValue(f"“{raw}”超出范围")
+    if fact.unit == "count" and number < 0:
+        raise BadValue("数量不能为负数")
+    return f"{number.quantize(quantum):f}"
+
+
+def _list_date(raw: Any) -> str:
+    if isinstance(raw, dt.datetime):
+        return raw.date().isoformat()
+    if isinstance(raw, dt.date):
+        return raw.isoformat()
+    text = _plain_text(raw).replace("/", "-").replace(".", "-")
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            continue
+    raise BadValue(f"“{_plain_text(raw)}”不是日期，应为 2024-05-31 这样的格式")
+
+
+def enum_choices(fact: FactDef) -> list[tuple[str, str]]:
+    """(code, readable name) of each value of an enum fact (the name is the code when
+    the fact's label does not list the names)."""
+    _short, names = enum_words(fact)
+    return [(code, names.get(code, code)) for code in fact.values]
+
+
+def _list_enum(fact: FactDef, raw: Any) -> str:
+    text = _plain_text(raw)
+    choices = enum_choices(fact)
+    for code, name in choices:
+        if text in (code, name) or text.lower() == code.lower():
+            return code
+    options = "、".join(name if name == code else f"{name}（{code}）" for code, name in choices)
+    raise BadValue(f"“{text}”不是可选值，可选：{options}")
+
+
+def list_value(fact: FactDef, raw: Any) -> str:
+    """The stored text of one list value of `fact`: exact decimals at the fact's scale,
+    "true"/"false", ISO dates, the code of an enum value. Booleans are also read from
+    是/否, dates from 2024/5/31 or 2024年5月31日, enum values from their Chinese names.
+    Raises BadValue."""
+    if _blank(raw):
+        raise BadValue("值为空")
+    kind = fact.type
+    if kind is FactType.BOOLEAN:
+        if isinstance(raw, bool):
+            return "true" if raw else "false"
+        text = _plain_text(raw).lower()
+        if text in _TRUE:
+            return "true"
+        if text in _FALSE:
+            return "false"
+        raise BadValue(f"“{_plain_text(raw)}”应为“是”或“否”")
+    if kind is FactType.DATE:
+        return _list_date(raw)
+    if kind is FactType.ENUM:
+        return _list_enum(fact, raw)
+    if kind is FactType.TEXT:
+        text = _plain_text(raw)
+        if len(text) > LIST_TEXT_MAX:
+            raise BadValue(f"文字太长（最多 {LIST_TEXT_MAX} 字）")
+        return text
+    return _list_number(fact, raw)
+
+
+def list_value_typed(fact: FactDef, text: str) -> Any:
+    """A stored list value as a person reads it: bool, Decimal (int for integers),
+    date, the name of an enum value, or the text."""
+    kind = fact.type
+    try:
+        if kind is FactType.BOOLEAN:
+            return text == "true"
+        if kind is FactType.DATE:
+            return dt.date.fromisoformat(text)
+        if kind is FactType.INTEGER:
+            return int(Decimal(text))
+        if kind in (FactType.DECIMAL, FactType.RATIO):
+            return Decimal(text)
+    except (ArithmeticError, ValueError):
+        return text
+    if kind is FactType.ENUM:
+        return dict(enum_choices(fact)).get(text, text)
+    return text
+
+
+def list_value_words(fact: FactDef, text: str) -> str:
+    """A stored list value in words: 是/否, 1,234.00 元, 2024-05-31, 国家级, …"""
+    value = list_value_typed(fact, text)
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, Decimal) and fact.unit == "yuan":
+        return yuan(value)
+    return str(value)
+
+
+def list_value_hint(fact: FactDef) -> str:
+    """What the 值 column of a list of `fact` holds (the template's note)."""
+    kind = fact.type
+    if kind is FactType.BOOLEAN:
+        return "填“是”或“否”"
+    if kind is FactType.DATE:
+        return "日期，如 2024-05-31"
+    if kind is FactType.ENUM:
+        return "可选：" + "、".join(
+            name if name == code else f"{name}（或 {code}）" for code, name in enum_choices(fact)
+        )
+    if kind is FactType.TEXT:
+        return f"文字，最多 {LIST_TEXT_MAX} 字"
+    if kind is FactType.INTEGER:
+        return "整数" + ("，不能为负数" if fact.unit == "count" else "")
+    if fact.unit == "yuan":
+        return "金额，单位：元，最多两位小数"
+    if fact.unit == "ratio":
+        return f"比例，如 0.35 表示 35%，最多 {fact.scale} 位小数"
+    return f"数字，最多 {fact.scale} 位小数" if fact.scale else "整数"
+
+
+def list_value_example(fact: FactDef) -> str:
+    kind = fact.type
+    if kind is FactType.BOOLEAN:
+        return "是"
+    if kind is FactType.DATE:
+        return "2024-05-31"
+    if kind is FactType.ENUM:
+        choices = enum_choices(fact)
+        return choices[-1][1] if choices else ""
+    if kind is FactType.TEXT:
+        return ""
+    if kind is FactType.INTEGER:
+        return "3"
+    if fact.unit == "yuan":
+        return "1250000.00"
+    if fact.unit == "ratio":
+        return "0.35"
+    return "1"
+
+
+@dataclass(frozen=True)
+class ListChange:
+    """What saving a list changes: the beneficiaries added and removed, and the values
+    changed as (beneficiary, old, new); `created` when there was no list before."""
+
+    created: bool
+    added: tuple[int, ...]
+    removed: tuple[int, ...]
+    changed: tuple[tuple[int, str, str], ...]
+    total: int
+
+    @property
+    def summary(self) -> str:
+        if self.created:
+            return f"名单新建：共 {self.total} 条"
+        return (
+            f"名单替换：新增 {len(self.added)}，删除 {len(self.removed)}，变更 {len(self.changed)}"
+        )
+
+    @property
+    def unchanged(self) -> int:
+        return self.total - len(self.added) - len(self.changed)
+
+
+def list_change(old: dict[int, str] | None, new: dict[int, str]) -> ListChange:
+    """Compare a list's entries (beneficiary → stored value) before and after; `old`
+    None: there was no list."""
+    before = old or {}
+    return ListChange(
+        created=old is None,
+        added=tuple(sorted(k for k in new if k not in before)),
+        removed=tuple(sorted(k for k in before if k not in new)),
+        changed=tuple(
+            (k, before[k], new[k]) for k in sorted(new) if k in before and before[k] != new[k]
+        ),
+        total=len(new),
+    )
+
+
+def entries_digest(values: dict[int, str] | None) -> str:
+    """A short fingerprint of a list's entries ("" for no list): a replacement
+    confirmed after a preview is refused if the list changed in between."""
+    if values is None:
+        return ""
+    text = "\n".join(f"{k}={values[k]}" for k in sorted(values))
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

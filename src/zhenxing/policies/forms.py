@@ -148,3 +148,59 @@ class DryRunForm(forms.Form):
             for key, value in self.cleaned_data.items()
             if key.startswith("param_") and value is not None
         }
+
+
+class FactListForm(forms.Form):
+    """A department's list: what it is (fact, beneficiary kind, year), who gives it, and
+    the Excel file with its entries."""
+
+    fact_id = forms.ChoiceField(
+        label=_("事实"),
+        choices=(),
+        help_text=_("名单提供的是哪一项事实（规则目录中声明的事实）"),
+    )
+    beneficiary = forms.ChoiceField(label=_("对象类型"), choices=Beneficiary.choices)
+    period = forms.IntegerField(label=_("期间（年度）"), min_value=2000, max_value=2100)
+    department = forms.ModelChoiceField(
+        label=_("提供部门"), queryset=Department.objects.none(), empty_label=None
+    )
+    as_of = forms.DateField(
+        label=_("截至日期"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text=_("名单数据截至的日期，如 2024-03-31"),
+    )
+    source_note = forms.CharField(
+        label=_("来源说明"),
+        max_length=255,
+        required=False,
+        help_text=_("如发文文号、认定批次、数据来源"),
+    )
+    name = forms.CharField(
+        label=_("名单名称"),
+        max_length=200,
+        required=False,
+        help_text=_("不填则为“年度 + 事实 + 名单”"),
+    )
+    file = forms.FileField(
+        label=_("Excel 文件（.xlsx）"),
+        help_text=_("列：统一社会信用代码（企业名单）或项目代码（项目名单）、名称（可不填）、值"),
+    )
+
+    def __init__(self, *args: Any, user: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from zhenxing.policies.services import list_fact_choices
+
+        departments = Department.objects.all()
+        grants = scoping.grants_for(user)
+        if not grants.is_admin:
+            departments = departments.filter(pk__in=grants.department_ids)
+        self.fields["department"].queryset = departments  # type: ignore[attr-defined]
+        self.fact_groups = [
+            (str(label), list_fact_choices(value)) for value, label in Beneficiary.choices
+        ]
+        self.fields["fact_id"].choices = [  # type: ignore[attr-defined]
+            ("", _("请选择名单提供的事实")),
+            *self.fact_groups,
+        ]
+        self.fields["period"].initial = clock.today().year - 1
+        self.fields["as_of"].initial = clock.today()

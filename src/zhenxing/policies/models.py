@@ -636,6 +636,7 @@ class FactList(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="+",
+        verbose_name=_("登记人"),
     )
     created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
     history = HistoricalRecords()
@@ -654,6 +655,11 @@ class FactList(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("policies:list_detail", args=[self.pk])
 
 
 class FactListEntry(models.Model):

@@ -1,5 +1,7 @@
 """Every aggregate read of the policies part: payout totals from the ledger, the guide of a
-policy, an enterprise's entitlements, a batch's payout list, and the dry run."""
+policy, an enterprise's entitlements, a batch's payout list, the dry run, and department
+lists (their entries with names and codes, the policies that read them, and finding a
+list's beneficiaries by code)."""
 
 from __future__ import annotations
 
@@ -9,12 +11,16 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models.functions import Cast
 
+from zhenxing.core import scoping
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
 from zhenxing.policies.models import (
     EntryKind,
+    FactList,
+    FactListEntry,
     LedgerEntry,
     Policy,
     PolicyRun,
@@ -24,6 +30,7 @@ from zhenxing.policies.models import (
 )
 from zhenxing.rules import RulesError
 from zhenxing.rules.explain import explain
+from zhenxing.rules.schema import FactDef
 from zhenxing.rules.simulate import simulate
 
 ZERO = Decimal("0.00")
@@ -415,3 +422,192 @@ def entitlement_totals(enterprise_ids: list[int]) -> EntitlementTotals:
     )
     paid = LedgerEntry.objects.filter(enterprise_id__in=enterprise_ids).aggregate(s=Sum("amount"))
     return EntitlementTotals(count, Decimal(paid["s"] or ZERO).quantize(domain.CENT))
+
+
+# ---------------------------------------------------------------------------
+# Department lists (名单)
+# ---------------------------------------------------------------------------
+
+
+def beneficiary_names(beneficiary: str, ids: list[int]) -> dict[int, tuple[str, str]]:
+    """(name, code) of enterprises (统一社会信用代码) or projects (项目代码) by id."""
+    if not ids:
+        return {}
+    rows: Any
+    if beneficiary == "project":
+        from zhenxing.projects.models import Project
+
+        rows = Project.objects.filter(pk__in=ids).values_list("pk", "name", "code")
+    else:
+        from zhenxing.enterprises.models import Enterprise
+
+        rows = Enterprise.objects.filter(pk__in=ids).values_list("pk", "name", "uscc")
+    return {pk: (name, code) for pk, name, code in rows}
+
+
+def list_entries(fact_list: FactList, fact: FactDef | None) -> QuerySet[Any]:
+    """A list's entries with their beneficiary's name, code and area (`b_name`, `b_code`,
+    `b_area`, `b_area_id`, `b_area_order`) and, for a number fact, the value as a number
+    (`value_number`), so that the list page can sort and filter by them."""
+    if fact_list.beneficiary == "project":
+        from zhenxing.projects.models import Project
+
+        target: QuerySet[Any] = Project.objects.filter(pk=OuterRef("beneficiary_id"))
+        code = "code"
+    else:
+        from zhenxing.enterprises.models import Enterprise
+
+        target = Enterprise.objects.filter(pk=OuterRef("beneficiary_id"))
+        code = "uscc"
+    qs = FactListEntry.objects.filter(fact_list=fact_list).annotate(
+        b_name=Subquery(target.values("name")[:1]),
+        b_code=Subquery(target.values(code)[:1]),
+        b_area=Subquery(target.values("area__name")[:1]),
+        b_area_id=Subquery(target.values("area_id")[:1]),
+        b_area_order=Subquery(target.values("area__sort_order")[:1]),
+    )
+    if fact is not None and fact.is_number:
+        qs = qs.annotate(
+            value_number=Cast("value", DecimalField(max_digits=30, decimal_places=fact.scale))
+        )
+    else:
+        qs = qs.annotate(value_number=F("value"))
+    return qs
+
+
+_READS: dict[tuple[str, str, str], tuple[Any, frozenset[str]]] = {}
+
+
+def facts_read(catalogue: str, rule_id: str, period: str) -> frozenset[str]:
+    """The facts a policy's rule (and the rules it refers to) reads in a period; the
+    latest version's when none is in force then."""
+    try:
+        cat = catalogues.catalogue(catalogue)
+    except catalogues.CatalogueError:
+        return frozenset()
+    key = (catalogue, rule_id, str(period))
+    cached = _READS.get(key)
+    if cached is not None and cached[0] is cat:
+        return cached[1]
+    ids: frozenset[str] = frozenset()
+    rule = cat.rules.get(rule_id)
+    if rule is not None:
+        when = str(period)
+        if rule.version_for(catalogues.period_of(when)) is None:
+            start = rule.latest.valid_from
+            when = str(start.year) if start is not None else when
+        try:
+            rs = catalogues.ruleset(catalogue, rule_id, when, verified_only=False)
+            decls, _back, _lagged = facts_mod.columns_of(rs)
+            ids = frozenset(decls)
+        except (catalogues.CatalogueError, RulesError, ValueError, KeyError):
+            ids = frozenset()
+    _READS[key] = (cat, ids)
+    return ids
+
+
+def policies_reading(fact_list: FactList, policies: QuerySet[Policy]) -> list[Policy]:
+    """The policies (of `policies`, already scoped) whose rule reads the list's fact."""
+    return [
+        p
+        for p in policies.filter(beneficiary=fact_list.beneficiary).select_related("department")
+        if fact_list.fact_id in facts_read(p.catalogue, p.rule_id, fact_list.period)
+    ]
+
+
+_NAME_FORM = str.maketrans({"（": "(", "）": ")", " ": None, "\u3000": None})
+
+
+def same_name(a: str, b: str) -> bool:
+    """Names compared as people write them: full- and half-width brackets, spaces."""
+    return a.translate(_NAME_FORM) == b.translate(_NAME_FORM)
+
+
+@dataclass(frozen=True)
+class Known:
+    pk: int
+    name: str
+    former: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Found:
+    """A code looked up: the beneficiary's id, or the column and reason it was refused;
+    `note` when the name given is a former name."""
+
+    pk: int | None
+    column: str = ""
+    reason: str = ""
+    note: str = ""
+
+
+class BeneficiaryLookup:
+    """Finds the beneficiaries of a list by code — 统一社会信用代码 (check character
+    verified) or 项目代码 — among those the user can see, and checks the name if one is
+    given: the registry's name or one of the enterprise's former names.
+
+    `load(codes)` reads many codes at once (the importer does so for a whole sheet);
+    `find` reads what it has not seen yet.
+    """
+
+    def __init__(self, user: Any, beneficiary: str) -> None:
+        self.user = user
+        self.project = beneficiary == "project"
+        self.known: dict[str, Known] = {}
+        self.loaded: set[str] = set()
+
+    @property
+    def code_label(self) -> str:
+        return "项目代码" if self.project else "统一社会信用代码"
+
+    def normalize(self, raw: str) -> str:
+        """The code in its standard form; a CodeError says what is wrong with it."""
+        from zhenxing.core.codes import project_code, uscc
+
+        if self.project:
+            return project_code.normalize(raw)
+        return uscc.validate(raw)
+
+    def load(self, codes: Any) -> None:
+        todo = sorted({c for c in codes if c} - self.loaded)
+        for start in range(0, len(todo), 500):
+            chunk = todo[start : start + 500]
+            if self.project:
+                from zhenxing.projects.models import Project
+
+                projects = scoping.visible(self.user, Project.objects.filter(code__in=chunk))
+                for pk, code, name in projects.values_list("pk", "code", "name"):
+                    self.known[code] = Known(pk, name)
+            else:
+                from zhenxing.enterprises.models import Enterprise, FormerName
+
+                enterprises = scoping.visible(self.user, Enterprise.objects.filter(uscc__in=chunk))
+                found = list(enterprises.values_list("pk", "uscc", "name"))
+                former: dict[int, list[str]] = {}
+                for enterprise_id, name in FormerName.objects.filter(
+                    enterprise_id__in=[pk for pk, _c, _n in found]
+                ).values_list("enterprise_id", "name"):
+                    former.setdefault(enterprise_id, []).append(name)
+                for pk, code, name in found:
+                    self.known[code] = Known(pk, name, tuple(former.get(pk, ())))
+        self.loaded.update(todo)
+
+    def find(self, code: str, name: str = "") -> Found:
+        self.load([code])
+        known = self.known.get(code)
+        if known is None:
+            where = "项目库中没有该项目代码" if self.project else "企业名录中没有该统一社会信用代码"
+            return Found(None, "code", f"{where}，或该{self._what}不在您的查看范围内")
+        name = (name or "").strip()
+        if not name or same_name(name, known.name):
+            return Found(known.pk)
+        if any(same_name(name, f) for f in known.former):
+            return Found(known.pk, note=f"“{name}”是曾用名，现名“{known.name}”")
+        reason = f"名称与登记的不符：该{self.code_label}登记的名称是“{known.name}”"
+        if known.former:
+            reason += f"（曾用名：{'、'.join(known.former)}）"
+        return Found(None, "name", reason)
+
+    @property
+    def _what(self) -> str:
+        return "项目" if self.project else "企业"

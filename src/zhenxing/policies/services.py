@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -180,6 +181,193 @@ def policy_retire(*, user: Any, policy: Policy, on: datetime.date | None = None)
 # Department lists (名单)
 # ---------------------------------------------------------------------------
 
+LIST_AUDIT_LINES = 100  # entry changes listed one by one in a replacement's audit entry
+_CHUNK = 500
+
+
+class ListEntriesError(DomainError):
+    """Entries of a list were refused: `entry_errors` maps a beneficiary id to
+    (field, message), the field being "beneficiary" or "value"."""
+
+    def __init__(self, entry_errors: dict[int, tuple[str, str]]) -> None:
+        first, (_field, reason) = next(iter(entry_errors.items()))
+        message = f"名单中有 {len(entry_errors)} 个条目有误，如对象 {first}：{reason}"
+        super().__init__(message, {"values": message})
+        self.entry_errors = entry_errors
+
+
+@dataclass(frozen=True)
+class ListSaved:
+    """A saved list and what saving it changed."""
+
+    fact_list: FactList
+    change: domain.ListChange
+
+
+def _catalogue_facts() -> dict[str, FactDef]:
+    """Every fact the rule catalogues declare (their facts files), by id."""
+    out: dict[str, FactDef] = {}
+    for name in catalogues.CATALOGUES:
+        for rule in catalogues.catalogue(name).rules.values():
+            for version in rule.versions:
+                for fid, fact in version.schema.facts.items():
+                    out.setdefault(fid, fact)
+    return out
+
+
+def list_fact(fact_id: str) -> FactDef | None:
+    """The declaration of a fact in the rule catalogues (None if none declares it)."""
+    return _catalogue_facts().get(fact_id)
+
+
+def list_fact_choices(beneficiary: str) -> list[tuple[str, str]]:
+    """(fact id, Chinese label) of the catalogue facts a list of `beneficiary`
+    (enterprise or project) may supply: those the catalogues declare for that kind of
+    beneficiary (or for any)."""
+    facts = _catalogue_facts()
+    chosen = [(fid, f.label or fid) for fid, f in facts.items() if f.entity in (None, beneficiary)]
+    return sorted(chosen, key=lambda kv: (kv[1], kv[0]))
+
+
+def fact_list_header(
+    *, user: Any, department: Department | None, fact_id: str, beneficiary: str, period: Any
+) -> tuple[FactDef, str]:
+    """Check what a list is (fact, beneficiary kind, year) and who gives it (department):
+    the fact's declaration and the period, or a DomainError naming each wrong field.
+    Anyone who may not enter lists at all is refused with PermissionDenied."""
+    scoping.require(user, Action.CREATE, model=FactList)
+    errors: dict[str, str] = {}
+    period = str(period).strip()
+    if not _PERIOD_RE.match(period):
+        errors["period"] = "期间应为年度，如 2023"
+    elif int(period) > clock.today().year:
+        errors["period"] = f"{period} 年尚未开始，不能登记该年度的名单"
+    if beneficiary not in Beneficiary.values:
+        errors["beneficiary"] = "对象类型应为企业或项目"
+    fact = list_fact(fact_id)
+    if fact is None:
+        errors["fact_id"] = f"规则目录中没有事实 {fact_id}"
+    elif beneficiary in Beneficiary.values and fact.entity not in (None, beneficiary):
+        errors["fact_id"] = (
+            f"“{fact.label}”是{domain.ENTITY_WORDS.get(fact.entity or '', '')}的事实，"
+            f"不能用于{domain.ENTITY_WORDS[beneficiary]}名单"
+        )
+    if department is None:
+        errors["department"] = "请选择提供部门"
+    elif not scoping.can(user, Action.CREATE, model=FactList, values={"department": department}):
+        errors["department"] = f"您不能以{department.name}的名义登记名单"
+    if errors:
+        raise DomainError(next(iter(errors.values())), errors)
+    assert fact is not None
+    existing = (
+        FactList.objects.select_related("department")
+        .filter(fact_id=fact_id, beneficiary=beneficiary, period=period)
+        .first()
+    )
+    _check_replace(user, existing, fact)
+    return fact, period
+
+
+def _check_replace(user: Any, existing: FactList | None, fact: FactDef) -> None:
+    """A list is replaced by its department's staff or an administrator only."""
+    if existing is not None and not scoping.can(user, Action.CHANGE, existing):
+        message = (
+            f"{existing.period}年“{fact.label}”名单由{existing.department.name}登记，"
+            f"只有该部门人员或管理员可以替换"
+        )
+        raise DomainError(message, {"department": message})
+
+
+def _list_entries(fact_list: FactList | None, fact: FactDef) -> dict[int, str] | None:
+    """The entries of a list as stored (None: no list), values in today's canonical form."""
+    if fact_list is None:
+        return None
+    out: dict[int, str] = {}
+    for beneficiary_id, value in FactListEntry.objects.filter(fact_list=fact_list).values_list(
+        "beneficiary_id", "value"
+    ):
+        try:
+            out[beneficiary_id] = domain.list_value(fact, value)
+        except domain.BadValue:
+            out[beneficiary_id] = value
+    return out
+
+
+def fact_list_entries(fact_list: FactList) -> dict[int, str]:
+    """A list's entries: beneficiary id → stored value."""
+    fact = list_fact(fact_list.fact_id)
+    if fact is None:
+        return dict(
+            FactListEntry.objects.filter(fact_list=fact_list).values_list("beneficiary_id", "value")
+        )
+    return _list_entries(fact_list, fact) or {}
+
+
+def _beneficiary_model(beneficiary: str) -> Any:
+    from zhenxing.enterprises.models import Enterprise
+    from zhenxing.projects.models import Project
+
+    return Project if beneficiary == Beneficiary.PROJECT else Enterprise
+
+
+def _check_beneficiaries(user: Any, beneficiary: str, ids: list[int]) -> set[int]:
+    """The ids among `ids` that are no beneficiary the user can see."""
+    model = _beneficiary_model(beneficiary)
+    found: set[int] = set()
+    for start in range(0, len(ids), _CHUNK):
+        chunk = ids[start : start + _CHUNK]
+        found.update(
+            scoping.visible(user, model.objects.filter(pk__in=chunk)).values_list("pk", flat=True)
+        )
+    return set(ids) - found
+
+
+def _list_audit_lines(
+    fact: FactDef,
+    beneficiary: str,
+    change: domain.ListChange,
+    old: dict[int, str] | None,
+    new: dict[int, str],
+) -> list[dict[str, Any]]:
+    """The audit lines of a list's entries: the count, then each entry added, removed or
+    changed (at most LIST_AUDIT_LINES of them) with the beneficiary's name and code."""
+    from zhenxing.policies.queries import beneficiary_names
+
+    lines: list[dict[str, Any]] = [
+        {
+            "field": "entries",
+            "label": "名单条目",
+            "old": None if old is None else f"{len(old)} 条",
+            "new": f"{change.total} 条",
+        }
+    ]
+    if old is None:
+        return lines
+    keys = [*change.added, *change.removed, *(k for k, _o, _n in change.changed)]
+    shown = keys[:LIST_AUDIT_LINES]
+    names = beneficiary_names(beneficiary, shown)
+    for key in shown:
+        name, code = names.get(key, (str(key), ""))
+        before, after = old.get(key), new.get(key)
+        lines.append(
+            {
+                "field": f"entry:{key}",
+                "label": f"{name}（{code}）" if code else name,
+                "old": None if before is None else domain.list_value_words(fact, before),
+                "new": None if after is None else domain.list_value_words(fact, after),
+            }
+        )
+    if len(keys) > len(shown):
+        lines.append(
+            {
+                "field": "entries:more",
+                "label": "其余条目",
+                "old": None,
+                "new": f"另有 {len(keys) - len(shown)} 处变更未逐条列出",
+            }
+        )
+    return lines
+
 
 @transaction.atomic
 def fact_list_save(
@@ -187,81 +375,84 @@ def fact_list_save(
     user: Any,
     department: Department,
     fact_id: str,
-    period: str,
+    period: Any,
     values: Mapping[int, Any],
     name: str = "",
     beneficiary: str = Beneficiary.ENTERPRISE,
     as_of: datetime.date | None = None,
     source_note: str = "",
-) -> FactList:
-    """Create or replace a department's list of one fact for one period."""
-    scoping.require(user, Action.CREATE, model=FactList, values={"department": department})
-    period = str(period)
-    if not _PERIOD_RE.match(period):
-        raise DomainError("期间应为年度，如 2023", {"period": "期间应为年度，如 2023"})
-    fact = _fact_declaration(fact_id)
-    if fact is None:
-        message = f"规则目录中没有事实 {fact_id}"
-        raise DomainError(message, {"fact_id": message})
-    from zhenxing.rules.interpret import normalize_value
+    expected_digest: str | None = None,
+) -> ListSaved:
+    """Create or replace a department's list of one fact for one period (all of it).
 
+    `values` maps beneficiary ids (enterprises or projects) to values, typed by the fact's
+    declaration (`domain.list_value`); a list has at least one entry. Refused as a whole,
+    with a DomainError naming the field or a ListEntriesError naming each wrong entry.
+    Replacing needs the right to change the existing list (its department's staff, or an
+    administrator). With `expected_digest` (`domain.entries_digest` of the entries a
+    preview was compared with), a list changed since is refused. The audit entry of the
+    list says how many entries were added, removed and changed, and lists them.
+    """
+    fact, period = fact_list_header(
+        user=user,
+        department=department,
+        fact_id=fact_id,
+        beneficiary=beneficiary,
+        period=period,
+    )
+    if not values:
+        message = "名单中没有任何条目"
+        raise DomainError(message, {"entries": message})
+    entry_errors: dict[int, tuple[str, str]] = {}
+    new: dict[int, str] = {}
     for key, raw in values.items():
         try:
-            normalize_value(fact, raw)
-        except ValueError as exc:
-            message = f"{fact.label}：对象 {key} 的值 {raw!r} 无效（{exc}）"
-            raise DomainError(message, {"values": message}) from exc
-    fact_list = FactList.objects.filter(
-        fact_id=fact_id, beneficiary=beneficiary, period=period
-    ).first()
+            new[int(key)] = domain.list_value(fact, raw)
+        except domain.BadValue as exc:
+            entry_errors[int(key)] = ("value", str(exc))
+    missing = _check_beneficiaries(user, beneficiary, sorted(new))
+    what = "项目库中没有该项目" if beneficiary == Beneficiary.PROJECT else "企业名录中没有该企业"
+    for key in sorted(missing):
+        entry_errors.setdefault(key, ("beneficiary", f"{what}（编号 {key}），或不在您的查看范围内"))
+    if entry_errors:
+        raise ListEntriesError(entry_errors)
+    fact_list = (
+        FactList.objects.select_for_update()
+        .select_related("department")
+        .filter(fact_id=fact_id, beneficiary=beneficiary, period=period)
+        .first()
+    )
+    _check_replace(user, fact_list, fact)
+    old = _list_entries(fact_list, fact)
+    if expected_digest is not None and expected_digest != domain.entries_digest(old):
+        message = "名单在您预览之后已有变动，请重新上传"
+        raise DomainError(message, {"file": message})
+    change = domain.list_change(old, new)
     if fact_list is None:
         fact_list = FactList(fact_id=fact_id, beneficiary=beneficiary, period=period)
-    else:
-        scoping.require(user, Action.CHANGE, fact_list)
-    fact_list.name = name or f"{period}年{fact.label}名单"
+    fact_list.name = (name or "").strip() or fact_list.name or f"{period}年{fact.label}名单"
     fact_list.department = department
     fact_list.as_of = as_of or clock.today()
     fact_list.source_note = source_note
     fact_list.created_by = user if getattr(user, "is_authenticated", False) else None
-    save_audited(fact_list, user=user)
-    FactListEntry.objects.filter(fact_list=fact_list).delete()
+    lines = _list_audit_lines(fact, beneficiary, change, old, new)
+    try:
+        with transaction.atomic():
+            save_audited(fact_list, user=user, reason=change.summary, changes=lines)
+    except IntegrityError as exc:
+        message = "同一事实、对象类型和期间的名单刚刚已由他人登记，请重新上传"
+        raise DomainError(message, {"file": message}) from exc
+    stale = sorted([*change.removed, *(k for k, _o, _n in change.changed)])
+    for start in range(0, len(stale), _CHUNK):
+        FactListEntry.objects.filter(
+            fact_list=fact_list, beneficiary_id__in=stale[start : start + _CHUNK]
+        ).delete()
+    fresh = sorted([*change.added, *(k for k, _o, _n in change.changed)])
     FactListEntry.objects.bulk_create(
-        [
-            FactListEntry(fact_list=fact_list, beneficiary_id=int(key), value=_text(raw))
-            for key, raw in values.items()
-            if raw is not None and raw != ""
-        ],
+        [FactListEntry(fact_list=fact_list, beneficiary_id=k, value=new[k]) for k in fresh],
         batch_size=5000,
     )
-    return fact_list
-
-
-def _text(raw: Any) -> str:
-    if isinstance(raw, bool):
-        return "true" if raw else "false"
-    if isinstance(raw, datetime.date):
-        return raw.isoformat()
-    return str(raw)
-
-
-def _fact_declaration(fact_id: str) -> FactDef | None:
-    for name in catalogues.CATALOGUES:
-        cat = catalogues.catalogue(name)
-        for rule in cat.rules.values():
-            schema = rule.latest.schema
-            fact = schema.facts.get(fact_id)
-            if fact is not None:
-                return fact
-    return None
-
-
-def fact_choices() -> list[tuple[str, str]]:
-    seen: dict[str, str] = {}
-    for name in catalogues.CATALOGUES:
-        for rule in catalogues.catalogue(name).rules.values():
-            for fid, fact in rule.latest.schema.facts.items():
-                seen.setdefault(fid, fact.label or fid)
-    return sorted(seen.items(), key=lambda kv: kv[1])
+    return ListSaved(fact_list, change)
 
 
 # ---------------------------------------------------------------------------

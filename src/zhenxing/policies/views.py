@@ -1,16 +1,20 @@
 """Policy pages: the catalogue and each policy with its guide, runs and their review and
 approval, the payout ledger, an enterprise's entitlements and objections, the dry run,
-and the public catalogue (no sign-in, no personal data)."""
+departments' lists (名单: upload, replacement with a preview, the list page), and the
+public catalogue (no sign-in, no personal data)."""
 
 from __future__ import annotations
 
+import datetime
+import secrets
 from decimal import Decimal
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,16 +22,23 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from zhenxing.core import audit, clock, scoping
+from zhenxing.core import audit, clock, excel, scoping
+from zhenxing.core.forms import show_domain_error, submit
+from zhenxing.core.import_views import (
+    MAX_UPLOAD_BYTES,
+    error_report_response,
+    keep_error_report,
+)
 from zhenxing.core.listing import Column, Filter, ListSpec
-from zhenxing.core.models import Department
+from zhenxing.core.models import Area, Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
-from zhenxing.policies import catalogues, exports, queries, services
+from zhenxing.policies import catalogues, domain, exports, imports, queries, services
 from zhenxing.policies.forms import (
     CorrectForm,
     DryRunForm,
     ExcludeForm,
+    FactListForm,
     ObjectionForm,
     PolicyForm,
     ReplyForm,
@@ -37,6 +48,7 @@ from zhenxing.policies.models import (
     Beneficiary,
     EntryKind,
     FactList,
+    FactListEntry,
     LedgerEntry,
     Objection,
     ObjectionReply,
@@ -48,6 +60,7 @@ from zhenxing.policies.models import (
     RunStatus,
 )
 from zhenxing.rules import RulesError
+from zhenxing.rules.schema import FactDef, FactType
 
 WAN = Decimal(10_000)
 STATUS_BADGE = {
@@ -79,13 +92,6 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
     return [{"label": gettext("政策"), "url": reverse("policies:list")}] + [
         {"label": label, "url": url} for label, url in items
     ]
-
-
-def _apply_errors(form: Any, exc: DomainError) -> None:
-    for field, message in exc.errors.items():
-        form.add_error(field if field in form.fields else None, message)
-    if not exc.errors:
-        form.add_error(None, exc.message)
 
 
 def _choices(choices: Any) -> list[tuple[str, str]]:
@@ -207,6 +213,14 @@ def policy_list(request: HttpRequest) -> HttpResponse:
     return POLICY_LIST.render(request)
 
 
+NEW_POLICY = {
+    "catalogue": "yingkou",
+    "city_share_pct": 50,
+    "stacking": "both",
+    "allocation": "pro_rata",
+}
+
+
 def _load_policy(request: HttpRequest, pk: int, action: str = Action.VIEW) -> Policy:
     return scoping.get_for_user(
         request.user, Policy.objects.select_related("department"), action, pk=pk
@@ -268,31 +282,26 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     policy = _load_policy(request, pk, Action.CHANGE) if pk is not None else None
     if policy is None:
         scoping.require(request.user, Action.CREATE, model=Policy)
-    if request.method == "POST":
-        form = PolicyForm(request.POST, user=request.user)
-        if form.is_valid():
-            try:
-                if policy is None:
-                    policy = services.policy_create(user=request.user, **form.values())
-                    messages.success(request, gettext("政策已创建（草稿）"))
-                else:
-                    services.policy_update(user=request.user, policy=policy, **form.values())
-                    messages.success(request, gettext("政策已保存"))
-                return redirect("policies:detail", policy.pk)
-            except DomainError as exc:
-                _apply_errors(form, exc)
-    else:
-        initial = (
-            PolicyForm.initial_for(policy)
-            if policy is not None
-            else {
-                "catalogue": "yingkou",
-                "city_share_pct": 50,
-                "stacking": "both",
-                "allocation": "pro_rata",
-            }
+    initial = PolicyForm.initial_for(policy) if policy is not None else NEW_POLICY
+    form = PolicyForm(request.POST or None, initial=initial, user=request.user)
+    if policy is None:
+        done = submit(
+            request,
+            form,
+            lambda _data: services.policy_create(user=request.user, **form.values()),
+            success=gettext("政策已创建（草稿）"),
+            then=lambda created: created.get_absolute_url(),
         )
-        form = PolicyForm(initial=initial, user=request.user)
+    else:
+        done = submit(
+            request,
+            form,
+            lambda _data: services.policy_update(user=request.user, policy=policy, **form.values()),
+            success=gettext("政策已保存"),
+            then=policy.get_absolute_url(),
+        )
+    if done is not None:
+        return done
     title = gettext("编辑政策") if policy else gettext("新建政策")
     return render(
         request,
@@ -490,7 +499,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, gettext("已恢复") if include else gettext("已排除"))
                 return redirect("policies:run", run.pk)
             except DomainError as exc:
-                _apply_errors(form, exc)
+                show_domain_error(form, exc)
     entries = scoping.visible(
         request.user,
         LedgerEntry.objects.filter(
@@ -624,18 +633,17 @@ def ledger_correct(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = CorrectForm(request.POST or None, initial={"amount": entry.amount})
-    if request.method == "POST" and form.is_valid():
-        try:
-            services.ledger_correct(
-                user=request.user,
-                entry=entry,
-                amount=form.cleaned_data["amount"],
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, gettext("已冲正原记录并登记调整"))
-            return redirect("policies:run", entry.run_id)
-        except DomainError as exc:
-            _apply_errors(form, exc)
+    done = submit(
+        request,
+        form,
+        lambda data: services.ledger_correct(
+            user=request.user, entry=entry, amount=data["amount"], reason=data["reason"]
+        ),
+        success=gettext("已冲正原记录并登记调整"),
+        then=reverse("policies:run", args=[entry.run_id]),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "policies/correct.html",
@@ -691,20 +699,23 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
     )
     if result.run.status != RunStatus.APPROVED or result.enterprise is None:
         raise scoping.NotFound()
+    enterprise = result.enterprise
     form = ObjectionForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            objection = services.objection_file(
-                user=request.user,
-                enterprise=result.enterprise,
-                policy=result.run.policy,
-                result=result,
-                reason=form.cleaned_data["reason"],
-            )
-            messages.success(request, gettext("异议已提交，主管部门将答复"))
-            return redirect("policies:objection", objection.pk)
-        except DomainError as exc:
-            _apply_errors(form, exc)
+    done = submit(
+        request,
+        form,
+        lambda data: services.objection_file(
+            user=request.user,
+            enterprise=enterprise,
+            policy=result.run.policy,
+            result=result,
+            reason=data["reason"],
+        ),
+        success=gettext("异议已提交，主管部门将答复"),
+        then=lambda objection: objection.get_absolute_url(),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "policies/objection_form.html",
@@ -761,21 +772,19 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
         values={"objection__policy__department": objection.policy.department},
     )
     form = ReplyForm(request.POST or None)
-    if request.method == "POST":
-        if not can_reply:
-            raise scoping.PermissionDenied()
-        if form.is_valid():
-            try:
-                services.objection_reply(
-                    user=request.user,
-                    objection=objection,
-                    text=form.cleaned_data["text"],
-                    close=form.cleaned_data["close"],
-                )
-                messages.success(request, gettext("已答复"))
-                return redirect("policies:objection", objection.pk)
-            except DomainError as exc:
-                _apply_errors(form, exc)
+    if request.method == "POST" and not can_reply:
+        raise scoping.PermissionDenied()
+    done = submit(
+        request,
+        form,
+        lambda data: services.objection_reply(
+            user=request.user, objection=objection, text=data["text"], close=data["close"]
+        ),
+        success=gettext("已答复"),
+        then=objection.get_absolute_url(),
+    )
+    if done is not None:
+        return done
     return render(
         request,
         "policies/objection.html",
@@ -797,29 +806,409 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
+def _fact_label(fact_id: str) -> str:
+    fact = services.list_fact(fact_id)
+    return fact.label if fact is not None and fact.label else fact_id
+
+
+def _fact_list_actions(request: HttpRequest) -> list[dict[str, str]]:
+    if not scoping.can(request.user, Action.CREATE, model=FactList):
+        return []
+    return [
+        {"label": gettext("上传名单"), "url": reverse("policies:list_upload"), "style": "primary"}
+    ]
+
+
 LIST_LIST = ListSpec(
     title=_("名单（部门推送的事实）"),
-    queryset=lambda request: FactList.objects.select_related("department"),
+    queryset=lambda request: FactList.objects.select_related("department").annotate(
+        entry_count=Count("entries")
+    ),
     columns=[
-        Column("name", _("名单名称"), sort="name"),
-        Column("fact_id", _("事实"), sort="fact_id", css="code"),
+        Column("name", _("名单名称"), sort="name", link=True),
+        Column("fact_id", _("事实"), sort="fact_id", value=lambda f: _fact_label(f.fact_id)),
+        Column(
+            "beneficiary",
+            _("对象类型"),
+            sort="beneficiary",
+            value=lambda f: f.get_beneficiary_display(),
+            css="nowrap",
+        ),
         Column("period", _("期间"), sort="period", css="nowrap"),
-        Column("department__short_name", _("提供部门"), css="nowrap"),
+        Column(
+            "department__short_name",
+            _("提供部门"),
+            sort="department__sort_order",
+            css="nowrap",
+        ),
         Column("as_of", _("截至日期"), sort="as_of", css="date"),
-        Column("entries", _("条目数"), value=lambda f: f.entries.count(), numeric=True),
+        Column("entry_count", _("条目数"), sort="entry_count", numeric=True),
     ],
     filters=[
         Filter("period", _("期间"), "period"),
-        Filter("q", _("关键词"), "", keyword_fields=("name", "fact_id")),
+        Filter("department", _("提供部门"), "department_id", choices=_department_choices),
+        Filter(
+            "beneficiary",
+            _("对象类型"),
+            "beneficiary",
+            choices=lambda r: _choices(Beneficiary.choices),
+        ),
+        Filter("q", _("关键词"), "", keyword_fields=("name", "fact_id", "source_note")),
     ],
     default_sort="-period",
     export_name="名单",
+    actions=_fact_list_actions,
 )
 
 
 @login_required
 def fact_lists(request: HttpRequest) -> HttpResponse:
     return LIST_LIST.render(request)
+
+
+class Yuan(Decimal):
+    """An amount in yuan: a number in the Excel export, "1,234,567.80" on the page."""
+
+    def __str__(self) -> str:
+        return f"{Decimal(self):,.2f}"
+
+
+def _entry_value(fact: FactDef | None) -> Any:
+    def value(entry: FactListEntry) -> Any:
+        if fact is None:
+            return entry.value
+        typed = domain.list_value_typed(fact, entry.value)
+        if isinstance(typed, Decimal) and fact.unit == "yuan":
+            return Yuan(typed)
+        return typed
+
+    return value
+
+
+def _value_choices(fact: FactDef | None) -> list[tuple[str, str]] | None:
+    """A filter by value, for facts with a few values (yes/no, an enumeration)."""
+    if fact is None:
+        return None
+    if fact.type is FactType.BOOLEAN:
+        return [("true", gettext("是")), ("false", gettext("否"))]
+    if fact.type is FactType.ENUM:
+        return domain.enum_choices(fact)
+    return None
+
+
+def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
+    return [(str(a.pk), a.name) for a in Area.objects.exclude(kind="city")]
+
+
+def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, Any]) -> ListSpec:
+    project = fact_list.beneficiary == Beneficiary.PROJECT
+    values = _value_choices(fact)
+    filters = [
+        Filter("q", _("关键词"), "", keyword_fields=("b_name", "b_code")),
+        Filter("area", _("所在区域"), "b_area_id", choices=_area_choices),
+    ]
+    if values is not None:
+        filters.append(Filter("value", _("值"), "value", choices=lambda r: values))
+    return ListSpec(
+        title=fact_list.name,
+        queryset=lambda request: queries.list_entries(fact_list, fact),
+        columns=[
+            Column(
+                "b_code",
+                _("项目代码") if project else _("统一社会信用代码"),
+                sort="b_code",
+                css="code",
+            ),
+            Column("b_name", _("名称"), sort="b_name", link=True),
+            Column(
+                "value",
+                _("值"),
+                sort="value_number",
+                value=_entry_value(fact),
+                numeric=fact is not None and fact.is_number,
+            ),
+            Column("b_area", _("所在区域"), sort="b_area_order", css="nowrap"),
+        ],
+        filters=filters,
+        default_sort="b_code",
+        export_name=fact_list.name,
+        template="policies/fact_list.html",
+        extra_context=context,
+    )
+
+
+LIST_TABS = [("entries", _("名单条目")), ("history", _("变更记录"))]
+
+
+@login_required
+def fact_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    fact_list = scoping.get_for_user(
+        request.user, FactList.objects.select_related("department", "created_by"), pk=pk
+    )
+    fact = services.list_fact(fact_list.fact_id)
+    tab = "history" if request.GET.get("tab") == "history" else "entries"
+    project = fact_list.beneficiary == Beneficiary.PROJECT
+    context: dict[str, Any] = {
+        "fact_list": fact_list,
+        "fact": fact,
+        "fact_label": _fact_label(fact_list.fact_id),
+        "value_hint": domain.list_value_hint(fact) if fact is not None else "",
+        "read_by": queries.policies_reading(
+            fact_list, scoping.visible(request.user, Policy.objects.all())
+        ),
+        "entry_count": fact_list.entries.count(),
+        "can_replace": scoping.can(request.user, Action.CHANGE, fact_list),
+        "replace_query": urlencode(
+            {
+                "fact_id": fact_list.fact_id,
+                "beneficiary": fact_list.beneficiary,
+                "period": fact_list.period,
+                "department": fact_list.department_id,
+            }
+        ),
+        "beneficiary_url": "projects:detail" if project else "enterprises:detail",
+        "tab": tab,
+        "tabs": LIST_TABS,
+        "breadcrumbs": _crumbs((gettext("名单"), reverse("policies:lists")), (fact_list.name, "")),
+    }
+    if tab == "history":
+        context["history"] = audit.entries_for(fact_list)[:200]
+        return render(request, "policies/fact_list.html", context)
+    return _entry_list(fact_list, fact, context).render(request)
+
+
+PENDING_LIST = "fact-list-pending"
+PREVIEW_ROWS = 200
+
+
+@login_required
+def fact_list_upload(request: HttpRequest) -> HttpResponse:
+    """Enter a list from Excel: a new list is saved at once; replacing one first shows
+    what changes, to be confirmed (`fact_list_confirm`)."""
+    scoping.require(request.user, Action.CREATE, model=FactList)
+    initial: dict[str, Any] = {
+        key: request.GET[key]
+        for key in ("fact_id", "beneficiary", "period", "department")
+        if request.GET.get(key)
+    }
+    existing = scoping.visible(request.user, FactList.objects.all()).filter(
+        fact_id=initial.get("fact_id", ""),
+        beneficiary=initial.get("beneficiary", ""),
+        period=initial.get("period", ""),
+    )
+    for fact_list in existing[:1]:  # replacing: the list's name and source as they are
+        initial.update(name=fact_list.name, source_note=fact_list.source_note)
+    form = FactListForm(
+        request.POST or None, request.FILES or None, user=request.user, initial=initial
+    )
+    result = None
+    if request.method == "POST" and form.is_valid():
+        outcome = _import_list(request, form)
+        if isinstance(outcome, HttpResponse):
+            return outcome
+        result = outcome
+    return render(
+        request,
+        "policies/fact_list_upload.html",
+        {
+            "form": form,
+            "result": result,
+            "fact_groups": form.fact_groups,
+            "breadcrumbs": _crumbs(
+                (gettext("名单"), reverse("policies:lists")), (gettext("上传名单"), "")
+            ),
+        },
+    )
+
+
+def _import_list(
+    request: HttpRequest, form: FactListForm
+) -> HttpResponse | excel.ImportResult | None:
+    data = form.cleaned_data
+    try:
+        fact, period = services.fact_list_header(
+            user=request.user,
+            department=data["department"],
+            fact_id=data["fact_id"],
+            beneficiary=data["beneficiary"],
+            period=data["period"],
+        )
+    except DomainError as exc:
+        show_domain_error(form, exc)
+        return None
+    upload = data["file"]
+    if upload.size > MAX_UPLOAD_BYTES:
+        form.add_error("file", gettext("文件太大（上限 20 MB）"))
+        return None
+    header = imports.ListHeader(
+        fact=fact,
+        beneficiary=data["beneficiary"],
+        period=period,
+        department=data["department"],
+        as_of=data["as_of"],
+        source_note=data["source_note"],
+        name=data["name"],
+    )
+    importer = imports.ListImport(request.user, header)
+    existing = FactList.objects.filter(
+        fact_id=fact.id, beneficiary=header.beneficiary, period=period
+    ).first()
+    try:
+        result = excel.run_import(
+            importer.spec, upload.read(), user=request.user, dry_run=existing is not None
+        )
+    except DomainError as exc:
+        show_domain_error(form, exc, "file")
+        return None
+    if not result.ok:
+        keep_error_report(request, imports.KIND, result)
+        return result
+    if existing is None:
+        saved: services.ListSaved = result.outcome
+        messages.success(request, _saved_message(saved, importer.notes))
+        return redirect(saved.fact_list)
+    return _preview(request, importer, existing)
+
+
+def _saved_message(saved: services.ListSaved, notes: list[Any]) -> str:
+    message = gettext("名单已保存：%(name)s（%(summary)s）") % {
+        "name": saved.fact_list.name,
+        "summary": saved.change.summary,
+    }
+    if notes:
+        message += gettext("。其中 %(n)s 行填写的是企业曾用名，已按代码对应到现名") % {
+            "n": len(notes)
+        }
+    return message
+
+
+def _preview(
+    request: HttpRequest, importer: imports.ListImport, existing: FactList
+) -> HttpResponse:
+    """What replacing `existing` with the checked upload changes; kept in the session
+    until confirmed."""
+    header = importer.header
+    fact = header.fact
+    old = services.fact_list_entries(existing)
+    change = domain.list_change(old, importer.values)
+    token = secrets.token_urlsafe(16)
+    request.session[PENDING_LIST] = {
+        "token": token,
+        "fact_id": fact.id,
+        "beneficiary": header.beneficiary,
+        "period": header.period,
+        "department": header.department.pk if header.department else None,
+        "as_of": header.as_of.isoformat() if header.as_of else None,
+        "source_note": header.source_note,
+        "name": header.name,
+        "values": {str(k): v for k, v in importer.values.items()},
+        "digest": domain.entries_digest(old),
+        "notes": len(importer.notes),
+    }
+    shown = [
+        *change.added[:PREVIEW_ROWS],
+        *change.removed[:PREVIEW_ROWS],
+        *(k for k, _o, _n in change.changed[:PREVIEW_ROWS]),
+    ]
+    names = queries.beneficiary_names(header.beneficiary, shown)
+
+    def who(key: int) -> tuple[str, str]:
+        return names.get(key, (str(key), ""))
+
+    def words(text: str) -> str:
+        return domain.list_value_words(fact, text)
+
+    return render(
+        request,
+        "policies/fact_list_confirm.html",
+        {
+            "existing": existing,
+            "header": header,
+            "fact_label": fact.label,
+            "change": change,
+            "added": [(*who(k), words(importer.values[k])) for k in change.added[:PREVIEW_ROWS]],
+            "removed": [(*who(k), words(old[k])) for k in change.removed[:PREVIEW_ROWS]],
+            "changed": [
+                (*who(k), words(before), words(after))
+                for k, before, after in change.changed[:PREVIEW_ROWS]
+            ],
+            "notes": importer.notes,
+            "runs": scoping.visible(
+                request.user,
+                PolicyRun.objects.filter(
+                    policy__in=queries.policies_reading(existing, Policy.objects.all()),
+                    period=existing.period,
+                ).select_related("policy"),
+            ),
+            "preview_rows": PREVIEW_ROWS,
+            "token": token,
+            "breadcrumbs": _crumbs(
+                (gettext("名单"), reverse("policies:lists")),
+                (existing.name, existing.get_absolute_url()),
+                (gettext("确认替换"), ""),
+            ),
+        },
+    )
+
+
+@login_required
+@require_POST
+def fact_list_confirm(request: HttpRequest) -> HttpResponse:
+    """Replace the list as previewed (refused if the list changed since the preview)."""
+    pending = request.session.get(PENDING_LIST)
+    if not pending or request.POST.get("token") != pending.get("token"):
+        messages.error(request, gettext("预览已失效，请重新上传名单"))
+        return redirect("policies:list_upload")
+    del request.session[PENDING_LIST]
+    again = (
+        reverse("policies:list_upload")
+        + "?"
+        + urlencode(
+            {
+                key: pending[key]
+                for key in ("fact_id", "beneficiary", "period", "department")
+                if pending.get(key)
+            }
+        )
+    )
+    try:
+        saved = services.fact_list_save(
+            user=request.user,
+            department=Department.objects.filter(pk=pending["department"]).first(),  # type: ignore[arg-type]
+            fact_id=pending["fact_id"],
+            period=pending["period"],
+            values={int(k): v for k, v in pending["values"].items()},
+            name=pending["name"],
+            beneficiary=pending["beneficiary"],
+            as_of=datetime.date.fromisoformat(pending["as_of"]) if pending["as_of"] else None,
+            source_note=pending["source_note"],
+            expected_digest=pending["digest"],
+        )
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect(again)
+    messages.success(request, _saved_message(saved, [None] * int(pending.get("notes") or 0)))
+    return redirect(saved.fact_list)
+
+
+@login_required
+def fact_list_template(request: HttpRequest) -> HttpResponse:
+    """The Excel template of a list of one fact (columns, an example row, notes)."""
+    scoping.require(request.user, Action.CREATE, model=FactList)
+    fact = services.list_fact(request.GET.get("fact_id", ""))
+    if fact is None:
+        raise Http404
+    beneficiary = request.GET.get("beneficiary") or fact.entity or Beneficiary.ENTERPRISE
+    if beneficiary not in Beneficiary.values or fact.entity not in (None, beneficiary):
+        raise Http404
+    return excel.xlsx_response(
+        imports.template_bytes(fact, beneficiary), gettext("名单模板") + f"-{fact.label}"
+    )
+
+
+@login_required
+def fact_list_errors(request: HttpRequest) -> HttpResponse:
+    return error_report_response(request, imports.KIND, gettext("名单"))
 
 
 # ---------------------------------------------------------------------------
