@@ -84,8 +84,10 @@ def _polars_result(ruleset: RuleSet, rule_id: str, facts: dict[str, Any]) -> Rul
     mask = int(row[f"{rule_id}.conditions"])
     status = int(row[f"{rule_id}.status"])
     conditions: dict[str, bool | None] = dict(decode_mask(mask, names))
-    if status:
-        # the interpreter reports conditions that read a missing fact as None
+    if not all(conditions.values()):
+        # the mask says which conditions held; the interpreter says which of the
+        # others needed a missing fact (None) — also with status ok, where a
+        # condition the result did not need can be unknown
         ref = interpret(ruleset, facts, rule_id)[rule_id]
         for n, v in ref.conditions.items():
             if v is None and not conditions[n]:
