@@ -1,8 +1,10 @@
 """Property test: compiled (Polars) evaluation equals the reference interpreter.
 
 Random expression trees over a small fact schema, random facts (including
-missing values, zeros, negatives and boundary values); every result must match
-to the fen, and every condition and score exactly.
+missing values of every missing-value policy, zeros, negatives and boundary
+values), with the constructs that read missing values lazily (if, and, or,
+coalesce, is_missing); every result must match to the fen, and every condition,
+score and status exactly.
 """
 
 from __future__ import annotations
@@ -24,11 +26,15 @@ facts:
   b: {type: decimal, unit: none, scale: 4, label: 乙, missing: zero}
   n: {type: integer, unit: none, label: 丙, missing: zero}
   d: {type: decimal, unit: none, label: 丁, missing: report}
+  e: {type: decimal, unit: none, label: 戊, missing: ineligible}
   flag: {type: boolean, label: 标志, missing: zero}
+  flag2: {type: boolean, label: 标志二, missing: report}
   cat: {type: enum, values: [p, q, r], label: 类别, missing: ineligible}
 """
 
-NUM_FACTS = ["a", "b", "n", "d", "甲"]
+NUM_FACTS = ["a", "b", "n", "d", "甲", "e", "d@year-1"]
+#: facts that can be missing (policy ineligible or report)
+MAY_MISS = ["d", "e", "d@year-1"]
 
 
 def literal() -> st.SearchStrategy[str]:
@@ -60,6 +66,24 @@ def num_expr(depth: int) -> st.SearchStrategy[str]:
         st.builds(lambda x, y, z: f"clip({x}, {y}, {z})", sub, sub, sub),
         st.builds(lambda x: f"abs({x})", sub),
         st.builds(lambda c, x, y: f"(if {c} then {x} else {y})", bsub, sub, sub),
+        st.builds(lambda xs: f"coalesce({', '.join(xs)})", st.lists(sub, min_size=2, max_size=3)),
+        st.builds(
+            lambda x, y, z: f"(if is_missing({x}) then {y} else {z})",
+            st.one_of(st.sampled_from(MAY_MISS), sub),
+            sub,
+            sub,
+        ),
+        # branches that read the tested fact: present in one, missing in the other
+        st.builds(
+            lambda x, y, swap: (
+                f"(if is_missing({x}) then {x} + {y} else {y})"
+                if swap
+                else f"(if is_missing({x}) then {y} else {x} - {y})"
+            ),
+            st.sampled_from(MAY_MISS),
+            sub,
+            st.booleans(),
+        ),
         st.builds(
             lambda x, ts, vs, f: (
                 f"{f}({x}, [{', '.join(f'{t}: {v}' for t, v in zip(ts, vs, strict=False))}])"
@@ -74,11 +98,12 @@ def num_expr(depth: int) -> st.SearchStrategy[str]:
 
 def bool_expr(depth: int) -> st.SearchStrategy[str]:
     leaf = st.one_of(
-        st.just("flag"),
+        st.sampled_from(["flag", "flag2", "coalesce(flag2, flag)"]),
         st.builds(
             lambda vs: f"cat in [{', '.join(repr(v) for v in vs)}]".replace("'", '"'),
             st.lists(st.sampled_from(["p", "q", "r"]), min_size=1, max_size=2),
         ),
+        st.builds(lambda x: f"is_missing({x})", st.sampled_from([*MAY_MISS, "cat", "flag2"])),
     )
     if depth <= 0:
         return leaf
@@ -86,6 +111,7 @@ def bool_expr(depth: int) -> st.SearchStrategy[str]:
     bsub = bool_expr(depth - 1)
     return st.one_of(
         leaf,
+        st.builds(lambda x: f"is_missing({x})", sub),
         st.builds(
             lambda x, op, y: f"({x} {op} {y})",
             sub,
@@ -124,13 +150,23 @@ ROW = st.fixed_dictionaries(
         "b": fact_value(4),
         "n": st.one_of(st.none(), st.integers(-1000, 1000)),
         "d": fact_value(2),
+        "d@year-1": fact_value(2),
+        "e": fact_value(2),
         "flag": st.one_of(st.none(), st.booleans()),
+        "flag2": st.one_of(st.none(), st.booleans()),
         "cat": st.one_of(st.none(), st.sampled_from(["p", "q", "r"])),
     }
 )
 
+#: an explicit eligibility (None: all conditions), reading the named conditions
+ELIGIBLE = st.one_of(
+    st.none(),
+    st.sampled_from(["c1 or c2", "c1 and (c2 or flag2)", "not c1 or is_missing(d)"]),
+    bool_expr(1),
+)
 
-def _rule_text(c1: str, c2: str, amount: str, item: str) -> str:
+
+def _rule_text(c1: str, c2: str, amount: str, item: str, eligible: str | None = None) -> str:
     def q(x: str) -> str:
         return "'" + x.replace("'", "''") + "'"
 
@@ -147,7 +183,7 @@ score:
   pass_mark: 10
   items:
     only: {{points: {q(item)}, max: 40}}
-"""
+""" + (f"eligible: {q(eligible)}\n" if eligible is not None else "")
 
 
 @settings(
@@ -160,16 +196,23 @@ score:
     c2=bool_expr(1),
     amount=num_expr(3),
     item=num_expr(2),
+    eligible=ELIGIBLE,
     rows=st.lists(ROW, min_size=1, max_size=6),
 )
 def test_compiled_evaluation_equals_interpreter(
-    tmp_path: Path, c1: str, c2: str, amount: str, item: str, rows: list[dict[str, Any]]
+    tmp_path: Path,
+    c1: str,
+    c2: str,
+    amount: str,
+    item: str,
+    eligible: str | None,
+    rows: list[dict[str, Any]],
 ) -> None:
     import tempfile
 
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     (folder / "facts.yaml").write_text(FACTS, encoding="utf-8")
-    (folder / "r.yaml").write_text(_rule_text(c1, c2, amount, item), encoding="utf-8")
+    (folder / "r.yaml").write_text(_rule_text(c1, c2, amount, item, eligible), encoding="utf-8")
     cat = load_catalogue(folder)
     errors = [d.format("en") for d in cat.check() if d.is_error]
     assert errors == []

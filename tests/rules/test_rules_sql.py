@@ -31,7 +31,7 @@ from zhenxing.rules.compile_sql import (
 )
 from zhenxing.rules.diagnostics import RulesError
 
-from .test_rules_property import FACTS, ROW, _rule_text, bool_expr, num_expr
+from .test_rules_property import ELIGIBLE, FACTS, ROW, _rule_text, bool_expr, num_expr
 
 YINGKOU = (
     Path(__file__).resolve().parents[2] / "src" / "zhenxing" / "rules" / "catalogue" / "yingkou"
@@ -302,18 +302,48 @@ def test_a_table_without_period_column_reads_no_earlier_period(constructs: Catal
     c2=bool_expr(1),
     amount=num_expr(3),
     item=num_expr(2),
+    eligible=ELIGIBLE,
     rows=st.lists(ROW, min_size=1, max_size=6),
 )
 def test_sql_equals_interpreter_and_polars_on_random_rules(
-    tmp_path: Path, c1: str, c2: str, amount: str, item: str, rows: list[dict[str, Any]]
+    tmp_path: Path,
+    c1: str,
+    c2: str,
+    amount: str,
+    item: str,
+    eligible: str | None,
+    rows: list[dict[str, Any]],
 ) -> None:
     folder = Path(tempfile.mkdtemp(dir=tmp_path))
     (folder / "facts.yaml").write_text(FACTS, encoding="utf-8")
-    (folder / "r.yaml").write_text(_rule_text(c1, c2, amount, item), encoding="utf-8")
+    (folder / "r.yaml").write_text(_rule_text(c1, c2, amount, item, eligible), encoding="utf-8")
     cat = load_catalogue(folder)
     assert [d.format("en") for d in cat.check() if d.is_error] == []
     rs = cat.select(period="2024")
-    assert_engines_agree(rs, [{**r, "entity_id": f"e{i}"} for i, r in enumerate(rows)])
+    rows = [{**r, "entity_id": f"e{i}"} for i, r in enumerate(rows)]
+    assert_engines_agree(rs, rows)
+    # the three-valued conditions: NULL in SQL exactly where the interpreter has None
+    frame = frame_from_rows(rs, rows)
+    reference = _reference_conditions(rs, rows)
+    for engine in _engines():
+        if engine == "duckdb":
+            wide = evaluate_duckdb(rs, frame, layout="wide")
+        else:
+            assert POSTGRES_DSN is not None
+            wide = evaluate_postgres(rs, frame, POSTGRES_DSN, layout="wide")
+        for got in wide.iter_rows(named=True):
+            conds = {n: got[f"random_rule.cond.{n}"] for n in rs.rule("random_rule").conditions}
+            assert conds == reference[got["entity_id"]], (engine, got["entity_id"])
+
+
+def _reference_conditions(
+    rs: RuleSet, rows: list[dict[str, Any]]
+) -> dict[str, dict[str, bool | None]]:
+    out: dict[str, dict[str, bool | None]] = {}
+    for row in rows:
+        facts = {k: v for k, v in row.items() if k != "entity_id"}
+        out[row["entity_id"]] = interpret(rs, facts)["random_rule"].conditions
+    return out
 
 
 # ---------------------------------------------------------------------------

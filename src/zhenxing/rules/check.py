@@ -682,6 +682,21 @@ class _Checker:
             if arity(1):
                 self.want(args[0], DATE, n.args[0], f)
             return ir.Call(t_num("none"), src, n.start, n.end, f, tuple(args))
+        if f == "is_missing":
+            if arity(1):
+                self.never_missing_warning(args[0], n.args[0], f)
+            return ir.Call(T_BOOL, src, n.start, n.end, f, tuple(args))
+        if f == "coalesce":
+            if not arity(2, 99):
+                return ir.Call(T_ERR, src, n.start, n.end, f, tuple(args))
+            ty = args[0].ty
+            for node, a in zip(n.args[1:], args[1:], strict=True):
+                ty = self.join(ir.Const(ty, None, 0, 0, False), a, node, f)
+            # an argument that is never missing makes the ones after it unreachable
+            for node, a in zip(n.args[:-1], args[:-1], strict=True):
+                if self.never_missing_warning(a, node, f):
+                    break
+            return ir.Call(ty, src, n.start, n.end, f, tuple(args))
         known = [
             "min",
             "max",
@@ -695,6 +710,8 @@ class _Checker:
             "day",
             "band",
             "band_below",
+            "coalesce",
+            "is_missing",
         ]
         guess = did_you_mean(f, known)
         self.err(
@@ -705,6 +722,33 @@ class _Checker:
             name=f,
         )
         return ir.Call(T_ERR, src, n.start, n.end, f, tuple(args))
+
+    def never_missing_warning(self, e: ir.Expr, node: ast.Node, func: str) -> bool:
+        """Warn when `e` can never be missing (so `func` has nothing to test)."""
+        if e.ty.kind == ERROR or self.may_be_missing(e, frozenset()):
+            return False
+        where = self.loc(node)
+        self.diags.append(warning("never-missing", where, "missing-policy", func=func, expr=e.text))
+        return True
+
+    def may_be_missing(self, e: ir.Expr, seen: frozenset[str]) -> bool:
+        """Whether `e` can need a missing fact: one whose policy is not `zero` (those
+        read as 0), another rule's result, or a named expression that can."""
+        if isinstance(e, ir.FactRef):
+            return e.fact.missing is not MissingPolicy.ZERO
+        if isinstance(e, ir.RuleRef):
+            return True
+        if isinstance(e, ir.LocalRef):
+            key = "score" if e.kind == "score" else e.name
+            if key in seen:
+                return False
+            target = self.out.score if key == "score" else self.typed.get(key)
+            return target is None or self.may_be_missing(target, seen | {key})
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            return False
+        if isinstance(e, ir.Call) and e.func == "coalesce":
+            return all(self.may_be_missing(a, seen) for a in e.args)
+        return any(self.may_be_missing(c, seen) for c in ir.children(e))
 
     def band(self, n: ast.Call) -> ir.Expr:
         src = self.current_src

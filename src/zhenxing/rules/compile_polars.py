@@ -22,6 +22,11 @@ then the 2-bit status; `decode_flags`), and `evaluate_to_parquet(...,
 rules_per_file=N)` writes a results folder of Parquet parts, one per group of N
 rules, with the flags of many rules packed in UInt64 condition records.
 
+Missing values follow the interpreter (`interpret.Missing`): a missing fact matters
+only where the evaluation needs it. Expressions that need their columns on every
+path keep the plain `is_null` guard; only alternatives (if, and / or, coalesce,
+another rule's result) get a per-row mask (`Miss`).
+
 Speed notes (measured on the 2-core machine, `benchmarks/rules_eval.py`):
 numeric facts are read with a missing value as 0 (the guards of the missing-value
 policies make that value unobservable) so Polars takes its null-free kernels;
@@ -203,12 +208,193 @@ def fact_dtype(fact: FactDef) -> pl.DataType:
     return pl.Int128()
 
 
+U8 = pl.UInt8
+
+
+@dataclass(frozen=True)
+class Miss:
+    """Where a compiled value is missing (it needs a missing fact; see interpret.Missing).
+
+    `inel` / `rep`: columns (ineligible / report policy) whose null makes the value
+    missing — for a strict expression, the plain guard, as cheap as it gets. `k`:
+    the rest, a UInt8 "kind": 0 present, 1 missing with only ineligible-policy facts
+    needed, 2 missing with a report-policy fact needed (the status it leads to).
+    `gate`: where an alternative can still matter (no operand of and / or decides
+    it, no argument of coalesce is present, the rule is eligible …); elsewhere the
+    value is present whatever is null. Without a gate, the columns are needed on
+    every path (`always`).
+    """
+
+    inel: frozenset[str] = frozenset()
+    rep: frozenset[str] = frozenset()
+    k: pl.Expr | None = None
+    gate: pl.Expr | None = None
+
+    @property
+    def never(self) -> bool:
+        return not self.inel and not self.rep and self.k is None
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return self.inel | self.rep
+
+    @property
+    def always(self) -> frozenset[str]:
+        """Columns present wherever the value is (needed on every path)."""
+        return self.columns if self.gate is None else frozenset()
+
+    def without(self, present: frozenset[str]) -> Miss:
+        """The same where the columns `present` are known not to be null."""
+        return Miss(self.inel - present, self.rep - present, self.k, self.gate)
+
+
+NEVER = Miss()
+
+
+def _u8(value: int) -> pl.Expr:
+    return pl.lit(value, dtype=U8)
+
+
+def _nulls(columns: frozenset[str]) -> pl.Expr | None:
+    tests = [pl.col(c).is_null() for c in sorted(columns)]
+    if not tests:
+        return None
+    return tests[0] if len(tests) == 1 else pl.any_horizontal(tests)
+
+
+def _any(*masks: pl.Expr | None) -> pl.Expr | None:
+    present = [m for m in masks if m is not None]
+    if not present:
+        return None
+    out = present[0]
+    for m in present[1:]:
+        out = out | m
+    return out
+
+
+def _distinct(exprs: Sequence[pl.Expr | None]) -> list[pl.Expr]:
+    """The expressions, each object once (a shared sub-expression is not repeated)."""
+    out: list[pl.Expr] = []
+    for e in exprs:
+        if e is not None and not any(e is o for o in out):
+            out.append(e)
+    return out
+
+
+def _max(exprs: list[pl.Expr]) -> pl.Expr:
+    return exprs[0] if len(exprs) == 1 else pl.max_horizontal(exprs)
+
+
+def _gated(gate: pl.Expr | None, test: pl.Expr | None) -> pl.Expr | None:
+    return test if test is None or gate is None else gate & test
+
+
+def miss_mask(ms: Miss) -> pl.Expr | None:
+    """True where the value is missing (None: never)."""
+    return _gated(ms.gate, _any(_nulls(ms.columns), None if ms.k is None else ms.k > _u8(0)))
+
+
+def report_mask(ms: Miss) -> pl.Expr | None:
+    """True where the value is missing and needs a report-policy fact."""
+    return _gated(ms.gate, _any(_nulls(ms.rep), None if ms.k is None else ms.k == _u8(2)))
+
+
+def miss_kind(
+    ms: Miss,
+    gated: bool = True,
+    *,
+    dtype: pl.DataType | None = None,
+    report: int = 2,
+    ineligible: int = 1,
+) -> pl.Expr | None:
+    """The UInt8 kind (0 present, 1 missing, 2 missing and to report); None: never
+    missing. `gated=False`: the kind where the gate is open. For null tests (no `k`):
+    one when/then chain, with other values and type if asked (the packed flags)."""
+    gate = ms.gate if gated else None
+    if ms.k is None:
+        if not ms.columns:
+            return None
+        dtype = dtype or U8()
+        chain: Any = pl
+        if gate is not None:
+            chain = chain.when(~gate).then(pl.lit(0, dtype=dtype))
+        if ms.rep:
+            chain = chain.when(_nulls(ms.rep)).then(pl.lit(report, dtype=dtype))
+        if ms.inel:
+            chain = chain.when(_nulls(ms.inel)).then(pl.lit(ineligible, dtype=dtype))
+        out: pl.Expr = chain.otherwise(pl.lit(0, dtype=dtype))
+        return out
+    if dtype is not None or (report, ineligible) != (2, 1):
+        raise ValueError("other values only for null tests")
+    strict = miss_kind(Miss(ms.inel, ms.rep))
+    inner = _max(_distinct([strict, ms.k]))
+    return inner if gate is None else pl.when(gate).then(inner).otherwise(_u8(0))
+
+
+def strict_miss(*parts: Miss) -> Miss:
+    """Missing where any part is (an operator that needs all its operands): the
+    facts needed are the union, so the kind is the largest."""
+    parts = tuple(p for p in parts if not p.never)
+    if not parts:
+        return NEVER
+    if len(parts) == 1:
+        return parts[0]
+    gate = parts[0].gate
+    if all(p.gate is gate for p in parts):  # ungated, or all behind the same gate
+        ks = _distinct([p.k for p in parts])
+        return Miss(
+            frozenset().union(*(p.inel for p in parts)),
+            frozenset().union(*(p.rep for p in parts)),
+            _max(ks) if ks else None,
+            gate,
+        )
+    plain = [p for p in parts if p.gate is None]
+    ks = _distinct([p.k for p in plain] + [miss_kind(p) for p in parts if p.gate is not None])
+    return Miss(
+        frozenset().union(*(p.inel for p in plain)),
+        frozenset().union(*(p.rep for p in plain)),
+        _max(ks),
+    )
+
+
+def gate_miss(open_: pl.Expr, parts: Sequence[Miss]) -> Miss:
+    """Missing where `open_` and one of `parts` is, needing what they all need
+    (a missing operand of an undecided and / or, every argument of coalesce)."""
+    inner = strict_miss(*parts)
+    gate = open_ if inner.gate is None else open_ & inner.gate
+    return Miss(inner.inel, inner.rep, inner.k, gate)
+
+
+def _same_columns(parts: Sequence[Miss]) -> Miss | None:
+    """Alternatives that all need the same columns on every path are missing
+    together, needing the same facts: as strict as each of them."""
+    first = parts[0]
+    if first.always and all(
+        p.k is None and p.gate is None and p.inel == first.inel and p.rep == first.rep
+        for p in parts
+    ):
+        return first
+    return None
+
+
+def _operands(e: ir.Binary) -> list[ir.Expr]:
+    """The operands of a chain of one logical operator: ((a and b) and c) → a, b, c."""
+    out: list[ir.Expr] = []
+    for side in (e.left, e.right):
+        if isinstance(side, ir.Binary) and side.op == e.op:
+            out.extend(_operands(side))
+        else:
+            out.append(side)
+    return out
+
+
 @dataclass
 class _RuleExprs:
     eligible: pl.Expr
     amount: N
     score: N | None
-    any_missing: pl.Expr | None
+    #: where the rule's result is missing (its status is not ok)
+    miss: Miss
     #: the amount in fen when eligible, for a flat award
     amount_raw: int | None = None
 
@@ -225,6 +411,11 @@ class _Compiler:
         self.scales = scales or {}
         self.locals: dict[tuple[str, str], N | pl.Expr] = {}
         self.rules: dict[str, _RuleExprs] = {}
+        # by id() of IR nodes; each entry keeps its node, so no id is reused meanwhile
+        self.misses: dict[int, tuple[ir.Expr, Miss]] = {}
+        self.local_misses: dict[tuple[str, str], Miss] = {}
+        self.knowns: dict[tuple[int, bool], tuple[ir.Expr, pl.Expr]] = {}
+        self.local_knowns: dict[tuple[str, str, bool], pl.Expr] = {}
 
     def lit_num(self, value: Decimal) -> N:
         s = scale_of(value)
@@ -247,7 +438,7 @@ class _Compiler:
             if e.fact.missing is not MissingPolicy.ZERO:
                 # Computed with 0 where the value is missing. That is never seen: a
                 # missing fact makes the rule ineligible (amount 0, score null) and
-                # every condition that reads it false (the guards of `missing_of`);
+                # every condition that needs it false (the masks of `miss`);
                 # and null-free columns take Polars' fast kernels (up to 4× faster).
                 if lo is not None and hi is not None:
                     lo, hi = min(lo, Decimal(0)), max(hi, Decimal(0))
@@ -333,8 +524,38 @@ class _Compiler:
             return N(chain.otherwise(d_al.expr), d_al.scale, lo, hi, d_al.wide)
         raise AssertionError(e)  # pragma: no cover
 
+    def coalesce_args(self, rule: CheckedRule, e: ir.Call) -> tuple[list[ir.Expr], list[pl.Expr]]:
+        """The arguments of coalesce that can be reached, and the "present" test of each
+        but the last (an argument that is never missing ends the list)."""
+        used: list[ir.Expr] = []
+        tests: list[pl.Expr] = []
+        for a in e.args:
+            used.append(a)
+            mask = miss_mask(self.miss(rule, a))
+            if mask is None:
+                break
+            tests.append(~mask)
+        return used, tests[: len(used) - 1]
+
     def call(self, rule: CheckedRule, e: ir.Call) -> N:
         f = e.func
+        if f == "coalesce":
+            used, tests = self.coalesce_args(rule, e)
+            vals = align(*(self.num(rule, a) for a in used))
+            if len(vals) == 1:
+                return vals[0]
+            chain: Any = None
+            for test, v in zip(tests, vals, strict=False):
+                chain = (
+                    pl.when(test).then(v.expr) if chain is None else chain.when(test).then(v.expr)
+                )
+            return N(
+                chain.otherwise(vals[-1].expr),
+                vals[0].scale,
+                _bmin(*(v.lo for v in vals)),
+                _bmax(*(v.hi for v in vals)),
+                vals[0].wide,
+            )
         if f in ("year", "month", "day"):
             d = self.other(rule, e.args[0])
             part = d.dt.year() if f == "year" else d.dt.month() if f == "month" else d.dt.day()
@@ -449,7 +670,208 @@ class _Compiler:
         if isinstance(e, ir.IfElse):
             c = self.other(rule, e.cond)
             return pl.when(c).then(self.other(rule, e.then)).otherwise(self.other(rule, e.else_))
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            mask = miss_mask(self.miss(rule, e.args[0]))
+            return pl.lit(False) if mask is None else mask
+        if isinstance(e, ir.Call) and e.func == "coalesce":
+            used, tests = self.coalesce_args(rule, e)
+            vals = [self.other(rule, a) for a in used]
+            if e.ty.kind == ir.TEXT:  # enum columns of different categories, literals
+                vals = [v.cast(pl.String) for v in vals]
+            if len(vals) == 1:
+                return vals[0]
+            chain: Any = None
+            for test, val in zip(tests, vals, strict=False):
+                chain = pl.when(test).then(val) if chain is None else chain.when(test).then(val)
+            out: pl.Expr = chain.otherwise(vals[-1])
+            return out
         raise AssertionError(e)  # pragma: no cover
+
+    # -- missing values -----------------------------------------------------
+    def miss(self, rule: CheckedRule, e: ir.Expr) -> Miss:
+        """Where `e` is missing: see `Miss` and the laziness rules of interpret.Missing."""
+        key = id(e)
+        entry = self.misses.get(key)
+        if entry is None:
+            entry = (e, self._miss(rule, e))
+            self.misses[key] = entry
+        return entry[1]
+
+    def _miss(self, rule: CheckedRule, e: ir.Expr) -> Miss:
+        if isinstance(e, ir.FactRef):
+            policy = e.fact.missing
+            if policy is MissingPolicy.REPORT:
+                return Miss(rep=frozenset((e.column,)))
+            if policy is MissingPolicy.INELIGIBLE:
+                return Miss(inel=frozenset((e.column,)))
+            return NEVER
+        if isinstance(e, ir.LocalRef):
+            return self.local_miss(rule, e.name if e.kind != "score" else "score", e.kind)
+        if isinstance(e, ir.RuleRef):
+            return self.rule_exprs(self.rs.rule(e.rule_id)).miss
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            # Kleene logic: present where an operand decides it (a known false for
+            # and, a known true for or); elsewhere it needs what its operands need
+            return self.kleene_miss(rule, e.op, _operands(e))
+        if isinstance(e, ir.IfElse):
+            mc = self.miss(rule, e.cond)
+            ma, mb = self.miss(rule, e.then), self.miss(rule, e.else_)
+            # a branch is taken where the test is known: what that says is present
+            if_true = self.present_if(rule, e.cond, True)
+            if_false = self.present_if(rule, e.cond, False)
+            ma, mb = ma.without(if_true), mb.without(if_false)
+            if ma.never and mb.never:
+                return mc
+            if all(m.k is None and m.gate is None for m in (mc, ma, mb)):
+                # whichever branch is taken, the same columns are needed (and a
+                # missing one is of the same kind): as strict as that union
+                union = mc.columns | ma.columns
+                if union == mc.columns | mb.columns and (
+                    not (mc.inel | ma.inel | mb.inel) or (ma.rep | mb.rep) <= mc.columns
+                ):
+                    return strict_miss(mc, ma, mb)
+            ka, kb = miss_kind(ma), miss_kind(mb)
+            then, else_ = ka if ka is not None else _u8(0), kb if kb is not None else _u8(0)
+            kc = miss_kind(mc, gated=False)  # where the test is not known, it is missing
+            if kc is None:
+                k = pl.when(self.other(rule, e.cond)).then(then).otherwise(else_)
+            else:
+                k = (
+                    pl.when(self.known(rule, e.cond, True))
+                    .then(then)
+                    .when(self.known(rule, e.cond, False))
+                    .then(else_)
+                    .otherwise(kc)
+                )
+            return Miss(k=k)
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            return NEVER
+        if isinstance(e, ir.Call) and e.func == "coalesce":
+            used, _ = self.coalesce_args(rule, e)
+            parts = [self.miss(rule, a) for a in used]
+            if parts[-1].never:
+                return NEVER
+            same = _same_columns(parts)
+            if same is not None:
+                return same
+            # missing where every argument is, needing what all of them need
+            masks = [miss_mask(p) for p in parts]
+            return gate_miss(pl.all_horizontal(masks), parts)
+        return strict_miss(*(self.miss(rule, c) for c in ir.children(e)))
+
+    def kleene_miss(self, rule: CheckedRule, op: str, operands: Sequence[ir.Expr]) -> Miss:
+        """Where `a and b …` (`a or b …`) is missing: where no operand decides it (one
+        known false for and, known true for or) and one is missing; it then needs
+        what its missing operands need."""
+        parts = [self.miss(rule, x) for x in operands]
+        lacking = [i for i, p in enumerate(parts) if not p.never]
+        if not lacking:
+            return NEVER
+        same = _same_columns(parts)
+        if same is not None:
+            return same
+        if len(lacking) == 1:
+            # one operand can be missing: the others decide or let it through
+            only = parts[lacking[0]]
+            others = [x for i, x in enumerate(operands) if i != lacking[0]]
+            if not others:
+                return only
+            tests = [self.other(rule, x) if op == "and" else ~self.other(rule, x) for x in others]
+            let_through = pl.all_horizontal(tests) if len(tests) > 1 else tests[0]
+            return gate_miss(let_through, [only])
+        return gate_miss(self.undecided(rule, op, operands, parts), parts)
+
+    def undecided(
+        self, rule: CheckedRule, op: str, operands: Sequence[ir.Expr], parts: Sequence[Miss]
+    ) -> pl.Expr:
+        """Where no operand of `and` (`or`) is known false (true): each one is
+        missing or true (false) — one OR per operand."""
+        tests = []
+        for x, ms in zip(operands, parts, strict=True):
+            value = self.other(rule, x)
+            test = value if op == "and" else ~value
+            mask = miss_mask(ms)
+            tests.append(test if mask is None else mask | test)
+        return pl.all_horizontal(tests) if len(tests) > 1 else tests[0]
+
+    def known(self, rule: CheckedRule, e: ir.Expr, truth: bool) -> pl.Expr:
+        """Where the boolean `e` is known (present) and equal to `truth`.
+
+        Built bottom-up over and / or / not (n-ary over chains of one operator), so
+        each operand appears a fixed number of times however deep the nesting."""
+        key = (id(e), truth)
+        entry = self.knowns.get(key)
+        if entry is not None:
+            return entry[1]
+        out: pl.Expr
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            parts = [self.known(rule, x, truth) for x in _operands(e)]
+            every = (e.op == "and") == truth  # all true for and, all false for or
+            out = pl.all_horizontal(parts) if every else pl.any_horizontal(parts)
+        elif isinstance(e, ir.Unary) and e.op == "not":
+            out = self.known(rule, e.operand, not truth)
+        elif isinstance(e, ir.LocalRef) and e.kind in ("value", "condition"):
+            out = self.local_known(rule, e, truth)
+        else:
+            value = self.other(rule, e)
+            test = value if truth else ~value
+            mask = miss_mask(self.miss(rule, e))
+            out = test if mask is None else ~mask & test
+        self.knowns[key] = (e, out)
+        return out
+
+    def local_known(self, rule: CheckedRule, e: ir.LocalRef, truth: bool) -> pl.Expr:
+        key = (rule.id, e.name, truth)
+        found = self.local_knowns.get(key)
+        if found is not None:
+            return found
+        target = rule.values.get(e.name) or rule.conditions.get(e.name)
+        assert target is not None
+        out: pl.Expr
+        if isinstance(target, ir.Binary | ir.Unary) and target.op in ("and", "or", "not"):
+            out = self.known(rule, target, truth)
+        else:  # the named value itself, computed once
+            value = self.other(rule, e)
+            test = value if truth else ~value
+            mask = miss_mask(self.local_miss(rule, e.name, e.kind))
+            out = test if mask is None else ~mask & test
+        self.local_knowns[key] = out
+        return out
+
+    def local_miss(self, rule: CheckedRule, name: str, kind: str) -> Miss:
+        key = (rule.id, name)
+        found = self.local_misses.get(key)
+        if found is not None:
+            return found
+        if kind == "score":
+            assert rule.score is not None
+            target = rule.score
+        elif kind == "item":
+            target = rule.items[name]
+        else:
+            found_target = rule.values.get(name) or rule.conditions.get(name)
+            assert found_target is not None
+            target = found_target
+        out = self.miss(rule, target)
+        self.local_misses[key] = out
+        return out
+
+    def present_if(self, rule: CheckedRule, e: ir.Expr, truth: bool) -> frozenset[str]:
+        """Columns that are present wherever the boolean `e` is known to equal `truth`."""
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            left = self.present_if(rule, e.left, truth)
+            right = self.present_if(rule, e.right, truth)
+            # all operands are known when `and` is true or `or` is false
+            return left | right if (e.op == "and") == truth else left & right
+        if isinstance(e, ir.Unary) and e.op == "not":
+            return self.present_if(rule, e.operand, not truth)
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            return frozenset() if truth else self.miss(rule, e.args[0]).always
+        if isinstance(e, ir.LocalRef) and e.kind in ("value", "condition"):
+            target = rule.values.get(e.name) or rule.conditions.get(e.name)
+            if target is not None:
+                return self.present_if(rule, target, truth)
+        return self.miss(rule, e).always
 
     def local(self, rule: CheckedRule, e: ir.LocalRef) -> N | pl.Expr:
         key = (rule.id, e.name if e.kind != "score" else "score")
@@ -482,38 +904,56 @@ class _Compiler:
         return out
 
     # -- rule outputs -------------------------------------------------------
-    def missing_of(
-        self, rule: CheckedRule, columns: frozenset[str] | None
-    ) -> tuple[pl.Expr | None, pl.Expr | None]:
-        """(any ineligible-policy column null, any report-policy column null)."""
-        inel: list[pl.Expr] = []
-        rep: list[pl.Expr] = []
-        for col, ref in rule.facts.items():
-            if columns is not None and col not in columns:
-                continue
-            if ref.fact.missing is MissingPolicy.INELIGIBLE:
-                inel.append(pl.col(col).is_null())
-            elif ref.fact.missing is MissingPolicy.REPORT:
-                rep.append(pl.col(col).is_null())
-        return (
-            (pl.any_horizontal(inel) if len(inel) > 1 else inel[0]) if inel else None,
-            (pl.any_horizontal(rep) if len(rep) > 1 else rep[0]) if rep else None,
-        )
+    def held(self, rule: CheckedRule, name: str) -> pl.Expr:
+        """Condition `name` is known and true."""
+        return self.local_known(rule, ir.LocalRef(ir.T_BOOL, None, 0, 0, name, "condition"), True)
 
     def rule_exprs(self, rule: CheckedRule) -> _RuleExprs:
         if rule.id in self.rules:
             return self.rules[rule.id]
-        inel, rep = self.missing_of(rule, None)
-        any_missing = inel if rep is None else rep if inel is None else inel | rep
+        # where eligibility is known to be true, where it is missing, and the columns
+        # that are present wherever it is true
         if rule.eligible is not None:
-            elig = self.other(rule, rule.eligible)
+            known = self.known(rule, rule.eligible, True)
+            e_miss = self.miss(rule, rule.eligible)
+            present = self.present_if(rule, rule.eligible, True)
         elif rule.conditions:
-            conds = [self.condition(rule, n) for n in rule.conditions]
-            elig = pl.all_horizontal(conds) if len(conds) > 1 else conds[0]
+            names = list(rule.conditions)
+            refs = [ir.LocalRef(ir.T_BOOL, None, 0, 0, n, "condition") for n in names]
+            helds = [self.local_known(rule, r, True) for r in refs]
+            known = pl.all_horizontal(helds) if len(helds) > 1 else helds[0]
+            # all conditions, in Kleene logic: missing where none is known false
+            e_miss = self.kleene_miss(rule, "and", refs)
+            present = frozenset().union(
+                *(self.present_if(rule, rule.conditions[n], True) for n in names)
+            )
         else:
-            elig = pl.lit(True)
-        if any_missing is not None:
-            elig = ~any_missing & elig
+            known = pl.lit(True)
+            e_miss = NEVER
+            present = frozenset()
+        # the amount is needed where eligible (so the columns `present` are there),
+        # the score everywhere
+        when_eligible = NEVER
+        if rule.amount is not None:
+            needed = self.miss(rule, rule.amount).without(present)
+            if not needed.never:
+                when_eligible = gate_miss(known, [needed])
+        s_miss = NEVER
+        if rule.score is not None:
+            s_miss = self.local_miss(rule, "score", "score")
+        status = strict_miss(e_miss, when_eligible, s_miss)
+        # `known` already excludes a missing eligibility, and so a missing score
+        # when the score needs nothing more (a pass mark)
+        rest = strict_miss(when_eligible, s_miss)
+        if (
+            e_miss.gate is None
+            and rest.gate is None
+            and rest.columns <= e_miss.columns
+            and (rest.k is None or rest.k is e_miss.k)
+        ):
+            rest = NEVER
+        not_ok = miss_mask(rest)
+        elig = known if not_ok is None else ~not_ok & known
         amount_raw: int | None = None
         if rule.amount is not None:
             a = round_to(self.num(rule, rule.amount), 2, rule.version.rounding)
@@ -544,15 +984,16 @@ class _Compiler:
             sv = self.local(rule, ir.LocalRef(ir.t_num(), None, 0, 0, "score", "score"))
             assert isinstance(sv, N)
             score = sv
-            if any_missing is not None:
+            status_mask = miss_mask(status)
+            if status_mask is not None:
                 score = N(
-                    pl.when(any_missing).then(None).otherwise(sv.expr),
+                    pl.when(status_mask).then(None).otherwise(sv.expr),
                     sv.scale,
                     sv.lo,
                     sv.hi,
                     sv.wide,
                 )
-        out = _RuleExprs(elig, amount, score, any_missing, amount_raw)
+        out = _RuleExprs(elig, amount, score, status, amount_raw)
         self.rules[rule.id] = out
         return out
 
@@ -614,36 +1055,34 @@ class _Compiler:
 
         bits: list[pl.Expr] = []
         for i, name in enumerate(names):
-            cond = self.condition(rule, name)
-            inel, rep = self.missing_of(rule, rule.reads.get(name, frozenset()))
-            guard = inel if rep is None else rep if inel is None else inel | rep
-            test = cond if guard is None else ~guard & cond
-            bits.append(bit(test, 1 << i))
-        inel, rep = self.missing_of(rule, None)
+            bits.append(bit(self.held(rule, name), 1 << i))
+        # the status: 2 where a report fact is missing, else 1 where the result is
+        kind = miss_kind(r.miss)
         if layout == "wide":
             mask = bits[0] if bits else pl.lit(0, dtype=mask_type)
             for b in bits[1:]:
                 mask = mask | b
-            u8 = pl.UInt8
-            if inel is None and rep is None:
-                status = pl.lit(0, dtype=u8)
-            else:
-                chain: Any = pl
-                if rep is not None:
-                    chain = chain.when(rep).then(pl.lit(2, dtype=u8))
-                if inel is not None:
-                    chain = chain.when(inel).then(pl.lit(1, dtype=u8))
-                status = chain.otherwise(pl.lit(0, dtype=u8))
+            status = _u8(0) if kind is None else kind
             out[:0] = [r.eligible.alias(f"{rid}.eligible")]
             out += [mask.alias(f"{rid}.conditions"), status.alias(f"{rid}.status")]
             return out
         if layout != "packed":
             raise ValueError(f"unknown layout {layout!r} (wide, packed)")
         bits.append(bit(r.eligible, 1 << n))
-        if rep is not None:
-            bits.append(bit(rep, 2 << (n + 1)))
-        if inel is not None:
-            bits.append(bit(inel if rep is None else inel & ~rep, 1 << (n + 1)))
+        if r.miss.k is None and r.miss.gate is None:  # null tests: two literal bits
+            rep, inel = _nulls(r.miss.rep), _nulls(r.miss.inel)
+            if rep is not None:
+                bits.append(bit(rep, 2 << (n + 1)))
+            if inel is not None:
+                bits.append(bit(inel if rep is None else inel & ~rep, 1 << (n + 1)))
+        elif r.miss.k is None:  # behind a gate: one chain of literals
+            shifted = miss_kind(
+                r.miss, dtype=mask_type, report=2 << (n + 1), ineligible=1 << (n + 1)
+            )
+            assert shifted is not None
+            bits.append(shifted)
+        elif kind is not None:
+            bits.append(kind.cast(mask_type) * pl.lit(1 << (n + 1), dtype=mask_type))
         flags = bits[0]
         for b in bits[1:]:
             flags = flags | b

@@ -27,14 +27,19 @@ Layouts:
     Polars backend: `decode_mask`).
   wide — one row per entity: `R.eligible`, `R.amount`, `R.score` (rules with a
     score), `R.status`, and one BOOLEAN column `R.cond.NAME` per named condition
-    (NULL when the condition read a missing fact, like the interpreter's None).
+    (NULL when the condition needs a missing fact, like the interpreter's None).
+
+Missing values follow the interpreter (`interpret.Missing`): a missing fact matters
+only where the evaluation needs it (the branch of `if` taken, `coalesce` up to the
+first present argument, Kleene `and` / `or`). Strict expressions are guarded by
+`IS NULL` tests of their columns; the rest by a per-row "missing kind" (`_Miss`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from fractions import Fraction
@@ -234,7 +239,8 @@ def _lin(terms: Sequence[tuple[int, exp.Expr]], const: int = 0) -> exp.Expr:
 def _least_greatest(
     cls: type[exp.Least] | type[exp.Greatest], args: Sequence[exp.Expr]
 ) -> exp.Expr:
-    # ignore_nulls: the databases' own LEAST/GREATEST (a missing value never gets here)
+    # ignore_nulls: the databases' own LEAST/GREATEST (a missing value is never read:
+    # where an argument is NULL, the result is missing and masked)
     return cls(this=_own(args[0]), expressions=[_own(a) for a in args[1:]], ignore_nulls=True)
 
 
@@ -275,14 +281,159 @@ def _is_atom(e: exp.Expr) -> bool:
     return isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal)
 
 
+@dataclass(frozen=True)
+class _Miss:
+    """Where a compiled value is missing (it needs a missing fact), as in the Polars
+    backend (`compile_polars.Miss`): `inel` / `rep` are columns whose NULL makes it
+    missing (the plain IS NULL guard of strict expressions); `k` the rest, an
+    integer "kind" — 0 present, 1 missing, 2 missing with a report-policy fact
+    needed; `gate` where an alternative can still matter (elsewhere it is present)."""
+
+    inel: frozenset[str] = frozenset()
+    rep: frozenset[str] = frozenset()
+    k: _V | None = None
+    gate: _V | None = None
+
+    @property
+    def never(self) -> bool:
+        return not self.inel and not self.rep and self.k is None
+
+    @property
+    def columns(self) -> frozenset[str]:
+        return self.inel | self.rep
+
+    @property
+    def always(self) -> frozenset[str]:
+        """Columns present wherever the value is (needed on every path)."""
+        return self.columns if self.gate is None else frozenset()
+
+    def without(self, present: frozenset[str]) -> _Miss:
+        return _Miss(self.inel - present, self.rep - present, self.k, self.gate)
+
+
+_NEVER = _Miss()
+
+
+def _lit(n: int) -> exp.Expr:
+    return exp.Literal.number(n)
+
+
+def _nulls(columns: frozenset[str]) -> _V | None:
+    tests = [exp.Is(this=_col(c), expression=exp.Null()) for c in sorted(columns)]
+    return _V(_or(*tests)) if tests else None
+
+
+def _vor(*parts: _V | None) -> _V | None:
+    present = [p for p in parts if p is not None]
+    if not present:
+        return None
+    if len(present) == 1:
+        return present[0]
+    return _V(_or(*(p.sql for p in present)), max(p.layer for p in present))
+
+
+def _gated(gate: _V | None, test: _V | None) -> _V | None:
+    if test is None or gate is None:
+        return test
+    return _V(_and(gate.sql, test.sql), max(gate.layer, test.layer))
+
+
+def _distinct(parts: Sequence[_V | None]) -> list[_V]:
+    out: list[_V] = []
+    for p in parts:
+        if p is not None and not any(p is o for o in out):
+            out.append(p)
+    return out
+
+
+def _vmax(parts: list[_V]) -> _V:
+    if len(parts) == 1:
+        return parts[0]
+    return _V(_least_greatest(exp.Greatest, [p.sql for p in parts]), max(p.layer for p in parts))
+
+
+def _miss_mask(ms: _Miss) -> _V | None:
+    """TRUE where the value is missing (None: never)."""
+    k = None if ms.k is None else _V(_cmp(">", ms.k.sql, _lit(0)), ms.k.layer)
+    return _gated(ms.gate, _vor(_nulls(ms.columns), k))
+
+
+def _miss_kind(ms: _Miss, gated: bool = True) -> _V | None:
+    whens: list[tuple[exp.Expr, exp.Expr]] = []
+    rep, inel = _nulls(ms.rep), _nulls(ms.inel)
+    if rep is not None:
+        whens.append((rep.sql, _lit(2)))
+    if inel is not None:
+        whens.append((inel.sql, _lit(1)))
+    strict = _V(_case(whens, _lit(0))) if whens else None
+    if strict is None and ms.k is None:
+        return None
+    inner = _vmax(_distinct([strict, ms.k]))
+    if ms.gate is None or not gated:
+        return inner
+    return _V(_case([(ms.gate.sql, inner.sql)], _lit(0)), max(ms.gate.layer, inner.layer))
+
+
+def _strict_miss(*parts: _Miss) -> _Miss:
+    """Missing where any part is: the facts needed are the union, the kind the largest."""
+    parts = tuple(p for p in parts if not p.never)
+    if not parts:
+        return _NEVER
+    if len(parts) == 1:
+        return parts[0]
+    gate = parts[0].gate
+    if all(p.gate is gate for p in parts):
+        ks = _distinct([p.k for p in parts])
+        return _Miss(
+            frozenset().union(*(p.inel for p in parts)),
+            frozenset().union(*(p.rep for p in parts)),
+            _vmax(ks) if ks else None,
+            gate,
+        )
+    plain = [p for p in parts if p.gate is None]
+    ks = _distinct([p.k for p in plain] + [_miss_kind(p) for p in parts if p.gate is not None])
+    return _Miss(
+        frozenset().union(*(p.inel for p in plain)),
+        frozenset().union(*(p.rep for p in plain)),
+        _vmax(ks),
+    )
+
+
+def _gate_miss(open_: _V, parts: Sequence[_Miss]) -> _Miss:
+    """Missing where `open_` and one of `parts` is, needing what they all need."""
+    inner = _strict_miss(*parts)
+    gate = open_ if inner.gate is None else _gated(inner.gate, open_)
+    return _Miss(inner.inel, inner.rep, inner.k, gate)
+
+
+def _same_columns(parts: Sequence[_Miss]) -> _Miss | None:
+    """Alternatives that all need the same columns on every path: as strict as each."""
+    first = parts[0]
+    if first.always and all(
+        p.k is None and p.gate is None and p.inel == first.inel and p.rep == first.rep
+        for p in parts
+    ):
+        return first
+    return None
+
+
+def _operands(e: ir.Binary) -> list[ir.Expr]:
+    """The operands of a chain of one logical operator: ((a and b) and c) → a, b, c."""
+    out: list[ir.Expr] = []
+    for side in (e.left, e.right):
+        if isinstance(side, ir.Binary) and side.op == e.op:
+            out.extend(_operands(side))
+        else:
+            out.append(side)
+    return out
+
+
 @dataclass
 class _RuleOut:
     eligible: _V
     amount: _V  # fen, scale 2
-    score: _V | None  # NULL when a fact is missing
-    any_missing: exp.Expr | None
-    inel: exp.Expr | None
-    rep: exp.Expr | None
+    score: _V | None  # NULL when the result is missing
+    miss: _Miss  # where the result is missing (the status)
 
 
 class _Compiler:
@@ -292,6 +443,11 @@ class _Compiler:
         self.locals: dict[tuple[str, str], _V] = {}
         self.rules: dict[str, _RuleOut] = {}
         self.counter = 0
+        # by id() of IR nodes; each entry keeps its node, so no id is reused meanwhile
+        self.misses: dict[int, tuple[ir.Expr, _Miss]] = {}
+        self.local_misses: dict[tuple[str, str], _Miss] = {}
+        self.knowns: dict[tuple[int, bool], tuple[ir.Expr, _V]] = {}
+        self.local_knowns: dict[tuple[str, str, bool], _V] = {}
 
     # -- let-binding ----------------------------------------------------------
     def bind(self, v: _V, name: str | None = None) -> _V:
@@ -511,8 +667,35 @@ class _Compiler:
             return _V(_case(whens, default.sql), layer, default.scale)
         raise SqlUnsupportedError(type(e).__name__, _where(e), "not a number")
 
+    def coalesce_args(self, rule: CheckedRule, e: ir.Call) -> tuple[list[ir.Expr], list[_V]]:
+        """The arguments of coalesce that can be reached, and the "present" test of each
+        but the last (an argument that is never missing ends the list)."""
+        used: list[ir.Expr] = []
+        tests: list[_V] = []
+        for a in e.args:
+            used.append(a)
+            mask = _miss_mask(self.miss(rule, a))
+            if mask is None:
+                break
+            tests.append(_V(_not(mask.sql), mask.layer))
+        return used, tests[: len(used) - 1]
+
+    def coalesce(self, rule: CheckedRule, e: ir.Call) -> _V:
+        used, tests = self.coalesce_args(rule, e)
+        if e.ty.kind == ir.NUMBER:
+            vals = self.align(*(self.num(rule, a) for a in used))
+        else:
+            vals = [self.other(rule, a) for a in used]
+        if len(vals) == 1:
+            return vals[0]
+        whens = [(t.sql, v.sql) for t, v in zip(tests, vals, strict=False)]
+        layer = max(v.layer for v in (*vals, *tests))
+        return _V(_case(whens, vals[-1].sql), layer, vals[0].scale)
+
     def call(self, rule: CheckedRule, e: ir.Call) -> _V:
         f = e.func
+        if f == "coalesce":
+            return self.coalesce(rule, e)
         if f in ("year", "month", "day"):
             d = self.other(rule, e.args[0])
             part = exp.Extract(this=exp.var(f.upper()), expression=_own(d.sql))
@@ -617,7 +800,209 @@ class _Compiler:
             c = self.other(rule, e.cond)
             t, f = self.other(rule, e.then), self.other(rule, e.else_)
             return _V(_case([(c.sql, t.sql)], f.sql), max(c.layer, t.layer, f.layer))
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            mask = _miss_mask(self.miss(rule, e.args[0]))
+            return _V(exp.Boolean(this=False)) if mask is None else mask
+        if isinstance(e, ir.Call) and e.func == "coalesce":
+            return self.coalesce(rule, e)
         raise SqlUnsupportedError(type(e).__name__, _where(e))
+
+    # -- missing values -----------------------------------------------------------
+    def miss(self, rule: CheckedRule, e: ir.Expr) -> _Miss:
+        """Where `e` is missing (the laziness rules of interpret.Missing)."""
+        key = id(e)
+        entry = self.misses.get(key)
+        if entry is None:
+            entry = (e, self._miss(rule, e))
+            self.misses[key] = entry
+        return entry[1]
+
+    def _dynamic(self, k: exp.Expr, layer: int) -> _Miss:
+        """A kind computed once, as a column (it is read by every test built on it)."""
+        return _Miss(k=self.bind(_V(k, layer)))
+
+    def _gate(self, open_: _V, parts: Sequence[_Miss]) -> _Miss:
+        return _gate_miss(self.bind(open_), parts)
+
+    def kleene_miss(self, rule: CheckedRule, op: str, operands: Sequence[ir.Expr]) -> _Miss:
+        """Where `a and b …` (`a or b …`) is missing: where no operand decides it and
+        one is missing; it then needs what its missing operands need."""
+        parts = [self.miss(rule, x) for x in operands]
+        lacking = [i for i, p in enumerate(parts) if not p.never]
+        if not lacking:
+            return _NEVER
+        same = _same_columns(parts)
+        if same is not None:
+            return same
+        if len(lacking) == 1:
+            # one operand can be missing: the others decide or let it through
+            only = parts[lacking[0]]
+            others = [self.other(rule, x) for i, x in enumerate(operands) if i != lacking[0]]
+            if not others:
+                return only
+            sqls = [o.sql if op == "and" else _not(o.sql) for o in others]
+            let_through = _V(_and(*sqls), max(o.layer for o in others))
+            return self._gate(let_through, [only])
+        return self._gate(self.undecided(rule, op, operands, parts), parts)
+
+    def undecided(
+        self, rule: CheckedRule, op: str, operands: Sequence[ir.Expr], parts: Sequence[_Miss]
+    ) -> _V:
+        """Where no operand of `and` (`or`) is known false (true)."""
+        tests: list[exp.Expr] = []
+        layer = 0
+        for x, ms in zip(operands, parts, strict=True):
+            value = self.other(rule, x)
+            test = value.sql if op == "and" else _not(value.sql)
+            mask = _miss_mask(ms)
+            tests.append(test if mask is None else _or(mask.sql, test))
+            layer = max(layer, value.layer, 0 if mask is None else mask.layer)
+        # a NULL operand is missing, so its test is TRUE through the mask
+        return _V(_and(*tests), layer)
+
+    def _miss(self, rule: CheckedRule, e: ir.Expr) -> _Miss:
+        if isinstance(e, ir.FactRef):
+            policy = e.fact.missing
+            if policy is MissingPolicy.REPORT:
+                return _Miss(rep=frozenset((e.column,)))
+            if policy is MissingPolicy.INELIGIBLE:
+                return _Miss(inel=frozenset((e.column,)))
+            return _NEVER
+        if isinstance(e, ir.LocalRef):
+            return self.local_miss(rule, e.name if e.kind != "score" else "score", e.kind)
+        if isinstance(e, ir.RuleRef):
+            return self.rule_out(self.rs.rule(e.rule_id)).miss
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            # Kleene logic: present where an operand decides it (a known false for
+            # and, a known true for or); elsewhere it needs what its operands need
+            return self.kleene_miss(rule, e.op, _operands(e))
+        if isinstance(e, ir.IfElse):
+            mc = self.miss(rule, e.cond)
+            ma, mb = self.miss(rule, e.then), self.miss(rule, e.else_)
+            # a branch is taken where the test is known: what that says is present
+            if_true = self.present_if(rule, e.cond, True)
+            if_false = self.present_if(rule, e.cond, False)
+            ma, mb = ma.without(if_true), mb.without(if_false)
+            if ma.never and mb.never:
+                return mc
+            if all(m.k is None and m.gate is None for m in (mc, ma, mb)):
+                # whichever branch is taken, the same columns are needed (and a
+                # missing one is of the same kind): as strict as that union
+                union = mc.columns | ma.columns
+                if union == mc.columns | mb.columns and (
+                    not (mc.inel | ma.inel | mb.inel) or (ma.rep | mb.rep) <= mc.columns
+                ):
+                    return _strict_miss(mc, ma, mb)
+            ka, kb = _miss_kind(ma), _miss_kind(mb)
+            then, else_ = ka or _V(_lit(0)), kb or _V(_lit(0))
+            kc = _miss_kind(mc, gated=False)  # where the test is not known, it is missing
+            if kc is None:
+                c = self.other(rule, e.cond)
+                k = _case([(c.sql, then.sql)], else_.sql)
+                return self._dynamic(k, max(c.layer, then.layer, else_.layer))
+            yes, no = self.known(rule, e.cond, True), self.known(rule, e.cond, False)
+            k = _case([(yes.sql, then.sql), (no.sql, else_.sql)], kc.sql)
+            layer = max(yes.layer, no.layer, then.layer, else_.layer, kc.layer)
+            return self._dynamic(k, layer)
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            return _NEVER
+        if isinstance(e, ir.Call) and e.func == "coalesce":
+            used, _ = self.coalesce_args(rule, e)
+            parts = [self.miss(rule, a) for a in used]
+            if parts[-1].never:
+                return _NEVER
+            same = _same_columns(parts)
+            if same is not None:
+                return same
+            # missing where every argument is, needing what all of them need
+            masks = [m for m in (_miss_mask(p) for p in parts) if m is not None]
+            every = _V(_and(*(m.sql for m in masks)), max(m.layer for m in masks))
+            return self._gate(every, parts)
+        return _strict_miss(*(self.miss(rule, c) for c in ir.children(e)))
+
+    def known(self, rule: CheckedRule, e: ir.Expr, truth: bool) -> _V:
+        """Where the boolean `e` is known (present) and equal to `truth`; built
+        bottom-up over and / or / not, n-ary over chains of one operator."""
+        key = (id(e), truth)
+        entry = self.knowns.get(key)
+        if entry is not None:
+            return entry[1]
+        out: _V
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            parts = [self.known(rule, x, truth) for x in _operands(e)]
+            every = (e.op == "and") == truth  # all true for and, all false for or
+            sqls = [p.sql for p in parts]
+            out = _V(_and(*sqls) if every else _or(*sqls), max(p.layer for p in parts))
+        elif isinstance(e, ir.Unary) and e.op == "not":
+            out = self.known(rule, e.operand, not truth)
+        elif isinstance(e, ir.LocalRef) and e.kind in ("value", "condition"):
+            out = self.local_known(rule, e, truth)
+        else:
+            out = self._known_leaf(self.other(rule, e), self.miss(rule, e), truth)
+        self.knowns[key] = (e, out)
+        return out
+
+    @staticmethod
+    def _known_leaf(value: _V, ms: _Miss, truth: bool) -> _V:
+        test = value.sql if truth else _not(value.sql)
+        mask = _miss_mask(ms)
+        if mask is None:
+            return _V(test, value.layer)
+        # a missing value may be NULL: NOT TRUE AND NULL is FALSE
+        return _V(_and(_not(mask.sql), test), max(mask.layer, value.layer))
+
+    def local_known(self, rule: CheckedRule, e: ir.LocalRef, truth: bool) -> _V:
+        key = (rule.id, e.name, truth)
+        found = self.local_knowns.get(key)
+        if found is not None:
+            return found
+        target = rule.values.get(e.name) or rule.conditions.get(e.name)
+        if target is None:
+            raise SqlUnsupportedError(f"unknown name {e.name}", _where(e))
+        if isinstance(target, ir.Binary | ir.Unary) and target.op in ("and", "or", "not"):
+            out = self.bind(self.known(rule, target, truth))
+        else:  # the named value itself, computed once
+            ms = self.local_miss(rule, e.name, e.kind)
+            out = self.bind(self._known_leaf(self.other(rule, e), ms, truth))
+        self.local_knowns[key] = out
+        return out
+
+    def local_miss(self, rule: CheckedRule, name: str, kind: str) -> _Miss:
+        key = (rule.id, name)
+        found = self.local_misses.get(key)
+        if found is not None:
+            return found
+        if kind == "score":
+            if rule.score is None:
+                raise SqlUnsupportedError("score of a rule without score")
+            target = rule.score
+        elif kind == "item":
+            target = rule.items[name]
+        else:
+            named = rule.values.get(name) or rule.conditions.get(name)
+            if named is None:
+                raise SqlUnsupportedError(f"unknown name {name}")
+            target = named
+        out = self.miss(rule, target)
+        self.local_misses[key] = out
+        return out
+
+    def present_if(self, rule: CheckedRule, e: ir.Expr, truth: bool) -> frozenset[str]:
+        """Columns that are present wherever the boolean `e` is known to equal `truth`."""
+        if isinstance(e, ir.Binary) and e.op in ("and", "or"):
+            left = self.present_if(rule, e.left, truth)
+            right = self.present_if(rule, e.right, truth)
+            # all operands are known when `and` is true or `or` is false
+            return left | right if (e.op == "and") == truth else left & right
+        if isinstance(e, ir.Unary) and e.op == "not":
+            return self.present_if(rule, e.operand, not truth)
+        if isinstance(e, ir.Call) and e.func == "is_missing":
+            return frozenset() if truth else self.miss(rule, e.args[0]).always
+        if isinstance(e, ir.LocalRef) and e.kind in ("value", "condition"):
+            target = rule.values.get(e.name) or rule.conditions.get(e.name)
+            if target is not None:
+                return self.present_if(rule, target, truth)
+        return self.miss(rule, e).always
 
     def value(self, rule: CheckedRule, e: ir.Expr) -> _V:
         return self.num(rule, e) if e.ty.kind == ir.NUMBER else self.other(rule, e)
@@ -652,41 +1037,58 @@ class _Compiler:
     def condition(self, rule: CheckedRule, name: str) -> _V:
         return self.local(rule, ir.LocalRef(ir.T_BOOL, None, 0, 0, name, "condition"))
 
-    def missing_of(
-        self, rule: CheckedRule, columns: Iterable[str] | None
-    ) -> tuple[exp.Expr | None, exp.Expr | None]:
-        """(any ineligible-policy column null, any report-policy column null)."""
-        wanted = None if columns is None else set(columns)
-        inel: list[exp.Expr] = []
-        rep: list[exp.Expr] = []
-        for col, ref in sorted(rule.facts.items()):
-            if wanted is not None and col not in wanted:
-                continue
-            test = exp.Is(this=_col(col), expression=exp.Null())
-            if ref.fact.missing is MissingPolicy.INELIGIBLE:
-                inel.append(test)
-            elif ref.fact.missing is MissingPolicy.REPORT:
-                rep.append(test)
-        return (_or(*inel) if inel else None, _or(*rep) if rep else None)
-
     def rule_out(self, rule: CheckedRule) -> _RuleOut:
         if rule.id in self.rules:
             return self.rules[rule.id]
-        inel, rep = self.missing_of(rule, None)
-        any_missing = inel if rep is None else rep if inel is None else _or(inel, rep)
+        # where eligibility is known to be true, where it is missing, and the columns
+        # that are present wherever it is true
         if rule.eligible is not None:
-            elig = self.other(rule, rule.eligible)
+            known = self.known(rule, rule.eligible, True)
+            e_miss = self.miss(rule, rule.eligible)
+            present = self.present_if(rule, rule.eligible, True)
         elif rule.conditions:
-            conds = [self.condition(rule, n) for n in rule.conditions]
-            elig = _V(_and(*(c.sql for c in conds)), max(c.layer for c in conds))
+            names = list(rule.conditions)
+            refs = [ir.LocalRef(ir.T_BOOL, None, 0, 0, n, "condition") for n in names]
+            helds = [self.local_known(rule, r, True) for r in refs]
+            known = _V(_and(*(h.sql for h in helds)), max(h.layer for h in helds))
+            # all conditions, in Kleene logic: missing where none is known false
+            e_miss = self.kleene_miss(rule, "and", refs)
+            present = frozenset().union(
+                *(self.present_if(rule, rule.conditions[n], True) for n in names)
+            )
         else:
-            elig = _V(exp.Boolean(this=True))
-        whens: list[tuple[exp.Expr, exp.Expr]] = []
-        if any_missing is not None:
-            whens.append((any_missing.copy(), exp.Boolean(this=False)))
-        whens.append((elig.sql, exp.Boolean(this=True)))
+            known = _V(exp.Boolean(this=True))
+            e_miss = _NEVER
+            present = frozenset()
+        # the amount is needed where eligible (so the columns `present` are there),
+        # the score everywhere
+        when_eligible = _NEVER
+        if rule.amount is not None:
+            needed = self.miss(rule, rule.amount).without(present)
+            if not needed.never:
+                when_eligible = self._gate(known, [needed])
+        s_miss = _NEVER
+        if rule.score is not None:
+            s_miss = self.local_miss(rule, "score", "score")
+        status = _strict_miss(e_miss, when_eligible, s_miss)
+        if status.k is not None:  # read by the outputs and by rules referring to this one
+            status = _Miss(status.inel, status.rep, self.bind(status.k), status.gate)
+        # `known` already excludes a missing eligibility, and so a missing score
+        # when the score needs nothing more (a pass mark)
+        rest = _strict_miss(when_eligible, s_miss)
+        if (
+            e_miss.gate is None
+            and rest.gate is None
+            and rest.columns <= e_miss.columns
+            and (rest.k is None or rest.k is e_miss.k)
+        ):
+            rest = _NEVER
+        not_ok = _miss_mask(rest)
+        test = known if not_ok is None else _V(_and(_not(not_ok.sql), known.sql), 0)
+        layer = max(known.layer, 0 if not_ok is None else not_ok.layer)
         eligible = self.bind(
-            _V(_case(whens, exp.Boolean(this=False)), elig.layer), f"{rule.id}.__eligible"
+            _V(_case([(test.sql, exp.Boolean(this=True))], exp.Boolean(this=False)), layer),
+            f"{rule.id}.__eligible",
         )
         if rule.amount is not None:
             a = self.round_to(self.num(rule, rule.amount), 2, rule.version.rounding)
@@ -701,10 +1103,13 @@ class _Compiler:
         score: _V | None = None
         if rule.score is not None:
             sv = self.local(rule, ir.LocalRef(ir.t_num(), None, 0, 0, "score", "score"))
-            if any_missing is not None:
-                sv = _V(_case([(any_missing.copy(), exp.Null())], sv.sql), sv.layer, sv.scale)
+            mask = _miss_mask(status)
+            if mask is not None:
+                sv = _V(
+                    _case([(mask.sql, exp.Null())], sv.sql), max(sv.layer, mask.layer), sv.scale
+                )
             score = self.bind(sv, f"{rule.id}.__score")
-        out = _RuleOut(eligible, amount, score, any_missing, inel, rep)
+        out = _RuleOut(eligible, amount, score, status)
         self.rules[rule.id] = out
         return out
 
@@ -738,26 +1143,23 @@ class _Compiler:
         layer = 0
         for i, name in enumerate(names):
             cond = self.condition(rule, name)
-            inel, rep = self.missing_of(rule, rule.reads.get(name, frozenset()))
-            guard = inel if rep is None else rep if inel is None else _or(inel, rep)
-            held = cond.sql if guard is None else _and(_not(guard), cond.sql)
-            bits.append(_case([(held, _small(1 << i))], _small(0)))
-            layer = max(layer, cond.layer)
-            decided = (
-                cond.sql if guard is None else _case([(guard.copy(), exp.Null())], cond.sql.copy())
+            held = self.local_known(
+                rule, ir.LocalRef(ir.T_BOOL, None, 0, 0, name, "condition"), True
             )
-            out[f"cond.{name}"] = (decided, cond.layer)
+            bits.append(_case([(held.sql, _small(1 << i))], _small(0)))
+            layer = max(layer, held.layer)
+            guard = _miss_mask(self.local_miss(rule, name, "condition"))
+            decided = (
+                cond.sql if guard is None else _case([(guard.sql, exp.Null())], cond.sql.copy())
+            )
+            out[f"cond.{name}"] = (decided, max(cond.layer, 0 if guard is None else guard.layer))
         mask: exp.Expr = _small(0)
         for i, bit in enumerate(bits):
             mask = bit if i == 0 else _add(mask, bit)
         out["conditions"] = (_cast(mask, "BIGINT"), layer)
-        whens: list[tuple[exp.Expr, exp.Expr]] = []
-        if r.rep is not None:
-            whens.append((r.rep.copy(), _small(2)))
-        if r.inel is not None:
-            whens.append((r.inel.copy(), _small(1)))
-        status = _case(whens, _small(0)) if whens else _small(0)
-        out["status"] = (_cast(status, "SMALLINT"), 0)
+        kind = _miss_kind(r.miss)
+        status = _small(0) if kind is None else kind.sql
+        out["status"] = (_cast(status, "SMALLINT"), 0 if kind is None else kind.layer)
         return out
 
 

@@ -112,6 +112,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "事实「{name}」的类型为{type}，不能使用缺失值策略 zero",
         "fact '{name}' has type {type}; missing-value policy 'zero' is not possible",
     ),
+    "never-missing": (
+        "「{expr}」永远不会缺失，{func} 在这里没有作用",
+        "'{expr}' is never missing, so {func} has no effect here",
+    ),
     "test-failed": ("测试「{name}」未通过：{detail}", "test '{name}' failed: {detail}"),
     "test-no-version": (
         "测试「{name}」的期间 {period} 没有有效的规则版本",
@@ -175,6 +179,11 @@ SUGGESTIONS: dict[str, tuple[str, str]] = {
     ),
     "break-cycle": ("请去掉其中一个引用", "remove one of the references"),
     "list-fact": ("请把它加入 facts 列表", "add it to the facts list"),
+    "missing-policy": (
+        "缺失值策略为 zero 的事实缺失时按 0 计，不算缺失；要区分缺失，请改用 ineligible 或 report",
+        "a fact with missing-value policy 'zero' reads as 0 when absent, never as missing; "
+        "use 'ineligible' or 'report' to tell the two apart",
+    ),
 }
 
 

@@ -8,7 +8,7 @@ rule's legal references (issuer, document number, article) head the trace.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
@@ -18,7 +18,7 @@ from . import ir
 from .check import CheckedRule, RuleSet
 from .diagnostics import Lang
 from .gap import ELIGIBLE, gaps, summarize
-from .interpret import STATUS_NAMES, RuleResult, Trace, interpret
+from .interpret import STATUS_NAMES, Missing, RuleResult, Trace, interpret
 
 
 def fmt_value(value: Any, unit: str = "none", lang: Lang = "zh") -> str:
@@ -52,6 +52,24 @@ class Explanation:
         return self.text()
 
 
+def fact_names(rs: RuleSet, columns: Iterable[str], lang: Lang = "zh") -> str:
+    """Columns as readers know them: 销售收入（revenue）、1年前的销售收入（revenue@year-1）"""
+    refs = rs.fact_columns()
+    out: list[str] = []
+    for col in sorted(columns):
+        ref = refs.get(col)
+        if ref is None:
+            out.append(col)
+            continue
+        name = ref.fact.label if lang == "zh" else (ref.fact.label_en or ref.fact.id)
+        if ref.lag:
+            unit = {"year": "年", "month": "个月"}.get(ref.lag_unit or "", "期")
+            when = f"{-ref.lag}{unit}前的" if lang == "zh" else f"{ref.lag_unit}{ref.lag:+d}: "
+            name = f"{when}{name}"
+        out.append(f"{name}（{col}）" if lang == "zh" else f"{name} ({col})")
+    return "、".join(out) if lang == "zh" else ", ".join(out)
+
+
 class _Writer:
     def __init__(self, rs: RuleSet, rule: CheckedRule, trace: Trace, lang: Lang) -> None:
         self.rs = rs
@@ -60,16 +78,41 @@ class _Writer:
         self.lang = lang
         self.lines: list[str] = []
 
+    def missing(self, value: Missing) -> str:
+        names = fact_names(self.rs, value.columns, self.lang)
+        return f"缺失：{names}" if self.lang == "zh" else f"missing: {names}"
+
+    def fallback(self, e: ir.Call) -> str:
+        """Which argument a coalesce fell back to, and why (nothing when it took the first)."""
+        skipped: list[str] = []
+        taken = [a for a in e.args if not isinstance(self.trace.get(id(a)), Missing)]
+        if not taken or taken[0] is e.args[0]:  # the first argument was there
+            return ""
+        arg = taken[0]
+        i = e.args.index(arg) + 1
+        for earlier in e.args[: i - 1]:
+            lacking = self.trace.get(id(earlier))
+            assert isinstance(lacking, Missing)
+            skipped.extend(lacking.columns)
+        text = arg.text or fmt_value(self.trace.get(id(arg)), arg.ty.unit, self.lang)
+        names = fact_names(self.rs, skipped, self.lang)
+        if self.lang == "zh":
+            return f"［前面的项缺失（缺少{names}），改取第 {i} 项「{text}」］"
+        return f" [earlier arguments missing ({names}); took argument {i}, {text}]"
+
     def node(self, e: ir.Expr, depth: int) -> None:
         if isinstance(e, ir.Const):
             return
         pad = "    " * depth
         value = self.trace.get(id(e), _NOT_EVALUATED)
-        shown = (
-            ("（未计算）" if self.lang == "zh" else "(not evaluated)")
-            if value is _NOT_EVALUATED
-            else fmt_value(value, e.ty.unit, self.lang)
-        )
+        if value is _NOT_EVALUATED:
+            shown = "（未计算）" if self.lang == "zh" else "(not evaluated)"
+        elif isinstance(value, Missing):
+            shown = self.missing(value)
+        else:
+            shown = fmt_value(value, e.ty.unit, self.lang)
+            if isinstance(e, ir.Call) and e.func == "coalesce":
+                shown += self.fallback(e)
         label = e.text or _describe(e)
         extra = ""
         if isinstance(e, ir.FactRef):
@@ -188,7 +231,7 @@ def explain(
     if not v.verified:
         w.lines.append("⚠ 暂定规则（未核实），不用于兑付" if zh else "⚠ provisional (unverified)")
     if result.status:
-        miss = "、".join(result.missing)
+        miss = fact_names(ruleset, result.missing, lang)
         w.lines.append(
             (f"结论：无法判定——缺少事实 {miss}（{STATUS_NAMES[result.status]}）")
             if zh
@@ -209,7 +252,9 @@ def explain(
     if rule.values:
         w.lines.append("中间值：" if zh else "Values:")
         for name, e in rule.values.items():
-            w.lines.append(f"  {name} = {fmt_value(trace.get(id(e)), e.ty.unit, lang)}")
+            got = trace.get(id(e))
+            shown = w.missing(got) if isinstance(got, Missing) else fmt_value(got, e.ty.unit, lang)
+            w.lines.append(f"  {name} = {shown}")
             for child in [e]:
                 w.node(child, 2)
     gap_lines = _gap_lines(ruleset, rule, result, facts, lang)
@@ -222,6 +267,10 @@ def explain(
             label = rule.condition_label(name)
             article = f"［{info.reference}］" if info and info.reference else ""
             flag = "" if held or held is None else ("  ← 未满足" if zh else "  ← failed")
+            lacking = trace.get(id(e))
+            if held is None and isinstance(lacking, Missing):
+                names = fact_names(ruleset, lacking.columns, lang)
+                flag = f"  ← 无法判定：缺少{names}" if zh else f"  ← unknown: missing {names}"
             w.lines.append(f"  {mark} {label}{article}：{e.text or name}{flag}")
             w.lines.extend(gap_lines.get(name, []))
             w.node(e, 2)
@@ -244,4 +293,4 @@ def explain(
     return Explanation(rule, result, w.lines)
 
 
-__all__ = ["Explanation", "explain", "fmt_value"]
+__all__ = ["Explanation", "explain", "fact_names", "fmt_value"]

@@ -41,8 +41,10 @@ class RuleResult:
     eligible: bool
     amount: Decimal  # yuan, 2 decimal places
     score: Decimal | None
-    conditions: dict[str, bool | None]
+    conditions: dict[str, bool | None]  # None: the condition needs a missing fact
     status: int = STATUS_OK
+    #: missing facts (columns) that the result needed, and those that made a
+    #: condition unknown (which can happen with status ok, when another one decided)
     missing: list[str] = field(default_factory=list)
 
     @property
@@ -57,7 +59,39 @@ class RuleResult:
         return sum(1 << i for i, v in enumerate(self.conditions.values()) if v is True)
 
 
-Trace = dict[int, Value]  # id(ir node) -> value
+@dataclass(frozen=True, slots=True)
+class Missing:
+    """The outcome of an expression whose value needs missing facts: which ones.
+
+    A fact with policy `zero` is never missing (it reads as 0). Only what an
+    evaluation actually needs counts: the branch of an `if` that is taken, the
+    arguments of `coalesce` up to the first present one, the side of `and`/`or`
+    that decides (Kleene logic); every other operator needs all its operands.
+    """
+
+    columns: frozenset[str]
+
+
+Trace = dict[int, Value | Missing]  # id(ir node) -> value (or what it lacked)
+
+
+def _union(*parts: Missing) -> Missing:
+    return Missing(frozenset().union(*(p.columns for p in parts)))
+
+
+def _kleene_and(values: list[Value | Missing]) -> Value | Missing:
+    """False if any is false; else missing if any is missing; else true."""
+    if any(v is False for v in values):
+        return False
+    lacking = [v for v in values if isinstance(v, Missing)]
+    return _union(*lacking) if lacking else True
+
+
+def _kleene_or(values: list[Value | Missing]) -> Value | Missing:
+    if any(v is True for v in values):
+        return True
+    lacking = [v for v in values if isinstance(v, Missing)]
+    return _union(*lacking) if lacking else False
 
 
 class _Eval:
@@ -71,75 +105,84 @@ class _Eval:
         self.row = row
         self.trace = trace
         self.results: dict[str, RuleResult] = {}
-        self.locals: dict[tuple[str, str], Value] = {}
+        self.locals: dict[tuple[str, str], Value | Missing] = {}
+        # per rule: the missing columns its result needed (empty when decided)
+        self.needed: dict[str, frozenset[str]] = {}
+        self.policies = {c: ref.fact.missing for c, ref in ruleset.fact_columns().items()}
+
+    def status_of(self, columns: frozenset[str]) -> int:
+        if not columns:
+            return STATUS_OK
+        if any(self.policies.get(c) is MissingPolicy.REPORT for c in columns):
+            return STATUS_MISSING_REPORT
+        return STATUS_MISSING_INELIGIBLE
 
     # ------------------------------------------------------------------
     def rule(self, rule: CheckedRule) -> RuleResult:
+        """The result: eligibility, then the amount (only when eligible) and the score;
+        its status says whether any of them needed a missing fact."""
         if rule.id in self.results:
             return self.results[rule.id]
-        missing_inel: list[str] = []
-        missing_rep: list[str] = []
-        for col, ref in rule.facts.items():
-            if self.row.get(col) is None:
-                if ref.fact.missing is MissingPolicy.REPORT:
-                    missing_rep.append(col)
-                elif ref.fact.missing is MissingPolicy.INELIGIBLE:
-                    missing_inel.append(col)
-        missing = set(missing_inel) | set(missing_rep)
-        status = (
-            STATUS_MISSING_REPORT
-            if missing_rep
-            else STATUS_MISSING_INELIGIBLE
-            if missing_inel
-            else STATUS_OK
-        )
         conditions: dict[str, bool | None] = {}
+        values: list[Value | Missing] = []
+        unknown: set[str] = set()
         for name, expr in rule.conditions.items():
-            if missing and rule.reads.get(name, frozenset()) & missing:
+            v = self.local(rule, name, "condition", expr)
+            values.append(v)
+            if isinstance(v, Missing):
                 conditions[name] = None
+                unknown |= v.columns
             else:
-                v = self.local(rule, name, "condition", expr)
                 conditions[name] = bool(v)
-        if status != STATUS_OK:
-            result = RuleResult(
-                rule.id,
-                False,
-                Decimal("0.00"),
-                None,
-                conditions,
-                status,
-                sorted(missing),
-            )
+        # eligible: the expression, or all conditions (in Kleene logic)
+        target = rule.eligible
+        elig = _kleene_and(values) if target is None else self.value(rule, target)
+        needed: set[str] = set()
+        eligible = False
+        amount = Decimal("0.00")
+        if isinstance(elig, Missing):
+            needed |= elig.columns
         else:
-            if rule.eligible is not None:
-                eligible = bool(self.ev(rule, rule.eligible))
+            eligible = bool(elig)
+        if eligible and rule.amount is not None:
+            av = self.value(rule, rule.amount)
+            if isinstance(av, Missing):
+                needed |= av.columns
             else:
-                eligible = all(v is True for v in conditions.values())
-            score: Decimal | None = None
-            if rule.score is not None:
-                sv = self.ev(rule, rule.score)
-                assert isinstance(sv, Decimal)
-                score = sv
-            amount = Decimal("0.00")
-            if eligible and rule.amount is not None:
-                av = self.ev(rule, rule.amount)
                 assert isinstance(av, Decimal)
                 amount = quantize(av, 2, rule.version.rounding)
-            result = RuleResult(rule.id, eligible, amount, score, conditions)
+        score: Decimal | None = None
+        if rule.score is not None:
+            sv = self.local(rule, "score", "score")
+            if isinstance(sv, Missing):
+                needed |= sv.columns
+            else:
+                assert isinstance(sv, Decimal)
+                score = sv
+        status = self.status_of(frozenset(needed))
+        self.needed[rule.id] = frozenset(needed)
+        missing = sorted(needed | unknown)
+        if status != STATUS_OK:
+            result = RuleResult(rule.id, False, Decimal("0.00"), None, conditions, status, missing)
+        else:
+            result = RuleResult(rule.id, eligible, amount, score, conditions, status, missing)
         self.results[rule.id] = result
         return result
 
-    def local(self, rule: CheckedRule, name: str, kind: str, expr: ir.Expr | None = None) -> Value:
+    def local(
+        self, rule: CheckedRule, name: str, kind: str, expr: ir.Expr | None = None
+    ) -> Value | Missing:
         key = (rule.id, name)
         if key in self.locals:
             return self.locals[key]
+        value: Value | Missing
         if kind == "score":
             assert rule.score is not None
-            value = self.ev(rule, rule.score)
+            value = self.value(rule, rule.score)
         elif kind == "item":
-            value = self.ev(rule, rule.items[name])
+            value = self.value(rule, rule.items[name])
             mx = rule.item_max.get(name)
-            if mx is not None:
+            if mx is not None and not isinstance(value, Missing):
                 assert isinstance(value, Decimal)
                 value = min(value, mx)
         else:
@@ -147,24 +190,31 @@ class _Eval:
             if target is None:
                 target = rule.values.get(name) or rule.conditions.get(name)
             assert target is not None
-            value = self.ev(rule, target)
+            value = self.value(rule, target)
         self.locals[key] = value
         return value
 
     # ------------------------------------------------------------------
     def ev(self, rule: CheckedRule, e: ir.Expr) -> Value:
+        """The value of `e`; raises `_Missing` when it needs a missing fact."""
+        value = self.value(rule, e)
+        if isinstance(value, Missing):
+            raise _Missing(min(value.columns, default=""))
+        return value
+
+    def value(self, rule: CheckedRule, e: ir.Expr) -> Value | Missing:
         value = self._ev(rule, e)
         if self.trace is not None:
             self.trace[id(e)] = value
         return value
 
-    def _ev(self, rule: CheckedRule, e: ir.Expr) -> Value:
+    def _ev(self, rule: CheckedRule, e: ir.Expr) -> Value | Missing:
         if isinstance(e, ir.Const):
             return e.value
         if isinstance(e, ir.FactRef):
             v = self.row.get(e.column)
             if v is None:
-                raise _Missing(e.column)
+                return Missing(frozenset((e.column,)))
             return v  # type: ignore[no-any-return]
         if isinstance(e, ir.ParamRef):
             return self.rs.param_value(rule, e.param.name)
@@ -185,13 +235,18 @@ class _Eval:
             return p.last_day
         if isinstance(e, ir.RuleRef):
             res = self.rule(self.rs.rule(e.rule_id))
+            if res.status != STATUS_OK:
+                # undecided there: missing here too, for the same facts (same kind)
+                return Missing(self.needed[e.rule_id])
             if e.field_name == "eligible":
                 return res.eligible
             if e.field_name == "amount":
                 return res.amount
             return res.score if res.score is not None else Decimal(0)
         if isinstance(e, ir.Unary):
-            x = self.ev(rule, e.operand)
+            x = self.value(rule, e.operand)
+            if isinstance(x, Missing):
+                return x
             if e.op == "not":
                 return not x
             assert isinstance(x, Decimal)
@@ -199,37 +254,52 @@ class _Eval:
         if isinstance(e, ir.Binary):
             return self.binary(rule, e)
         if isinstance(e, ir.InList):
-            x = self.ev(rule, e.operand)
-            found = any(x == self.ev(rule, item) for item in e.items)
+            x = self.value(rule, e.operand)
+            items = [self.value(rule, item) for item in e.items]
+            lacking = [v for v in (x, *items) if isinstance(v, Missing)]
+            if lacking:
+                return _union(*lacking)
+            found = any(x == item for item in items)
             return found != e.negated
         if isinstance(e, ir.IfElse):
-            return self.ev(rule, e.then) if self.ev(rule, e.cond) else self.ev(rule, e.else_)
+            c = self.value(rule, e.cond)
+            if isinstance(c, Missing):
+                return c
+            return self.value(rule, e.then) if c else self.value(rule, e.else_)
         if isinstance(e, ir.Call):
             return self.call(rule, e)
         if isinstance(e, ir.Band):
-            x = _dec(self.ev(rule, e.operand))
+            # strict: every part is needed, whichever band is taken
+            parts = [self.value(rule, p) for p in (e.operand, *e.thresholds, *e.values, e.default)]
+            lacking = [v for v in parts if isinstance(v, Missing)]
+            if lacking:
+                return _union(*lacking)
+            x = _dec(parts[0])  # type: ignore[arg-type]
             # a quotient is placed in its band by its exact value, like a comparison
             xv: Decimal | Fraction = x if e.exact is None else self.exact(rule, e.exact)
-            pairs = list(zip(e.thresholds, e.values, strict=True))
+            k = len(e.thresholds)
+            pairs = list(zip(parts[1 : 1 + k], parts[1 + k : 1 + 2 * k], strict=True))
             if e.at_most:
-                for t, v in pairs:
-                    if xv <= _dec(self.ev(rule, t)):
-                        return self.ev(rule, v)
+                for tv, v in pairs:
+                    if xv <= _dec(tv):  # type: ignore[arg-type]
+                        return v
             else:
-                for t, v in reversed(pairs):
-                    if xv >= _dec(self.ev(rule, t)):
-                        return self.ev(rule, v)
-            return self.ev(rule, e.default)
+                for tv, v in reversed(pairs):
+                    if xv >= _dec(tv):  # type: ignore[arg-type]
+                        return v
+            return parts[-1]
         raise AssertionError(e)  # pragma: no cover
 
-    def binary(self, rule: CheckedRule, e: ir.Binary) -> Value:
+    def binary(self, rule: CheckedRule, e: ir.Binary) -> Value | Missing:
         op = e.op
-        if op == "and":
-            return bool(self.ev(rule, e.left)) and bool(self.ev(rule, e.right))
-        if op == "or":
-            return bool(self.ev(rule, e.left)) or bool(self.ev(rule, e.right))
-        a = self.ev(rule, e.left)
-        b = self.ev(rule, e.right)
+        if op in ("and", "or"):
+            sides = [self.value(rule, e.left), self.value(rule, e.right)]
+            bools: list[Value | Missing] = [v if isinstance(v, Missing) else bool(v) for v in sides]
+            return _kleene_and(bools) if op == "and" else _kleene_or(bools)
+        a = self.value(rule, e.left)
+        b = self.value(rule, e.right)
+        if isinstance(a, Missing) or isinstance(b, Missing):
+            return _union(*(v for v in (a, b) if isinstance(v, Missing)))
         if e.exact is not None:
             # a quotient against a threshold: decided on exact values, so a ratio a
             # fraction of a fen short of 3 % never rounds up to 3 % (a and b above
@@ -259,9 +329,23 @@ class _Eval:
         alpha, beta = ir.affine(r.steps, lambda k: _dec(self.ev(rule, k)))
         return alpha * q + beta
 
-    def call(self, rule: CheckedRule, e: ir.Call) -> Value:
+    def call(self, rule: CheckedRule, e: ir.Call) -> Value | Missing:
         f = e.func
-        args = [self.ev(rule, a) for a in e.args]
+        if f == "is_missing":
+            return isinstance(self.value(rule, e.args[0]), Missing)
+        if f == "coalesce":
+            lacking: list[Missing] = []
+            for a in e.args:
+                v = self.value(rule, a)
+                if not isinstance(v, Missing):
+                    return v
+                lacking.append(v)
+            return _union(*lacking)
+        values = [self.value(rule, a) for a in e.args]
+        absent = [v for v in values if isinstance(v, Missing)]
+        if absent:
+            return _union(*absent)
+        args: list[Value] = [v for v in values if not isinstance(v, Missing)]
         if f == "min":
             return min(args)  # type: ignore[type-var,unused-ignore]
         if f == "max":
@@ -417,6 +501,7 @@ def interpret_prepared(
 
 __all__ = [
     "STATUS_NAMES",
+    "Missing",
     "RuleResult",
     "interpret",
     "interpret_prepared",

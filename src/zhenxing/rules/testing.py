@@ -398,9 +398,11 @@ def _polars_batch(
             except _ENGINE_ERRORS as exc:
                 results.append(exc)
     for k, result in enumerate(results):
-        if isinstance(result, Exception) or not result.status:
+        if isinstance(result, Exception) or all(result.conditions.values()):
             continue
-        # the interpreter reports conditions that read a missing fact as None
+        # the mask says which conditions held; the interpreter says which of the
+        # others needed a missing fact (None) — also with status ok, where a
+        # condition the result did not need can be unknown
         ref = reference(k)
         if isinstance(ref, Exception):
             results[k] = ref
