@@ -265,3 +265,44 @@ conditions:
     assert interpret(rs, {"employees": "3"})["staff"].eligible
     with pytest.raises(ValueError, match="not an integer"):
         interpret(rs, {"employees": "2.5"})
+
+
+def test_eligible_can_name_the_pass_mark_condition(write_rules: Any) -> None:
+    root = write_rules(
+        {
+            "s.yaml": """
+id: scored
+title: 评分认定
+entity: enterprise
+conditions:
+  registered: employees >= 1
+score:
+  items:
+    staff: "band(employees, [10: 30, 50: 60])"
+  pass_mark: 60
+eligible: pass_mark and registered
+"""
+        }
+    )
+    rs = load_catalogue(root).select(period="2024")
+    passed = interpret(rs, {"employees": 50})["scored"]
+    failed = interpret(rs, {"employees": 10})["scored"]
+    assert (passed.eligible, passed.conditions["pass_mark"]) == (True, True)
+    assert (failed.eligible, failed.conditions["pass_mark"]) == (False, False)
+    frame = pl.DataFrame({"entity_id": ["A", "B"], "period": ["2024"] * 2, "employees": [50, 10]})
+    out = evaluate(rs, frame).sort("entity_id")
+    assert out["eligible"].to_list() == [True, False]
+
+
+def test_the_english_explanation_uses_english_punctuation(catalogue: Catalogue) -> None:
+    rs = catalogue.select(entity="project", period="2019")
+    facts = {
+        "project_category": "green",
+        "fixed_asset_investment_completed": 1,
+        "enterprise_fiscal_contribution": 1,
+    }
+    text = explain(rs, "emerging_industry_project", facts, lang="en").text()
+    assert text.startswith("Rule: ")
+    # the references quote Chinese documents; the explanation's own marks are English
+    own = text.replace("第二条第（一）项", "")
+    assert not any(mark in own for mark in "：（）［］"), text

@@ -362,6 +362,10 @@ class _Checker:
                     if kind == "score":
                         e = self.score_expr(n)
                         ty = e.ty if e is not None else T_ERR
+                    elif kind == "pass_mark":
+                        # typed through the score, which also catches a cycle through it
+                        ty = T_BOOL if self.score_expr(n) is not None else T_ERR
+                        kind = "condition"
                     else:
                         target = self.named(key, n)
                         ty = target.ty if target is not None else T_ERR
@@ -445,6 +449,9 @@ class _Checker:
             return ("score", "score")
         if nm in self.named_src:
             return (self.named_src[nm][0], nm)
+        if nm == PASS_CONDITION and self.v.score is not None and self.v.score.pass_mark is not None:
+            # the condition the pass mark makes, so `eligible` can combine it with others
+            return ("pass_mark", PASS_CONDITION)
         return None
 
     def score_expr(self, n: ast.Node | None) -> ir.Expr | None:

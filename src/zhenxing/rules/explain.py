@@ -117,13 +117,13 @@ class _Writer:
         extra = ""
         if isinstance(e, ir.FactRef):
             name = e.fact.label if self.lang == "zh" else (e.fact.label_en or e.fact.id)
-            extra = f"（{name}）" if name and name != label else ""
+            extra = self.aside(name) if name and name != label else ""
             if e.fact.judgement:
                 extra += "［专家评审输入］" if self.lang == "zh" else " [expert-judgement input]"
         elif isinstance(e, ir.ParamRef):
             pv = e.param.at(self.rs.period.first_day)
             ref = pv.reference if pv else ""
-            extra = f"（{e.param.label}）" if e.param.label != e.param.name else ""
+            extra = self.aside(e.param.label) if e.param.label != e.param.name else ""
             if ref:
                 extra += f"［依据：{ref}］" if self.lang == "zh" else f" [source: {ref}]"
         ratio = _exact_ratio(e)
@@ -134,6 +134,9 @@ class _Writer:
             return
         for child in ir.children(e):
             self.node(child, depth + 1)
+
+    def aside(self, text: str) -> str:
+        return f"（{text}）" if self.lang == "zh" else f" ({text})"
 
     def exact_note(self, r: ir.Ratio) -> str:
         """The exact value a comparison or band decided on (the named value shows
@@ -200,9 +203,9 @@ def _gap_lines(
     """Per failed condition, the gap of each fact it reads (gap analysis)."""
     if result.eligible and not result.failed:
         return {}
-    head = "差距" if lang == "zh" else "gap"
+    head = "差距：" if lang == "zh" else "gap: "
     return {
-        cond: [f"      ↳ {head}：{text}" for text in texts]
+        cond: [f"      ↳ {head}{text}" for text in texts]
         for cond, texts in summarize(gaps(ruleset, rule.id, facts), lang).items()
     }
 
@@ -217,16 +220,18 @@ def explain(
     v = rule.version
     w = _Writer(ruleset, rule, trace, lang)
     zh = lang == "zh"
+    colon = "：" if zh else ": "  # full-width in Chinese text only
     title = v.title if zh else (v.title_en or v.title)
-    w.lines.append(f"{'规则' if zh else 'Rule'}：{title}（{v.rule_id}）")
+    rule_id = f"（{v.rule_id}）" if zh else f" ({v.rule_id})"
+    w.lines.append(f"{'规则' if zh else 'Rule'}{colon}{title}{rule_id}")
     ref = v.legal_reference()
     if ref:
-        w.lines.append(f"{'依据' if zh else 'Source'}：{ref}")
+        w.lines.append(f"{'依据' if zh else 'Source'}{colon}{ref}")
     if v.source:
-        w.lines.append(f"{'出处' if zh else 'Reference'}：{v.source}")
+        w.lines.append(f"{'出处' if zh else 'Reference'}{colon}{v.source}")
     w.lines.append(
-        f"{'版本' if zh else 'Version'}：{v.validity()}　"
-        f"{'期间' if zh else 'Period'}：{ruleset.period}"
+        f"{'版本' if zh else 'Version'}{colon}{v.validity()}{'　' if zh else '  '}"
+        f"{'期间' if zh else 'Period'}{colon}{ruleset.period}"
     )
     if not v.verified:
         w.lines.append("⚠ 暂定规则（未核实），不用于兑付" if zh else "⚠ provisional (unverified)")
@@ -248,7 +253,7 @@ def explain(
             f"结论：不符合条件（未满足：{failed}）" if zh else f"Result: not eligible ({failed})"
         )
     if result.score is not None:
-        w.lines.append(f"{'得分' if zh else 'Score'}：{fmt_value(result.score)}")
+        w.lines.append(f"{'得分' if zh else 'Score'}{colon}{fmt_value(result.score)}")
     if rule.values:
         w.lines.append("中间值：" if zh else "Values:")
         for name, e in rule.values.items():
@@ -265,21 +270,23 @@ def explain(
             mark = "✓" if held else ("?" if held is None else "✗")
             info = rule.condition_info.get(name)
             label = rule.condition_label(name)
-            article = f"［{info.reference}］" if info and info.reference else ""
+            article = ""
+            if info and info.reference:
+                article = f"［{info.reference}］" if zh else f" [{info.reference}]"
             flag = "" if held or held is None else ("  ← 未满足" if zh else "  ← failed")
             lacking = trace.get(id(e))
             if held is None and isinstance(lacking, Missing):
                 names = fact_names(ruleset, lacking.columns, lang)
                 flag = f"  ← 无法判定：缺少{names}" if zh else f"  ← unknown: missing {names}"
-            w.lines.append(f"  {mark} {label}{article}：{e.text or name}{flag}")
+            w.lines.append(f"  {mark} {label}{article}{colon}{e.text or name}{flag}")
             w.lines.extend(gap_lines.get(name, []))
             w.node(e, 2)
     if rule.score is not None and rule.items:
         w.lines.append("得分项：" if zh else "Score items:")
         for iid, e in rule.items.items():
             mx = rule.item_max.get(iid)
-            cap = f"（上限 {mx}）" if mx is not None else ""
-            w.lines.append(f"  {iid}{cap}：")
+            cap = "" if mx is None else f"（上限 {mx}）" if zh else f" (at most {mx})"
+            w.lines.append(f"  {iid}{cap}{colon.strip()}")
             w.node(e, 2)
     if rule.eligible is not None:
         w.lines.append("资格判定：" if zh else "Eligibility:")
