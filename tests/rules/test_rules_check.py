@@ -101,3 +101,13 @@ def test_check_json_output_is_json_only(write_rules: Any) -> None:
     assert (d["code"], d["severity"], d["line"], d["column"]) == ("unknown-name", "error", 4, 9)
     assert d["suggestion"] == "did you mean 'rd_expense'?"
     assert "1 errors" in err.getvalue()
+
+
+def test_a_unit_mismatch_in_min_or_coalesce_names_both_arguments(write_rules: Any) -> None:
+    body = (
+        "parameters: {share: {unit: ratio, value: 0.5}}\n"
+        "conditions: {a: 'min(rd_expense, share) > 0', b: 'coalesce(rd_expense, share) > 0'}\n"
+    )
+    messages = [d.message("en") for d in _diags(write_rules, body)]
+    assert len(messages) == 2
+    assert all("'rd_expense' is yuan, 'share' is ratio" in m for m in messages), messages

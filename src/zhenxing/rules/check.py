@@ -649,8 +649,9 @@ class _Checker:
             ty = args[0].ty
             for node, a in zip(n.args, args, strict=True):
                 self.want(a, NUMBER, node, f)
-            for node, a in zip(n.args[1:], args[1:], strict=True):
-                ty = self.join(ir.Const(ty, None, 0, 0, False), a, node, f)
+            for node, prev, a in zip(n.args[1:], args, args[1:], strict=False):
+                # the type so far, shown under the previous argument's text in a message
+                ty = self.join(ir.Const(ty, prev.src, prev.start, prev.end, False), a, node, f)
             return ir.Call(ty, src, n.start, n.end, f, tuple(args))
         if f == "clip":
             if not arity(3):
@@ -697,8 +698,9 @@ class _Checker:
             if not arity(2, 99):
                 return ir.Call(T_ERR, src, n.start, n.end, f, tuple(args))
             ty = args[0].ty
-            for node, a in zip(n.args[1:], args[1:], strict=True):
-                ty = self.join(ir.Const(ty, None, 0, 0, False), a, node, f)
+            for node, prev, a in zip(n.args[1:], args, args[1:], strict=False):
+                # the type so far, shown under the previous argument's text in a message
+                ty = self.join(ir.Const(ty, prev.src, prev.start, prev.end, False), a, node, f)
             # an argument that is never missing makes the ones after it unreachable
             for node, a in zip(n.args[:-1], args[:-1], strict=True):
                 if self.never_missing_warning(a, node, f):
