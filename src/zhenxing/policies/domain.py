@@ -213,7 +213,9 @@ class Guide:
 ENTITY_WORDS = {"enterprise": "企业", "project": "项目"}
 
 
-def fmt_number(value: Decimal, unit: str) -> str:
+def fmt_number(value: Decimal | dt.date, unit: str) -> str:
+    if isinstance(value, dt.date):  # a date parameter
+        return f"{value.year}年{value.month}月{value.day}日"
     if unit == "ratio":
         pct = (value * 100).normalize()
         return f"{pct:f}%"
@@ -287,7 +289,7 @@ class _Words:
     def param(self, e: ir.ParamRef) -> str:
         p = e.param
         pv = p.at(self.rs.period.first_day)
-        value = self.rs.param_value(self.rule, p.name) if pv is not None else None
+        value = self.rs.param(self.rule, p.name) if pv is not None else None
         shown = fmt_number(value, p.unit) if value is not None else "（未设定）"
         self.params.setdefault(
             p.name, GuideParameter(p.label or p.name, shown, pv.reference if pv else "")

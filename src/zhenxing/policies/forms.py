@@ -3,6 +3,7 @@ ledger corrections in yuan (to the fen)."""
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any
@@ -137,12 +138,15 @@ class DryRunForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["period"].initial = clock.today().year - 1
         for name, label, unit in parameters:
+            if unit == "date":
+                self.fields[f"param_{name}"] = forms.DateField(label=label, required=False)
+                continue
             hint = {"ratio": _("比例，如 0.08 表示 8%"), "yuan": _("元")}.get(unit, "")
             self.fields[f"param_{name}"] = forms.DecimalField(
                 label=label, required=False, max_digits=20, decimal_places=10, help_text=hint
             )
 
-    def overrides(self) -> dict[str, Decimal]:
+    def overrides(self) -> dict[str, Decimal | datetime.date]:
         return {
             key[len("param_") :]: value
             for key, value in self.cleaned_data.items()

@@ -6,6 +6,7 @@ list's beneficiaries by code)."""
 from __future__ import annotations
 
 import datetime
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
@@ -283,7 +284,7 @@ def by_area(run: PolicyRun) -> list[dict[str, Any]]:
 class DryRun:
     policy: Policy
     period: str
-    overrides: dict[str, Decimal]
+    overrides: Mapping[str, Decimal | datetime.date]
     baseline_label: str
     baseline_total: Decimal
     scenario_total: Decimal
@@ -309,7 +310,7 @@ class DryRun:
 def dry_run(
     policy: Policy,
     period: str | int,
-    overrides: dict[str, Decimal] | None = None,
+    overrides: Mapping[str, Decimal | datetime.date] | None = None,
     *,
     source: Any = None,
     limit: int = 50,

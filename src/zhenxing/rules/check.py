@@ -123,16 +123,34 @@ class RuleSet:
     rules: list[CheckedRule]
     deps: dict[str, CheckedRule]
     schema: FactSchema
-    overrides: dict[str, Decimal] = field(default_factory=dict)
+    overrides: dict[str, Decimal | dt.date] = field(default_factory=dict)
 
-    def with_overrides(self, overrides: Mapping[str, Decimal | int | str]) -> RuleSet:
+    def with_overrides(self, overrides: Mapping[str, Decimal | int | str | dt.date]) -> RuleSet:
         """A copy with parameter values replaced: keys `rule_id.param` or `param`."""
         merged = dict(self.overrides)
         for k, v in overrides.items():
-            merged[k] = Decimal(str(v))
+            merged[k] = v if isinstance(v, dt.date) else Decimal(str(v))
         return replace(self, overrides=merged)
 
     def param_value(self, rule: CheckedRule, name: str) -> Decimal:
+        """A number parameter's value for the period (the checker keeps date
+        parameters out of number contexts)."""
+        value = self.param(rule, name)
+        if not isinstance(value, Decimal):
+            raise RulesError(
+                [
+                    error(
+                        "field-type",
+                        rule.version.parameters[name].location,
+                        field=f"parameters.{name}",
+                        expected="数值 / a number",
+                    )
+                ]
+            )
+        return value
+
+    def param(self, rule: CheckedRule, name: str) -> Decimal | dt.date:
+        """A parameter's value for the period: a number, or a date (unit `date`)."""
         key = f"{rule.id}.{name}"
         if key in self.overrides:
             return self.overrides[key]
@@ -373,7 +391,8 @@ class _Checker:
                 if nm in self.v.parameters:
                     param = self.v.parameters[nm]
                     self.out.params_used.add(nm)
-                    return ir.ParamRef(t_num(param.unit), src, n.start, n.end, param)
+                    ty = T_DATE if param.unit == "date" else t_num(param.unit)
+                    return ir.ParamRef(ty, src, n.start, n.end, param)
                 if nm in PERIOD_BUILTINS:
                     return ir.PeriodRef(PERIOD_BUILTINS[nm], src, n.start, n.end, nm)
             fact = self.schema.resolve(nm)

@@ -7,6 +7,7 @@ row and column where possible — never a traceback.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 import sys
 import time
@@ -282,15 +283,20 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     else:
         scenario = base
-    overrides: dict[str, Decimal] = {}
+    overrides: dict[str, Decimal | dt.date] = {}
     for item in args.set:
         key, sep, value = item.partition("=")
         try:
-            overrides[key.strip()] = Decimal(value.strip())
-        except ArithmeticError:
+            # a date parameter takes a date: --set cutoff=2021-01-01
+            overrides[key.strip()] = (
+                dt.date.fromisoformat(value.strip())
+                if value.count("-") == 2
+                else Decimal(value.strip())
+            )
+        except (ArithmeticError, ValueError):
             sep = ""
         if not sep:
-            print(f"--set {item}: use [RULE.]PARAM=NUMBER", file=err)
+            print(f"--set {item}: use [RULE.]PARAM=NUMBER or PARAM=YYYY-MM-DD", file=err)
             return 2
     if overrides:
         scenario = scenario.with_overrides(overrides)

@@ -609,6 +609,10 @@ class _Compiler:
                 return pl.lit(v, dtype=pl.String)
             assert isinstance(v, dt.date)
             return pl.lit(v, dtype=pl.Date)
+        if isinstance(e, ir.ParamRef):  # a date parameter (number ones go through num())
+            day = self.rs.param(rule, e.param.name)
+            assert isinstance(day, dt.date)
+            return pl.lit(day, dtype=pl.Date)
         if isinstance(e, ir.FactRef):
             return pl.col(e.column)
         if isinstance(e, ir.PeriodRef):

@@ -745,6 +745,11 @@ class _Compiler:
             if isinstance(v, dt.date):
                 return _V(_date(v))
             raise SqlUnsupportedError(f"constant {v!r}", _where(e))
+        if isinstance(e, ir.ParamRef):
+            day = self.rs.param(rule, e.param.name)
+            if not isinstance(day, dt.date):
+                raise SqlUnsupportedError(f"parameter {e.param.name} used as a date", _where(e))
+            return _V(_date(day))
         if isinstance(e, ir.FactRef):
             return _V(_col(e.column))
         if isinstance(e, ir.PeriodRef):

@@ -66,7 +66,7 @@ KNOWN_FIELDS = {
 @dataclass(frozen=True)
 class ParamValue:
     start: dt.date
-    value: Decimal | None  # None ends the parameter
+    value: Decimal | dt.date | None  # None ends the parameter; a date when unit is "date"
     reference: str
     location: Location | None
 
@@ -338,7 +338,13 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                 if isinstance(item, dict):
                     value_raw = item.get("value")
                     vref = str(item.get("reference", ref))
-                value = None if value_raw is None else _as_decimal(value_raw)
+                value: Decimal | dt.date | None = None
+                if value_raw is not None and unit == "date":
+                    value = _as_date(value_raw, vloc, f"parameters.{name}", ctx.diags)
+                    if value is None:
+                        continue
+                elif value_raw is not None:
+                    value = _as_decimal(value_raw)
                 if value_raw is not None and value is None:
                     ctx.diags.append(
                         error(
@@ -350,6 +356,10 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                     )
                     continue
                 values.append(ParamValue(day, value, vref, vloc))
+        elif isinstance(spec, dt.date):
+            # `cutoff: 2019-01-01`: a date parameter in its short form
+            unit = "date"
+            values.append(ParamValue(dt.date(1900, 1, 1), spec, ref, where))
         else:
             value = _as_decimal(spec)
             if value is None:

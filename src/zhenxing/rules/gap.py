@@ -339,7 +339,7 @@ class _Analyser:
     def leaf(self, rule: CheckedRule, e: ir.Expr) -> _T:
         if isinstance(e, ir.Const) and isinstance(e.value, Decimal):
             return _lit(Fraction(e.value))
-        if isinstance(e, ir.ParamRef):
+        if isinstance(e, ir.ParamRef) and e.ty.kind == ir.NUMBER:
             return _lit(Fraction(self.rs.param_value(rule, e.param.name)))
         return _T("leaf", leaf=e, rule=rule)
 

@@ -217,7 +217,7 @@ class _Eval:
                 return Missing(frozenset((e.column,)))
             return v  # type: ignore[no-any-return]
         if isinstance(e, ir.ParamRef):
-            return self.rs.param_value(rule, e.param.name)
+            return self.rs.param(rule, e.param.name)
         if isinstance(e, ir.LocalRef):
             if e.kind == "score":
                 return self.local(rule, "score", "score")

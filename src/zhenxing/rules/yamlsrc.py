@@ -82,10 +82,18 @@ def _scalar(node: yaml.ScalarNode, file: str) -> Any:
         return value
     if tag.endswith(":str"):
         return node.value
-    value = _constructor.construct_object(node, deep=True)
-    if isinstance(value, dt.datetime):
-        return value
-    return value
+    try:
+        return _constructor.construct_object(node, deep=True)
+    except ValueError as exc:  # looks like a date but is none: 2018-13-01
+        raise RulesError(
+            [
+                error(
+                    "yaml",
+                    _pos(node, file).location(),
+                    detail=f"“{node.value}”不是有效日期（{exc}）/ not a valid date (YYYY-MM-DD)",
+                )
+            ]
+        ) from None
 
 
 def _convert(node: yaml.Node, file: str) -> Any:
