@@ -1,5 +1,10 @@
 """Vectorised evaluation: a rule set compiled to one lazy Polars `select`.
 
+Named values, score items, masks and rule results used more than once (and any
+large sub-expression) are computed once, as private columns (`STAGE` prefix) in
+layers of `with_columns` before that `select` (like compile_sql's layers), and
+read with `pl.col` — inlined, nested named values grew the plan exponentially.
+
 Numbers are fixed-point integers: a column holding `value × 10^s`, where the
 scale `s` is tracked statically by the compiler — Int64 where the measured
 ranges of the facts prove that every intermediate fits, Int128 otherwise.
@@ -401,6 +406,23 @@ class _RuleExprs:
 
 Stats = Mapping[str, tuple[Decimal | None, Decimal | None]]
 
+#: the prefix of the private columns of shared values (a fact id never holds NUL)
+STAGE = "\x00zx."
+#: an expression whose text is shorter than this is repeated rather than staged
+TRIVIAL = 64
+#: an expression whose text is longer than this is staged even if used once
+LARGE = 1500
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A shared value computed once, as a private column, in the `with_columns`
+    layer `level` (after the layers of the staged columns it reads, `deps`)."""
+
+    expr: pl.Expr
+    level: int
+    deps: frozenset[str]
+
 
 class _Compiler:
     def __init__(
@@ -416,6 +438,42 @@ class _Compiler:
         self.local_misses: dict[tuple[str, str], Miss] = {}
         self.knowns: dict[tuple[int, bool], tuple[ir.Expr, pl.Expr]] = {}
         self.local_knowns: dict[tuple[str, str, bool], pl.Expr] = {}
+        #: private columns: named values, score items, masks and rule results used
+        #: more than once are computed once, in layers (like compile_sql), so that
+        #: nested named values do not grow the plan exponentially
+        self.staged: dict[str, Staged] = {}
+        self.shared: dict[int, tuple[pl.Expr, pl.Expr]] = {}
+        self.nullable: dict[tuple[str, str, str], bool] = {}
+
+    def share(self, expr: pl.Expr, *, force: bool = True) -> pl.Expr:
+        """`expr` as a staged private column (the same column for the same object);
+        short expressions as they are; with `force=False` only large ones."""
+        found = self.shared.get(id(expr))
+        if found is not None:
+            return found[1]
+        size = len(str(expr))
+        if size < TRIVIAL or (not force and size < LARGE):
+            return expr
+        deps = frozenset(n for n in expr.meta.root_names() if n.startswith(STAGE))
+        level = 1 + max((self.staged[d].level for d in deps), default=0)
+        name = f"{STAGE}{len(self.staged)}"
+        self.staged[name] = Staged(expr.alias(name), level, deps)
+        col = pl.col(name)
+        self.shared[id(expr)] = (expr, col)  # keeps `expr` alive: its id is not reused
+        return col
+
+    def share_n(self, n: N, *, force: bool = True) -> N:
+        if n.raw is not None:
+            return n
+        expr = self.share(n.expr, force=force)
+        return n if expr is n.expr else N(expr, n.scale, n.lo, n.hi, n.wide)
+
+    def share_miss(self, ms: Miss) -> Miss:
+        k = None if ms.k is None else self.share(ms.k)
+        gate = None if ms.gate is None else self.share(ms.gate)
+        if k is ms.k and gate is ms.gate:
+            return ms
+        return Miss(ms.inel, ms.rep, k, gate)
 
     def lit_num(self, value: Decimal) -> N:
         s = scale_of(value)
@@ -428,6 +486,12 @@ class _Compiler:
         return N(ilit(raw, wide), s, value, value, wide, raw=raw)
 
     def num(self, rule: CheckedRule, e: ir.Expr) -> N:
+        out = self._num(rule, e)
+        if isinstance(e, ir.Binary | ir.IfElse | ir.Call | ir.Band):
+            return self.share_n(out, force=False)  # a large sub-expression: once
+        return out
+
+    def _num(self, rule: CheckedRule, e: ir.Expr) -> N:
         if isinstance(e, ir.Const):
             assert isinstance(e.value, Decimal)
             return self.lit_num(e.value)
@@ -460,10 +524,10 @@ class _Compiler:
         if isinstance(e, ir.RuleRef):
             r = self.rule_exprs(self.rs.rule(e.rule_id))
             if e.field_name == "amount":
-                return r.amount
+                return self.share_n(r.amount)
             if r.score is None:
                 return self.lit_num(Decimal(0))
-            sc = r.score
+            sc = self.share_n(r.score)
             zero = ilit(0, sc.wide)
             return N(
                 sc.expr.fill_null(zero),
@@ -601,6 +665,12 @@ class _Compiler:
         return ratio_test(op, alpha, beta, self.num(rule, r.num), self.num(rule, r.den), t)
 
     def other(self, rule: CheckedRule, e: ir.Expr) -> pl.Expr:
+        out = self._other(rule, e)
+        if isinstance(e, ir.Binary | ir.IfElse | ir.Call | ir.InList):
+            return self.share(out, force=False)  # a large sub-expression: once
+        return out
+
+    def _other(self, rule: CheckedRule, e: ir.Expr) -> pl.Expr:
         if isinstance(e, ir.Const):
             v = e.value
             if isinstance(v, bool):
@@ -821,6 +891,7 @@ class _Compiler:
             test = value if truth else ~value
             mask = miss_mask(self.miss(rule, e))
             out = test if mask is None else ~mask & test
+        out = self.share(out, force=False)
         self.knowns[key] = (e, out)
         return out
 
@@ -839,6 +910,7 @@ class _Compiler:
             test = value if truth else ~value
             mask = miss_mask(self.local_miss(rule, e.name, e.kind))
             out = test if mask is None else ~mask & test
+        out = self.share(out)
         self.local_knowns[key] = out
         return out
 
@@ -856,7 +928,7 @@ class _Compiler:
             found_target = rule.values.get(name) or rule.conditions.get(name)
             assert found_target is not None
             target = found_target
-        out = self.miss(rule, target)
+        out = self.share_miss(self.miss(rule, target))
         self.local_misses[key] = out
         return out
 
@@ -904,6 +976,8 @@ class _Compiler:
             out = (
                 self.num(rule, target) if target.ty.kind == ir.NUMBER else self.other(rule, target)
             )
+        # computed once, read by every use
+        out = self.share_n(out) if isinstance(out, N) else self.share(out)
         self.locals[key] = out
         return out
 
@@ -957,7 +1031,8 @@ class _Compiler:
         ):
             rest = NEVER
         not_ok = miss_mask(rest)
-        elig = known if not_ok is None else ~not_ok & known
+        elig = self.share(known if not_ok is None else ~not_ok & known)
+        status = self.share_miss(status)
         amount_raw: int | None = None
         if rule.amount is not None:
             a = round_to(self.num(rule, rule.amount), 2, rule.version.rounding)
@@ -1011,13 +1086,21 @@ class _Compiler:
             ):
                 return True
             if isinstance(node, ir.LocalRef):
+                key = (rule.id, node.kind, node.name)
+                found = self.nullable.get(key)
+                if found is not None:
+                    if found:
+                        return True
+                    continue
                 if node.kind == "score":
                     target = rule.score
                 elif node.kind == "item":
                     target = rule.items.get(node.name)
                 else:
                     target = rule.values.get(node.name) or rule.conditions.get(node.name)
-                if target is None or self.may_be_null(rule, target):
+                # once per named value (a chain of values used twice each: 2^n walks)
+                self.nullable[key] = target is None or self.may_be_null(rule, target)
+                if self.nullable[key]:
                     return True
         return False
 
@@ -1524,10 +1607,35 @@ class CompiledRules:
     #: the result columns of each rule (a rule's expressions include those of the
     #: rules it refers to, so any subset of rules can be selected on its own)
     by_rule: dict[str, list[pl.Expr]] = field(default_factory=dict)
+    #: the private columns of shared values (named values, score items, masks …)
+    staged: dict[str, Staged] = field(default_factory=dict)
+    #: the private columns each rule's results read, directly or not
+    needs: dict[str, frozenset[str]] = field(default_factory=dict)
+
+    def stages(self, rule_ids: Sequence[str] | None = None) -> list[list[pl.Expr]]:
+        """The layers of private columns the results of `rule_ids` (all: None) read,
+        each layer reading only the columns of the layers before it."""
+        ids = self.by_rule if rule_ids is None else rule_ids
+        names: set[str] = set()
+        for rid in ids:
+            names |= self.needs.get(rid, frozenset())
+        layers: dict[int, list[pl.Expr]] = {}
+        for name in sorted(names, key=lambda n: int(n[len(STAGE) :])):
+            st = self.staged[name]
+            layers.setdefault(st.level, []).append(st.expr)
+        return [layers[k] for k in sorted(layers)]
+
+    def expressions(self, rule_ids: Sequence[str] | None = None) -> list[pl.Expr]:
+        """Every expression evaluated for `rule_ids`: private columns, then results."""
+        exprs = self.exprs if rule_ids is None else [e for r in rule_ids for e in self.by_rule[r]]
+        return [e for layer in self.stages(rule_ids) for e in layer] + exprs
 
     def select(self, prepared: pl.LazyFrame, rule_ids: Sequence[str] | None = None) -> pl.LazyFrame:
         exprs = self.exprs if rule_ids is None else [e for r in rule_ids for e in self.by_rule[r]]
-        return prepared.select([pl.col(ENTITY), *exprs])
+        lf = prepared
+        for layer in self.stages(rule_ids):
+            lf = lf.with_columns(layer)
+        return lf.select([pl.col(ENTITY), *exprs])  # the private columns are dropped
 
     def lazy(self, facts: Any) -> pl.LazyFrame:
         """Results as a LazyFrame (collect it, or sink it to Parquet)."""
@@ -1585,9 +1693,11 @@ def compile_rules(
     comp = _Compiler(ruleset, stats, scales)
     exprs: list[pl.Expr] = []
     by_rule: dict[str, list[pl.Expr]] = {}
+    needs: dict[str, frozenset[str]] = {}
     for rule in ruleset.rules:
         by_rule[rule.id] = comp.outputs(rule, layout)
         exprs.extend(by_rule[rule.id])
+        needs[rule.id] = _closure(comp.staged, by_rule[rule.id])
     return CompiledRules(
         ruleset,
         exprs,
@@ -1595,7 +1705,21 @@ def compile_rules(
         {r.id for r in ruleset.rules if r.score is not None},
         layout,
         by_rule,
+        comp.staged,
+        needs,
     )
+
+
+def _closure(staged: Mapping[str, Staged], exprs: Sequence[pl.Expr]) -> frozenset[str]:
+    """The private columns `exprs` read, directly or through other private columns."""
+    todo = [n for e in exprs for n in e.meta.root_names() if n in staged]
+    seen: set[str] = set()
+    while todo:
+        name = todo.pop()
+        if name not in seen:
+            seen.add(name)
+            todo.extend(staged[name].deps)
+    return frozenset(seen)
 
 
 LAYOUTS = ("wide", "packed")
