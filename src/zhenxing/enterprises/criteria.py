@@ -10,16 +10,19 @@ Pure Python over the rules engine (no Django). The tier criteria are the rule ca
 3. The rule is evaluated with the reference interpreter (`zhenxing.rules.interpret`); the
    eligibility is then read in three-valued logic over the named conditions: met, not met,
    or unknown (a fact is missing).
-4. When not met, the smallest set of failed conditions (at most two) whose passing would
-   make the rule pass is found; each gets its gaps (`zhenxing.rules.gaps`). The tier is
-   "nearly met" when every such condition is within NEAR_MARGIN of its threshold (the
-   change is at most that share of the value to reach; for a score, of the pass mark).
+4. When not met, the smallest sets of failed conditions (at most two) whose passing would
+   make the rule pass are found; each condition gets its gaps (`zhenxing.rules.gaps`). The
+   tier is "nearly met" when every condition of one such set is within NEAR_MARGIN of its
+   threshold (the change is at most that share of the value to reach; for a score, of the
+   pass mark). A rule with alternative routes (the gazelle's five, `a or b`) has several
+   sets: the first all-close one is reported, else the first whose gaps can all be
+   computed, else the first.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import lru_cache
@@ -266,6 +269,8 @@ def assess(
     tier: TierCode,
     facts: Mapping[str, Any],
     known: Mapping[str, tuple[Any, str]] | None = None,
+    *,
+    fiscal_year: int | None = None,
 ) -> Assessment:
     """Evaluate one criteria rule for one enterprise's facts (see the module's notes).
 
@@ -318,9 +323,7 @@ def assess(
         pending=[rule.condition_label(n) for n in pending],
     )
     labels = {f.id: f.label for f in ruleset.schema.facts.values()}
-    assessment.missing = sorted(
-        {labels.get(c.split("@")[0], c.split("@")[0]) for c in data_missing}
-    )
+    assessment.missing = sorted({missing_label(c, labels, fiscal_year) for c in data_missing})
     decided = [n for n in conds if n not in pending]
     if conds and not decided:
         assessment.status = JUDGEMENT
@@ -333,30 +336,70 @@ def assess(
         assessment.status = INCOMPLETE
         return assessment
     failed = [n for n, v in conds.items() if v is False]
-    short = _smallest_flip(rule, conds, failed)
-    for name in short or failed:
-        shortfall = _shortfall(ruleset, rule, name, row, result.score)
-        decided_by = {c for c in rule.reads.get(name, frozenset()) if c in reasons}
-        if decided_by and not shortfall.close:
-            shortfall.note = "；".join(sorted({reasons[c] for c in decided_by}))
-            shortfall.gaps = []
-        assessment.shortfalls.append(shortfall)
+    found: dict[str, Shortfall] = {}
+
+    def shortfall_of(name: str) -> Shortfall:
+        if name not in found:
+            shortfall = _shortfall(ruleset, rule, name, row, result.score)
+            decided_by = {c for c in rule.reads.get(name, frozenset()) if c in reasons}
+            if decided_by and not shortfall.close:
+                shortfall.note = "；".join(sorted({reasons[c] for c in decided_by}))
+                shortfall.gaps = []
+            found[name] = shortfall
+        return found[name]
+
+    short = _closest(_smallest_flips(rule, conds, failed), shortfall_of)
+    assessment.shortfalls = [shortfall_of(name) for name in short or failed]
     if short and all(s.close for s in assessment.shortfalls):
         assessment.status = NEARLY
     return assessment
 
 
-def _smallest_flip(
+def missing_label(column: str, labels: Mapping[str, str], fiscal_year: int | None) -> str:
+    """A missing fact column as shown: its label, and for an earlier year (`revenue@year-3`)
+    which year — "营业收入（销售收入）（2020年）", or "（前3年）" when the fiscal year is not
+    known — so that a missing base year is not read as the latest year missing."""
+    fact, _, lag = column.partition("@")
+    label = labels.get(fact, fact)
+    if not lag:
+        return label
+    unit, _, count = lag.partition("-")
+    if unit != "year" or not count.isdigit():
+        return f"{label}（{lag}）"
+    if fiscal_year is None:
+        return f"{label}（前{int(count)}年）"
+    return f"{label}（{fiscal_year - int(count)}年）"
+
+
+def _smallest_flips(
     rule: CheckedRule, conds: Mapping[str, bool | None], failed: list[str]
-) -> list[str] | None:
+) -> list[list[str]]:
+    """Every smallest set (at most MAX_SHORT) of failed conditions whose passing would make
+    the rule pass, in the conditions' order. A rule with alternative routes (`a or b`) has
+    several."""
     for size in range(1, min(MAX_SHORT, len(failed)) + 1):
+        flips = []
         for combo in itertools.combinations(failed, size):
             trial = dict(conds)
             for name in combo:
                 trial[name] = True
             if eligible_3v(rule, trial) is True:
-                return list(combo)
-    return None
+                flips.append(list(combo))
+        if flips:
+            return flips
+    return []
+
+
+def _closest(flips: list[list[str]], shortfall_of: Callable[[str], Shortfall]) -> list[str] | None:
+    """The set to report: the first whose every condition is close (the tier is then nearly
+    met), else the first whose every condition has a computable gap, else the first."""
+    for flip in flips:
+        if all(shortfall_of(name).close for name in flip):
+            return flip
+    for flip in flips:
+        if all(shortfall_of(name).gaps for name in flip):
+            return flip
+    return flips[0] if flips else None
 
 
 def _shortfall(
@@ -398,8 +441,14 @@ def assess_all(
     tiers: Mapping[str, TierCode],
     facts: Mapping[str, Any],
     known: Mapping[str, tuple[Any, str]] | None = None,
+    *,
+    fiscal_year: int | None = None,
 ) -> list[Assessment]:
-    """Every criteria rule for one enterprise, in the ladder's order."""
+    """Every criteria rule for one enterprise, in the ladder's order. `fiscal_year` is the
+    year of the current facts (it names the year of a missing earlier-year fact)."""
     order = {code: i for i, code in enumerate(TierCode)}
-    out = [assess(ruleset, rid, tier, facts, known) for rid, tier in tiers.items()]
+    out = [
+        assess(ruleset, rid, tier, facts, known, fiscal_year=fiscal_year)
+        for rid, tier in tiers.items()
+    ]
     return sorted(out, key=lambda a: (order[a.tier], a.rule_id))

@@ -279,6 +279,7 @@ FACT_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
             "exports",
             "equity_financing_2y",
             "equity_financing_3y",
+            "venture_capital_round_max",
             "first_set_contract_price",
             "exhibition_booth_fees",
         ),

@@ -808,7 +808,9 @@ def portrait(enterprise: Enterprise, *, today: datetime.date | None = None) -> P
         years_back=years_back,
     )
     row = criteria.facts_row(frame.to_dicts(), fiscal_year)
-    assessments = criteria.assess_all(ruleset, tiers, row, known_inputs(enterprise))
+    assessments = criteria.assess_all(
+        ruleset, tiers, row, known_inputs(enterprise), fiscal_year=fiscal_year
+    )
     assessed = set(tiers.values())
     return Portrait(
         enterprise=enterprise,
