@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
@@ -544,16 +545,32 @@ def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
     return render(request, "enterprises/form.html", {"form": form, "enterprise": enterprise})
 
 
-def _form_page(
+def _form_flow(
     request: HttpRequest,
     form: Any,
+    action: Callable[[dict[str, Any]], Any],
     *,
+    success: str,
     title: str,
     enterprise: Enterprise,
-    back: str,
+    tab: str,
     intro: str = "",
+    error_field: str | None = None,
+    refused_field: str | None = None,
 ) -> HttpResponse:
-    return render(
+    """An enterprise's sub-form (a fact, a tier, a pool step): run `action` on a valid
+    post and go back to the enterprise's `tab`, or show the form page again."""
+    back = _back(enterprise, tab)
+    done = submit(
+        request,
+        form,
+        action,
+        success=success,
+        then=back,
+        error_field=error_field,
+        refused_field=refused_field,
+    )
+    return done or render(
         request,
         "enterprises/form_page.html",
         {"form": form, "title": title, "enterprise": enterprise, "back": back, "intro": intro},
@@ -570,7 +587,7 @@ def fact_new(request: HttpRequest, pk: int) -> HttpResponse:
         request.user, Enterprise.objects.select_related("area"), pk=pk
     )
     form = FactValueForm(request.POST or None, user=request.user)
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.facts_record(
@@ -582,20 +599,13 @@ def fact_new(request: HttpRequest, pk: int) -> HttpResponse:
             as_of=data["as_of"],
         ),
         success=gettext("已记录"),
-        then=_back(enterprise, "facts"),
+        title=gettext("填报或更正年度数据"),
+        enterprise=enterprise,
+        tab="facts",
+        intro=gettext("按来源记录一项数据；同一来源、同一年度的原值被替换，其他来源的值保留。"),
         # the service names the fact by its code, which is the value field here
         error_field="value",
         refused_field="source",
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
-        title=gettext("填报或更正年度数据"),
-        enterprise=enterprise,
-        back=_back(enterprise, "facts"),
-        intro=gettext("按来源记录一项数据；同一来源、同一年度的原值被替换，其他来源的值保留。"),
     )
 
 
@@ -616,21 +626,14 @@ def tier_new(request: HttpRequest, pk: int) -> HttpResponse:
         initial["code"] = code
         initial["level"] = domain.DEFAULT_LEVEL[domain.TierCode(code)].value
     form = TierForm(request.POST or None, initial=initial)
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.tier_grant(user=request.user, enterprise=enterprise, **data),
         success=gettext("已登记"),
-        then=_back(enterprise, "tiers"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("登记资质称号"),
         enterprise=enterprise,
-        back=_back(enterprise, "tiers"),
+        tab="tiers",
         intro=gettext("接续原证书的（到期前或到期后 180 天内发证）记为复审续期，否则记为新认定。"),
     )
 
@@ -641,21 +644,14 @@ def tier_lose(request: HttpRequest, tier_pk: int) -> HttpResponse:
         request.user, Tier.objects.select_related("enterprise"), Action.CHANGE, pk=tier_pk
     )
     form = TierLoseForm(request.POST or None, initial={"date": clock.today()})
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.tier_lose(user=request.user, tier=tier, **data),
         success=gettext("已登记撤销"),
-        then=_back(tier.enterprise, "tiers"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("撤销/取消：%(tier)s") % {"tier": tier},
         enterprise=tier.enterprise,
-        back=_back(tier.enterprise, "tiers"),
+        tab="tiers",
     )
 
 
@@ -680,21 +676,14 @@ def pool_new(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET.get("target") in {c.value for c in domain.TierCode}:
         initial["target"] = request.GET["target"]
     form = PoolEntryForm(request.POST or None, enterprise=enterprise, initial=initial)
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.pool_enter(user=request.user, enterprise=enterprise, **data),
         success=gettext("已纳入培育库"),
-        then=_back(enterprise, "pool"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("纳入培育库"),
         enterprise=enterprise,
-        back=_back(enterprise, "pool"),
+        tab="pool",
     )
 
 
@@ -711,21 +700,14 @@ def _entry_for_change(request: HttpRequest, entry_pk: int) -> PoolEntry:
 def pool_stage(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry_for_change(request, entry_pk)
     form = StageForm(request.POST or None, initial={"date": clock.today()})
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.pool_change_stage(user=request.user, entry=entry, **data),
         success=gettext("阶段已变更"),
-        then=_back(entry.enterprise, "pool"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("变更阶段：%(entry)s") % {"entry": entry},
         enterprise=entry.enterprise,
-        back=_back(entry.enterprise, "pool"),
+        tab="pool",
         intro=gettext("当前阶段：%(stage)s（自 %(since)s）")
         % {"stage": entry.get_stage_display(), "since": entry.stage_since.isoformat()},
     )
@@ -735,21 +717,14 @@ def pool_stage(request: HttpRequest, entry_pk: int) -> HttpResponse:
 def pool_follow_up(request: HttpRequest, entry_pk: int) -> HttpResponse:
     entry = _entry_for_change(request, entry_pk)
     form = FollowUpForm(request.POST or None, initial={"date": clock.today()})
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.pool_follow_up(user=request.user, entry=entry, **data),
         success=gettext("已记录"),
-        then=_back(entry.enterprise, "pool"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("跟踪记录：%(entry)s") % {"entry": entry},
         enterprise=entry.enterprise,
-        back=_back(entry.enterprise, "pool"),
+        tab="pool",
     )
 
 
@@ -761,23 +736,16 @@ def pool_assign(request: HttpRequest, entry_pk: int) -> HttpResponse:
         enterprise=entry.enterprise,
         initial={"responsible": entry.responsible_id},
     )
-    done = submit(
+    return _form_flow(
         request,
         form,
         lambda data: services.pool_assign(
             user=request.user, entry=entry, responsible=data["responsible"]
         ),
         success=gettext("已保存"),
-        then=_back(entry.enterprise, "pool"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        form,
         title=gettext("责任人：%(entry)s") % {"entry": entry},
         enterprise=entry.enterprise,
-        back=_back(entry.enterprise, "pool"),
+        tab="pool",
     )
 
 
