@@ -170,7 +170,7 @@ def _add_routers() -> None:
     from zhenxing.enterprises.api import router as enterprise_router
     from zhenxing.policies.api import router as policy_router
     from zhenxing.projects.api import router as project_router
-    from zhenxing.projects.steward_api import router as steward_router
+    from zhenxing.projects.stewards.api import router as steward_router
 
     api.add_router("/", core_router)
     api.add_router("/enterprises", enterprise_router)

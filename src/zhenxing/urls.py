@@ -15,7 +15,7 @@ urlpatterns = [
     path("system/", include("zhenxing.core.urls")),
     path("enterprises/", include("zhenxing.enterprises.urls")),
     path("projects/", include("zhenxing.projects.urls")),
-    path("stewards/", include("zhenxing.projects.steward_urls")),
+    path("stewards/", include("zhenxing.projects.stewards.urls")),
     path("policies/", include("zhenxing.policies.urls")),
     path("imports/<slug:kind>/", import_views.import_upload, name="import_upload"),
     path("imports/<slug:kind>/template/", import_views.import_template, name="import_template"),

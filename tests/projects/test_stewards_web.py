@@ -54,8 +54,8 @@ def make_user(username: str, *roles: dict[str, Any]) -> Any:
 def sw(world: Any, settings: Any, tmp_path: Any) -> SimpleNamespace:
     from zhenxing.core.models import Department
     from zhenxing.core.roles import Role
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import AnnualPlan, MonthlyReport, StatusChange
+    from zhenxing.projects.stewards import services
 
     settings.TODAY_OVERRIDE = TODAY
     settings.MEDIA_ROOT = tmp_path
@@ -379,7 +379,7 @@ def test_the_visit_list_shows_visits_in_scope(sw: SimpleNamespace, client: Any) 
 def test_list_pages_take_few_queries_whatever_the_rows(
     sw: SimpleNamespace, client: Any, django_assert_max_num_queries: Any, url: str
 ) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     for i in range(12):
         project = make_project(sw.world.own_area, f"鲅鱼圈测试批量项目{i:02d}")

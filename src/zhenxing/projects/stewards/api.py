@@ -1,6 +1,6 @@
 """项目管家 API, mounted at /api/v1/stewards: steward projects, visits, photos, problems.
 
-Every route loads records through `core.scoping` and writes through `steward_services`;
+Every route loads records through `core.scoping` and writes through `stewards.services`;
 refusals come back as problem+json (400 with `errors` per field, 403, 404).
 """
 
@@ -22,7 +22,6 @@ from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.projects import queries
-from zhenxing.projects import steward_services as services
 from zhenxing.projects.models import (
     Problem,
     ProblemStatus,
@@ -32,6 +31,8 @@ from zhenxing.projects.models import (
     VisitKind,
     VisitPhoto,
 )
+from zhenxing.projects.stewards import queries as steward_queries
+from zhenxing.projects.stewards import services
 
 router = Router(tags=["stewards"])
 
@@ -148,11 +149,11 @@ class ProblemOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Problem) -> bool:
-        return services.is_overdue(obj)
+        return steward_queries.is_overdue(obj)
 
     @staticmethod
     def resolve_days_overdue(obj: Problem) -> int:
-        return services.days_overdue(obj)
+        return steward_queries.days_overdue(obj)
 
 
 class StewardProjectOut(Schema):
@@ -296,7 +297,9 @@ def _user(username: str | None, field: str) -> Any:
 
 
 def _projects(request: HttpRequest) -> Any:
-    return services.annotate_workload(Project.objects.select_related("area", "stewardship__leader"))
+    return steward_queries.annotate_workload(
+        Project.objects.select_related("area", "stewardship__leader")
+    )
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
@@ -340,7 +343,7 @@ def list_steward_projects(
     if leader:
         qs = qs.filter(stewardship__leader__username=leader)
     if mine:
-        qs = qs.filter(pk__in=services.own_steward_project_ids(request.user))
+        qs = qs.filter(pk__in=steward_queries.own_steward_project_ids(request.user))
     return qs.order_by("id")
 
 
@@ -349,7 +352,7 @@ def steward_totals(request: HttpRequest, until: datetime.date | None = None) -> 
     """走访 by kind and problems solved/open/overdue over the steward projects in scope."""
     day = until or clock.today()
     projects = scoping.visible(request.user, Project.objects.filter(stewardship__isnull=False))
-    totals = queries.steward_totals(projects=projects, until=day)
+    totals = steward_queries.steward_totals(projects=projects, until=day)
     return {**totals, "until": day, "total_investment": money(totals["total_investment"])}
 
 
@@ -497,7 +500,11 @@ def list_problems(
     if status:
         qs = qs.filter(status=status)
     if overdue is not None:
-        qs = qs.filter(services.overdue_q()) if overdue else qs.exclude(services.overdue_q())
+        qs = (
+            qs.filter(steward_queries.overdue_q())
+            if overdue
+            else qs.exclude(steward_queries.overdue_q())
+        )
     if department:
         qs = qs.filter(owner_department__code=department)
     if area:

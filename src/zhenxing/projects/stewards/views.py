@@ -26,7 +26,6 @@ from zhenxing.core.models import Area, Department
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.projects import queries
-from zhenxing.projects import steward_services as services
 from zhenxing.projects.models import (
     STATUS_CHOICES,
     Problem,
@@ -38,7 +37,9 @@ from zhenxing.projects.models import (
     VisitKind,
     VisitPhoto,
 )
-from zhenxing.projects.steward_forms import (
+from zhenxing.projects.stewards import queries as steward_queries
+from zhenxing.projects.stewards import services
+from zhenxing.projects.stewards.forms import (
     ProblemCloseForm,
     ProblemForm,
     ProblemReopenForm,
@@ -175,10 +176,10 @@ PROJECT_COLUMNS_HEAD = [
 
 
 def _mine_queryset(request: HttpRequest) -> Any:
-    ids = services.own_steward_project_ids(request.user)
+    ids = steward_queries.own_steward_project_ids(request.user)
     user_id = request.user.pk
     projects = Project.objects.filter(pk__in=ids).select_related("area", "stewardship__leader")
-    return services.annotate_workload(projects).annotate(
+    return steward_queries.annotate_workload(projects).annotate(
         my_role=Case(
             When(stewardship__leader_id=user_id, then=Value(gettext("包保领导"))),
             default=Value(gettext("帮办团队")),
@@ -224,8 +225,10 @@ MINE_LIST = ListSpec(
 def steward_mine(request: HttpRequest) -> HttpResponse:
     """我的包保项目: the projects the user leads or is on the team of, and its workload."""
     today = clock.today()
-    own = Project.objects.filter(pk__in=services.own_steward_project_ids(request.user))
-    totals = queries.steward_totals(projects=scoping.visible(request.user, own), until=today)
+    own = Project.objects.filter(pk__in=steward_queries.own_steward_project_ids(request.user))
+    totals = steward_queries.steward_totals(
+        projects=scoping.visible(request.user, own), until=today
+    )
     year_start = datetime.date(today.year, 1, 1)
     this_year = scoping.visible(
         request.user, Visit.objects.filter(project__in=own, date__gte=year_start, date__lte=today)
@@ -253,7 +256,7 @@ def steward_mine(request: HttpRequest) -> HttpResponse:
 
 
 def _overview_queryset(request: HttpRequest) -> Any:
-    return services.annotate_workload(
+    return steward_queries.annotate_workload(
         Project.objects.filter(stewardship__isnull=False).select_related(
             "area", "stewardship__leader"
         )
@@ -305,26 +308,26 @@ OVERVIEW_LIST = ListSpec(
 def steward_overview(request: HttpRequest) -> HttpResponse:
     """The city's steward projects: leaders, visits by kind, problems solved/open/overdue."""
     projects = scoping.visible(request.user, Project.objects.filter(stewardship__isnull=False))
-    totals = queries.steward_totals(projects=projects, until=clock.today())
+    totals = steward_queries.steward_totals(projects=projects, until=clock.today())
     kinds = [(str(KIND_SHORT[kind]), totals["visits"][kind]) for kind in VisitKind]
     return _render_list(
         request,
         OVERVIEW_LIST,
         totals=totals,
         visit_kinds=kinds,
-        can_see_mine=bool(services.own_steward_project_ids(request.user)),
+        can_see_mine=bool(steward_queries.own_steward_project_ids(request.user)),
         breadcrumbs=_crumbs(),
     )
 
 
 def _problem_queryset(request: HttpRequest) -> Any:
-    return services.with_overdue(
+    return steward_queries.with_overdue(
         Problem.objects.select_related("project__area", "owner_department")
     )
 
 
 def _overdue_label(problem: Any) -> str:
-    days = services.days_overdue(problem)
+    days = steward_queries.days_overdue(problem)
     return AlertText(gettext("逾期 %(days)s 天") % {"days": days}) if days else ""
 
 
@@ -493,13 +496,13 @@ def _sheet_context(request: HttpRequest, project: Project) -> dict[str, Any]:
     )
     problems = scoping.visible(
         user,
-        services.with_overdue(
+        steward_queries.with_overdue(
             Problem.objects.filter(project=project).select_related("owner_department")
         ),
     )
     open_problems = list(problems.filter(status=ProblemStatus.OPEN).order_by("due_date", "pk"))
     for problem in open_problems:
-        problem.days_overdue = services.days_overdue(problem, today)
+        problem.days_overdue = steward_queries.days_overdue(problem, today)
     closed = problems.filter(status=ProblemStatus.CLOSED).order_by("-closed_on", "-pk")
     visits = scoping.visible(
         user, Visit.objects.filter(project=project).prefetch_related("photos")
