@@ -731,3 +731,44 @@ def test_matrix_close_problem(
     else:
         assert response.status_code in (403, 404)
         assert target.problem.status == "open"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=é"],
+)
+def test_api_photo_upload_without_a_usable_boundary_is_a_400_problem(
+    sw: SimpleNamespace, client: Any, content_type: str
+) -> None:
+    """A multipart body whose boundary is missing or invalid is bad input, not a 500."""
+    client.force_login(sw.steward)
+    response = client.post(
+        f"/api/v1/stewards/visits/{sw.own_visit.pk}/photos",
+        data=b"--x\r\nContent-Disposition: form-data; name=photos\r\n\r\nabc\r\n--x--\r\n",
+        content_type=content_type,
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and "multipart" in body["detail"]
+
+
+def test_photo_upload_without_boundary_is_a_400_problem_with_csrf_enforced(
+    sw: SimpleNamespace,
+) -> None:
+    """The browser session path reads the body for the CSRF token first: still a 400."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(sw.steward)
+    token = _get_new_csrf_string()
+    browser.cookies["csrftoken"] = token
+    response = browser.post(
+        f"/api/v1/stewards/visits/{sw.own_visit.pk}/photos",
+        data=b"--x\r\n\r\n--x--\r\n",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"

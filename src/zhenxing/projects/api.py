@@ -14,6 +14,7 @@ from zhenxing.core import audit, clock, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.errors import problem
 from zhenxing.core.models import Area, Department, Industry
 from zhenxing.core.pagination import BoundedLimitOffsetPagination
 from zhenxing.core.periods import Period, PeriodError
@@ -709,8 +710,6 @@ def put_report(request: HttpRequest, project_id: int, period: str, payload: Repo
 
 
 def _conflict(request: HttpRequest, exc: services.StaleVersion) -> HttpResponse:
-    from zhenxing.api import problem
-
     response = problem(
         request,
         409,
