@@ -29,7 +29,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, scoping
-from zhenxing.core.forms import submit
+from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.roles import Action
@@ -532,17 +532,16 @@ def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
             return services.enterprise_create(user=request.user, **values)
         return services.enterprise_update(user=request.user, enterprise=enterprise, **values)
 
-    done = submit(
+    return form_page(
         request,
         form,
         save,
+        template="enterprises/form.html",
+        context={"enterprise": enterprise},
         success=gettext("已保存"),
         then=lambda saved: reverse("enterprises:detail", args=[saved.pk]),
         refused_field="area",
     )
-    if done:
-        return done
-    return render(request, "enterprises/form.html", {"form": form, "enterprise": enterprise})
 
 
 def _form_flow(
@@ -550,30 +549,23 @@ def _form_flow(
     form: Any,
     action: Callable[[dict[str, Any]], Any],
     *,
-    success: str,
     title: str,
     enterprise: Enterprise,
     tab: str,
     intro: str = "",
-    error_field: str | None = None,
-    refused_field: str | None = None,
+    **submit_options: Any,
 ) -> HttpResponse:
-    """An enterprise's sub-form (a fact, a tier, a pool step): run `action` on a valid
-    post and go back to the enterprise's `tab`, or show the form page again."""
+    """An enterprise's sub-form (a fact, a tier, a pool step): `core.forms.form_page` on
+    the enterprise's form page, going back to the enterprise's `tab`."""
     back = _back(enterprise, tab)
-    done = submit(
+    return form_page(
         request,
         form,
         action,
-        success=success,
+        template="enterprises/form_page.html",
+        context={"title": title, "enterprise": enterprise, "back": back, "intro": intro},
         then=back,
-        error_field=error_field,
-        refused_field=refused_field,
-    )
-    return done or render(
-        request,
-        "enterprises/form_page.html",
-        {"form": form, "title": title, "enterprise": enterprise, "back": back, "intro": intro},
+        **submit_options,
     )
 
 

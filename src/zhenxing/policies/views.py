@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import audit, clock, excel, scoping
-from zhenxing.core.forms import show_domain_error, submit
+from zhenxing.core.forms import form_page, show_domain_error
 from zhenxing.core.import_views import (
     MAX_UPLOAD_BYTES,
     error_report_response,
@@ -284,36 +284,27 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         scoping.require(request.user, Action.CREATE, model=Policy)
     initial = PolicyForm.initial_for(policy) if policy is not None else NEW_POLICY
     form = PolicyForm(request.POST or None, initial=initial, user=request.user)
-    if policy is None:
-        done = submit(
-            request,
-            form,
-            lambda _data: services.policy_create(user=request.user, **form.values()),
-            success=gettext("政策已创建（草稿）"),
-            then=lambda created: created.get_absolute_url(),
-        )
-    else:
-        done = submit(
-            request,
-            form,
-            lambda _data: services.policy_update(user=request.user, policy=policy, **form.values()),
-            success=gettext("政策已保存"),
-            then=policy.get_absolute_url(),
-        )
-    if done is not None:
-        return done
+
+    def save(_data: dict[str, Any]) -> Policy:
+        if policy is None:
+            return services.policy_create(user=request.user, **form.values())
+        return services.policy_update(user=request.user, policy=policy, **form.values())
+
     title = gettext("编辑政策") if policy else gettext("新建政策")
-    return render(
+    return form_page(
         request,
-        "policies/form.html",
-        {
-            "form": form,
+        form,
+        save,
+        template="policies/form.html",
+        context={
             "policy": policy,
             "title": title,
             "breadcrumbs": _crumbs(
                 *([(policy.name, policy.get_absolute_url())] if policy else []), (title, "")
             ),
         },
+        success=gettext("政策已保存") if policy else gettext("政策已创建（草稿）"),
+        then=lambda saved: saved.get_absolute_url(),
     )
 
 
@@ -633,27 +624,21 @@ def ledger_correct(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = CorrectForm(request.POST or None, initial={"amount": entry.amount})
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.ledger_correct(
             user=request.user, entry=entry, amount=data["amount"], reason=data["reason"]
         ),
-        success=gettext("已冲正原记录并登记调整"),
-        then=reverse("policies:run", args=[entry.run_id]),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/correct.html",
-        {
+        template="policies/correct.html",
+        context={
             "entry": entry,
-            "form": form,
             "breadcrumbs": _crumbs(
                 (gettext("兑付台账"), reverse("policies:ledger")), (gettext("更正"), "")
             ),
         },
+        success=gettext("已冲正原记录并登记调整"),
+        then=reverse("policies:run", args=[entry.run_id]),
     )
 
 
@@ -701,7 +686,7 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
         raise scoping.NotFound()
     enterprise = result.enterprise
     form = ObjectionForm(request.POST or None)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.objection_file(
@@ -711,22 +696,16 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
             result=result,
             reason=data["reason"],
         ),
-        success=gettext("异议已提交，主管部门将答复"),
-        then=lambda objection: objection.get_absolute_url(),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/objection_form.html",
-        {
+        template="policies/objection_form.html",
+        context={
             "result": result,
-            "form": form,
             "breadcrumbs": [
                 {"label": gettext("我的政策兑付"), "url": reverse("policies:entitlements")},
                 {"label": gettext("提出异议"), "url": ""},
             ],
         },
+        success=gettext("异议已提交，主管部门将答复"),
+        then=lambda objection: objection.get_absolute_url(),
     )
 
 
@@ -774,30 +753,24 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and not can_reply:
         raise scoping.PermissionDenied()
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.objection_reply(
             user=request.user, objection=objection, text=data["text"], close=data["close"]
         ),
-        success=gettext("已答复"),
-        then=objection.get_absolute_url(),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/objection.html",
-        {
+        template="policies/objection.html",
+        context={
             "objection": objection,
             "replies": objection.replies.select_related("author"),
-            "form": form,
             "can_reply": can_reply,
             "explanation": queries.explanation(objection.result) if objection.result else "",
             "breadcrumbs": _crumbs(
                 (gettext("异议"), reverse("policies:objections")), (str(objection.enterprise), "")
             ),
         },
+        success=gettext("已答复"),
+        then=objection.get_absolute_url(),
     )
 
 

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, excel, scoping
-from zhenxing.core.forms import show_domain_error, submit
+from zhenxing.core.forms import form_page, show_domain_error
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.periods import Period, PeriodError
@@ -368,41 +368,35 @@ def project_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     else:
         scoping.require(request.user, Action.CREATE, model=Project)
         form = ProjectCreateForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+
+    def save(data: dict[str, Any]) -> Project:
         values = form.values()
-        try:
-            with transaction.atomic():
-                if project is None:
-                    library = form.cleaned_data.get("library")
-                    project = services.project_create(user=request.user, **values)
-                    if library:
-                        services.project_enter_library(
-                            user=request.user,
-                            project=project,
-                            library=library,
-                            date=values["status_since"],
-                        )
-                else:
-                    project = services.project_update(user=request.user, project=project, **values)
-        except DomainError as exc:
-            if pk is None:
-                project = None
-            show_domain_error(form, exc)
-        except scoping.PermissionDenied as exc:
-            if pk is None:
-                project = None
-            form.add_error("area", exc.message)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect("projects:detail", pk=project.pk)
+        if project is not None:
+            return services.project_update(user=request.user, project=project, **values)
+        with transaction.atomic():  # a new project and its first library stay, or neither
+            created = services.project_create(user=request.user, **values)
+            if data.get("library"):
+                services.project_enter_library(
+                    user=request.user,
+                    project=created,
+                    library=data["library"],
+                    date=values["status_since"],
+                )
+        return created
+
     crumbs = [{"label": gettext("项目"), "url": reverse("projects:list")}]
     if project is not None:
         crumbs.append({"label": project.name, "url": project.get_absolute_url()})
     crumbs.append({"label": gettext("编辑") if project else gettext("新建"), "url": ""})
-    return render(
+    return form_page(
         request,
-        "projects/form.html",
-        {"form": form, "project": project, "breadcrumbs": crumbs},
+        form,
+        save,
+        template="projects/form.html",
+        context={"project": project, "breadcrumbs": crumbs},
+        success=gettext("已保存"),
+        then=lambda saved: reverse("projects:detail", args=[saved.pk]),
+        refused_field="area",
     )
 
 
@@ -418,7 +412,8 @@ def _record_crumbs(project: Project, label: str) -> list[dict[str, str]]:
 def project_status(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = StatusChangeForm(request.POST or None, project=project)
-    done = submit(
+    changes = project.status_changes.order_by("-date", "-id")[:10]
+    return form_page(
         request,
         form,
         lambda data: services.project_change_status(
@@ -428,22 +423,15 @@ def project_status(request: HttpRequest, pk: int) -> HttpResponse:
             date=data["date"],
             note=data["note"],
         ),
-        success=gettext("状态已变更"),
-        then=reverse("projects:detail", args=[project.pk]) + "?tab=status",
-    )
-    if done:
-        return done
-    changes = project.status_changes.order_by("-date", "-id")[:10]
-    return render(
-        request,
-        "projects/status_form.html",
-        {
-            "form": form,
+        template="projects/status_form.html",
+        context={
             "project": project,
             "status_badge": _status_badge(project),
             "changes": changes,
             "breadcrumbs": _record_crumbs(project, gettext("变更状态")),
         },
+        success=gettext("状态已变更"),
+        then=reverse("projects:detail", args=[project.pk]) + "?tab=status",
     )
 
 
@@ -513,7 +501,7 @@ def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
 def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = AnnualPlanForm(request.POST or None)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.project_set_annual_plan(
@@ -522,20 +510,14 @@ def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
             year=data["year"],
             planned_investment=wan_to_yuan(data["planned_investment"]),
         ),
-        success=gettext("年度计划已保存"),
-        then=project.get_absolute_url(),
-    )
-    if done:
-        return done
-    return render(
-        request,
-        "projects/plan_form.html",
-        {
+        template="projects/plan_form.html",
+        context={
             "project": project,
-            "form": form,
             "plans": project.annual_plans.order_by("-year"),
             "breadcrumbs": _record_crumbs(project, gettext("年度计划")),
         },
+        success=gettext("年度计划已保存"),
+        then=project.get_absolute_url(),
     )
 
 
@@ -565,7 +547,7 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         scoping.require(request.user, Action.CHANGE, report)
     win = reporting.window(month)
     form = ReportForm(request.POST or None, initial=report_initial(report), locked=win.locked)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.report_submit(
@@ -579,23 +561,17 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             expected_version=data.get("version") or None,
             reason=data.get("reason", ""),
         ),
-        success=gettext("%(period)s月报已保存") % {"period": month.label},
-        then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
-    )
-    if done:
-        return done
-    return render(
-        request,
-        "projects/report_form.html",
-        {
+        template="projects/report_form.html",
+        context={
             "project": project,
             "period": month,
             "report": report,
             "window": win,
-            "form": form,
             "future": month > Period.of(clock.today()),
             "breadcrumbs": _record_crumbs(project, month.label + gettext("月报")),
         },
+        success=gettext("%(period)s月报已保存") % {"period": month.label},
+        then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
     )
 
 

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import clock, scoping
-from zhenxing.core.forms import submit
+from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import Area, Department
 from zhenxing.core.periods import Period
@@ -564,21 +564,35 @@ def steward_project(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, *, project: Project, form: Form, title: str, action: str, **extra: Any
+    request: HttpRequest,
+    form: Form,
+    action: Any,
+    *,
+    project: Project,
+    title: str,
+    post_to: str,
+    success: str,
+    then: str,
+    **extra: Any,
 ) -> HttpResponse:
-    return render(
+    """A steward form (a visit, a problem, the leader, the team): `core.forms.form_page`
+    on the steward form template, under the project's one-chart page."""
+    return form_page(
         request,
-        "projects/stewards/form.html",
-        {
+        form,
+        action,
+        template="projects/stewards/form.html",
+        context={
             "project": project,
-            "form": form,
             "title": title,
-            "action": action,
+            "action": post_to,
             "breadcrumbs": _crumbs(
                 (project.name, reverse("stewards:project", args=[project.pk])), (title, None)
             ),
             **extra,
         },
+        success=success,
+        then=then,
     )
 
 
@@ -598,7 +612,7 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=Visit, values=_project_scope(project))
     form = VisitForm(request.POST or None, request.FILES or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.visit_record(
@@ -610,17 +624,11 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
             notes=data["notes"],
             photos=data["photos"],
         ),
+        project=project,
+        title=gettext("登记走访"),
+        post_to=reverse("stewards:visit_new", args=[project.pk]),
         success=gettext("走访已登记"),
         then=_project_url(project, "visits"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=project,
-        form=form,
-        title=gettext("登记走访"),
-        action=reverse("stewards:visit_new", args=[project.pk]),
         multipart=True,
     )
 
@@ -632,21 +640,15 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=Problem, values=_project_scope(project))
     form = ProblemForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_raise(user=request.user, project=project, **data),
+        project=project,
+        title=gettext("提出问题"),
+        post_to=reverse("stewards:problem_new", args=[project.pk]),
         success=gettext("问题已登记"),
         then=_project_url(project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=project,
-        form=form,
-        title=gettext("提出问题"),
-        action=reverse("stewards:problem_new", args=[project.pk]),
     )
 
 
@@ -668,21 +670,15 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题已销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "closed")
     form = ProblemCloseForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_close(user=request.user, problem=problem, **data),
+        project=problem.project,
+        title=gettext("问题销号"),
+        post_to=reverse("stewards:problem_close", args=[problem.pk]),
         success=gettext("问题已销号：%(title)s") % {"title": problem.title},
         then=_project_url(problem.project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=problem.project,
-        form=form,
-        title=gettext("问题销号"),
-        action=reverse("stewards:problem_close", args=[problem.pk]),
         problem=problem,
     )
 
@@ -695,23 +691,17 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题尚未销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "problems")
     form = ProblemReopenForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_reopen(
             user=request.user, problem=problem, reason=data["reason"]
         ),
+        project=problem.project,
+        title=gettext("重新打开问题"),
+        post_to=reverse("stewards:problem_reopen", args=[problem.pk]),
         success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
         then=_project_url(problem.project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=problem.project,
-        form=form,
-        title=gettext("重新打开问题"),
-        action=reverse("stewards:problem_reopen", args=[problem.pk]),
         problem=problem,
     )
 
@@ -729,21 +719,15 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, Action.CREATE, model=Stewardship, values=_project_scope(project)
         )
     form = StewardshipForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.stewardship_assign(user=request.user, project=project, **data),
+        project=project,
+        title=gettext("更换包保领导") if current else gettext("指定包保领导"),
+        post_to=reverse("stewards:leader", args=[project.pk]),
         success=gettext("包保领导已保存"),
         then=_project_url(project),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=project,
-        form=form,
-        title=gettext("更换包保领导") if current else gettext("指定包保领导"),
-        action=reverse("stewards:leader", args=[project.pk]),
         stewardship=current,
     )
 
@@ -755,21 +739,15 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=TeamMember, values=_project_scope(project))
     form = TeamMemberForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.team_member_add(user=request.user, project=project, **data),
+        project=project,
+        title=gettext("添加帮办团队成员"),
+        post_to=reverse("stewards:team_add", args=[project.pk]),
         success=gettext("已加入帮办团队"),
         then=_project_url(project, "team"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
-        project=project,
-        form=form,
-        title=gettext("添加帮办团队成员"),
-        action=reverse("stewards:team_add", args=[project.pk]),
     )
 
 
