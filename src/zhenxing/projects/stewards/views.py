@@ -570,13 +570,13 @@ def _form_page(
     *,
     project: Project,
     title: str,
-    post_to: str,
     success: str,
     then: str,
     **extra: Any,
 ) -> HttpResponse:
     """A steward form (a visit, a problem, the leader, the team): `core.forms.form_page`
-    on the steward form template, under the project's one-chart page."""
+    on the steward form template, under the project's one-chart page; the form posts
+    back to the page's own address."""
     return form_page(
         request,
         form,
@@ -585,7 +585,7 @@ def _form_page(
         context={
             "project": project,
             "title": title,
-            "action": post_to,
+            "action": request.path,
             "breadcrumbs": _crumbs(
                 (project.name, reverse("stewards:project", args=[project.pk])), (title, None)
             ),
@@ -594,6 +594,15 @@ def _form_page(
         success=success,
         then=then,
     )
+
+
+def _project_for_new(request: HttpRequest, pk: int, model: Any) -> Project:
+    """The project a new `model` record (a visit, a problem, a team member) hangs off,
+    once it is clear the user may add one there."""
+    _in_projects(request)
+    project = _load_project(request, pk)
+    scoping.require(request.user, Action.CREATE, model=model, values=_project_scope(project))
+    return project
 
 
 def _project_url(project: Project, anchor: str = "") -> str:
@@ -608,9 +617,7 @@ def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
 @login_required
 def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     """登记走访, with photos (multipart)."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=Visit, values=_project_scope(project))
+    project = _project_for_new(request, pk, Visit)
     form = VisitForm(request.POST or None, request.FILES or None)
     return _form_page(
         request,
@@ -626,7 +633,6 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         project=project,
         title=gettext("登记走访"),
-        post_to=reverse("stewards:visit_new", args=[project.pk]),
         success=gettext("走访已登记"),
         then=_project_url(project, "visits"),
         multipart=True,
@@ -636,9 +642,7 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
     """提出问题."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=Problem, values=_project_scope(project))
+    project = _project_for_new(request, pk, Problem)
     form = ProblemForm(request.POST or None)
     return _form_page(
         request,
@@ -646,7 +650,6 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.problem_raise(user=request.user, project=project, **data),
         project=project,
         title=gettext("提出问题"),
-        post_to=reverse("stewards:problem_new", args=[project.pk]),
         success=gettext("问题已登记"),
         then=_project_url(project, "problems"),
     )
@@ -676,7 +679,6 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.problem_close(user=request.user, problem=problem, **data),
         project=problem.project,
         title=gettext("问题销号"),
-        post_to=reverse("stewards:problem_close", args=[problem.pk]),
         success=gettext("问题已销号：%(title)s") % {"title": problem.title},
         then=_project_url(problem.project, "problems"),
         problem=problem,
@@ -699,7 +701,6 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         ),
         project=problem.project,
         title=gettext("重新打开问题"),
-        post_to=reverse("stewards:problem_reopen", args=[problem.pk]),
         success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
         then=_project_url(problem.project, "problems"),
         problem=problem,
@@ -725,7 +726,6 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.stewardship_assign(user=request.user, project=project, **data),
         project=project,
         title=gettext("更换包保领导") if current else gettext("指定包保领导"),
-        post_to=reverse("stewards:leader", args=[project.pk]),
         success=gettext("包保领导已保存"),
         then=_project_url(project),
         stewardship=current,
@@ -735,9 +735,7 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a member to the support team (帮办团队)."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=TeamMember, values=_project_scope(project))
+    project = _project_for_new(request, pk, TeamMember)
     form = TeamMemberForm(request.POST or None)
     return _form_page(
         request,
@@ -745,7 +743,6 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
         lambda data: services.team_member_add(user=request.user, project=project, **data),
         project=project,
         title=gettext("添加帮办团队成员"),
-        post_to=reverse("stewards:team_add", args=[project.pk]),
         success=gettext("已加入帮办团队"),
         then=_project_url(project, "team"),
     )
