@@ -3,6 +3,7 @@ the monthly report (one project, or an area's whole month), and the figures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, excel, scoping
-from zhenxing.core.forms import form_page, show_domain_error
+from zhenxing.core.forms import form_page, show_domain_error, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.periods import Period, PeriodError
@@ -435,6 +436,15 @@ def project_status(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# (which form, its action) -> the service and the field that names the library or list
+LIBRARY_MOVES: dict[tuple[str | None, str], tuple[Callable[..., Any], str]] = {
+    ("library", "enter"): (services.project_enter_library, "library"),
+    ("library", "leave"): (services.project_leave_library, "library"),
+    ("key_list", "enter"): (services.project_add_to_key_list, "key_list"),
+    ("key_list", "leave"): (services.project_remove_from_key_list, "key_list"),
+}
+
+
 @login_required
 def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
     """Library stays and key lists: enter or leave, on a date."""
@@ -443,46 +453,27 @@ def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
     library_form = LibraryForm(request.POST if which == "library" else None, prefix="lib")
     key_form = KeyListForm(request.POST if which == "key_list" else None, prefix="key")
     bound: Any = library_form if which == "library" else key_form if which == "key_list" else None
-    if bound is not None and bound.is_valid():
-        data = bound.cleaned_data
+
+    def move(data: dict[str, Any]) -> None:
+        service, choice = LIBRARY_MOVES[which, data["action"]]
         try:
-            if which == "library":
-                if data["action"] == "enter":
-                    services.project_enter_library(
-                        user=request.user,
-                        project=project,
-                        library=data["library"],
-                        date=data["date"],
-                    )
-                else:
-                    services.project_leave_library(
-                        user=request.user,
-                        project=project,
-                        library=data["library"],
-                        date=data["date"],
-                    )
-            else:
-                if data["action"] == "enter":
-                    services.project_add_to_key_list(
-                        user=request.user,
-                        project=project,
-                        key_list=data["key_list"],
-                        date=data["date"],
-                    )
-                else:
-                    services.project_remove_from_key_list(
-                        user=request.user,
-                        project=project,
-                        key_list=data["key_list"],
-                        date=data["date"],
-                    )
+            service(user=request.user, project=project, date=data["date"], **{choice: data[choice]})
         except DomainError as exc:
-            for field, message in exc.errors.items():
-                target = {"entered_on": "date", "left_on": "date"}.get(field, field)
-                bound.add_error(target if target in bound.fields else None, message)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect("projects:libraries", pk=project.pk)
+            # the services name a stay's own dates; the form has one date field
+            dates = {"entered_on": "date", "left_on": "date"}
+            errors = {dates.get(field, field): text for field, text in exc.errors.items()}
+            raise DomainError(exc.message, errors) from exc
+
+    if bound is not None:
+        done = submit(
+            request,
+            bound,
+            move,
+            success=gettext("已保存"),
+            then=reverse("projects:libraries", args=[project.pk]),
+        )
+        if done:
+            return done
     return render(
         request,
         "projects/libraries.html",
