@@ -17,7 +17,7 @@ from ninja.params import functions as param_functions
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -338,10 +338,7 @@ def list_steward_projects(
 ) -> Any:
     """Projects with a leader (包保领导) the user may see; `mine` = led by or teamed with me."""
     qs = scoping.visible(request.user, _projects(request).filter(stewardship__isnull=False))
-    if area:
-        qs = qs.filter(area__code=area)
-    if leader:
-        qs = qs.filter(stewardship__leader__username=leader)
+    qs = filter_given(qs, area__code=area, stewardship__leader__username=leader)
     if mine:
         qs = qs.filter(pk__in=steward_queries.own_steward_project_ids(request.user))
     return qs.order_by("id")
@@ -429,16 +426,14 @@ def list_visits(
     date_to: datetime.date | None = None,
 ) -> Any:
     qs = scoping.visible(request.user, Visit.objects.prefetch_related("photos"))
-    if project:
-        qs = qs.filter(project_id=project)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if area:
-        qs = qs.filter(project__area__code=area)
-    if date_from:
-        qs = qs.filter(date__gte=date_from)
-    if date_to:
-        qs = qs.filter(date__lte=date_to)
+    qs = filter_given(
+        qs,
+        project_id=project,
+        kind=kind,
+        project__area__code=area,
+        date__gte=date_from,
+        date__lte=date_to,
+    )
     return qs.order_by("-date", "-id")
 
 
@@ -505,12 +500,12 @@ def list_problems(
             if overdue
             else qs.exclude(steward_queries.overdue_q())
         )
-    if department:
-        qs = qs.filter(owner_department__code=department)
-    if area:
-        qs = qs.filter(project__area__code=area)
-    if project:
-        qs = qs.filter(project_id=project)
+    qs = filter_given(
+        qs,
+        owner_department__code=department,
+        project__area__code=area,
+        project_id=project,
+    )
     return qs.order_by("due_date", "id")
 
 
