@@ -274,6 +274,21 @@ def test_leaving_a_library_before_entering_it_is_refused_on_the_date_field(
     assert str(stay.left_on) == "2024-06-20"
 
 
+def test_the_one_form_pages_share_one_form_with_their_own_way_back(
+    area_client: Any, own_project: Any
+) -> None:
+    """includes/form.html: every form page's 取消 goes back where it came from."""
+    detail = f"/projects/{own_project.pk}/"
+    status = area_client.get(f"{detail}status/").content.decode()
+    assert f'<a class="btn" href="{detail}?tab=status">' in status
+    assert "状态按项目生命周期依次变更" in status
+    report = area_client.get(f"{detail}reports/2024-06/").content.decode()
+    assert f'<a class="btn" href="{detail}?tab=reports&amp;year=2024">' in report
+    edit = area_client.get(f"{detail}edit/").content.decode()
+    assert f'<a class="btn" href="{detail}">' in edit
+    assert '<form method="post" class="form" novalidate>' in edit
+
+
 def test_the_report_form_files_and_then_refuses_a_stale_version(
     area_client: Any, own_project: Any, world: Any
 ) -> None:

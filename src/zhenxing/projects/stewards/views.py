@@ -575,8 +575,8 @@ def _form_page(
     **extra: Any,
 ) -> HttpResponse:
     """A steward form (a visit, a problem, the leader, the team): `core.forms.form_page`
-    on the steward form template, under the project's one-chart page; the form posts
-    back to the page's own address."""
+    on the steward form template, under the project's one-chart page (the form posts
+    back to the page's own address)."""
     return form_page(
         request,
         form,
@@ -585,7 +585,6 @@ def _form_page(
         context={
             "project": project,
             "title": title,
-            "action": request.path,
             "breadcrumbs": _crumbs(
                 (project.name, reverse("stewards:project", args=[project.pk])), (title, None)
             ),
