@@ -142,6 +142,20 @@ def test_my_page_lists_my_projects_and_my_workload(sw: SimpleNamespace, client: 
     assert f"/stewards/projects/{sw.own.pk}/" in html
 
 
+def test_the_steward_lists_link_to_the_section_of_the_one_chart_page(
+    sw: SimpleNamespace, client: Any
+) -> None:
+    """The shared list body (includes/list_body.html) links each row where its spec says."""
+    client.force_login(sw.steward)
+    chart = f"/stewards/projects/{sw.own.pk}/"
+    problems = client.get("/stewards/problems/").content.decode()
+    assert f'href="{chart}#problems"' in problems
+    assert '<strong class="text-danger">' in problems  # the overdue problem stands out
+    visits = client.get("/stewards/visits/").content.decode()
+    assert f'href="{chart}#visits"' in visits
+    assert '<td class="date ">2024-06-18</td>' in visits
+
+
 def test_my_page_exports_the_same_rows(sw: SimpleNamespace, client: Any) -> None:
     from zhenxing.core.excel import read_rows
 

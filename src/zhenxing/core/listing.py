@@ -71,6 +71,14 @@ class ListSpec:
     template: str = "core/list.html"
     actions: Callable[[HttpRequest], list[dict[str, str]]] | None = None
     extra_context: dict[str, Any] = field(default_factory=dict)
+    # where a row's link cell goes; default: the record's own page (get_absolute_url)
+    link: Callable[[Any], str] | None = None
+
+    def row_url(self, obj: Any) -> str | None:
+        if self.link is not None:
+            return self.link(obj)
+        get_url = getattr(obj, "get_absolute_url", None)
+        return get_url() if get_url is not None else None
 
     def rows(self, request: HttpRequest) -> tuple[QuerySet[Any], dict[str, str], str]:
         """The scoped, filtered and sorted queryset, the active filters and the sort key."""
@@ -140,9 +148,11 @@ class ListSpec:
                     "numeric": column.numeric,
                 }
             )
+        links = any(c.link for c in self.columns)
         rows = [
             {
                 "obj": obj,
+                "url": self.row_url(obj) if links else None,
                 "cells": [
                     {"value": c.get(obj), "numeric": c.numeric, "link": c.link, "css": c.css}
                     for c in self.columns

@@ -907,6 +907,7 @@ def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, An
         export_name=fact_list.name,
         template="policies/fact_list.html",
         extra_context=context,
+        link=lambda entry: reverse(context["beneficiary_url"], args=[entry.beneficiary_id]),
     )
 
 

@@ -101,6 +101,12 @@ def _url(name: str, *args: Any) -> str | None:
         return None
 
 
+def _one_chart_url(project_id: int, anchor: str = "") -> str:
+    """A project's 一张图表 page, at one of its sections (`anchor`) when given."""
+    url = reverse("stewards:project", args=[project_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
 def _crumbs(*items: tuple[Any, str | None]) -> list[dict[str, Any]]:
     crumbs: list[dict[str, Any]] = []
     projects = _url("projects:list")
@@ -217,7 +223,7 @@ MINE_LIST = ListSpec(
     default_sort="name",
     export_name="我的包保项目",
     template="projects/stewards/mine.html",
-    extra_context={"project_rows": True},
+    link=lambda project: _one_chart_url(project.pk),
 )
 
 
@@ -300,7 +306,7 @@ OVERVIEW_LIST = ListSpec(
     default_sort="name",
     export_name="项目管家",
     template="projects/stewards/overview.html",
-    extra_context={"project_rows": True},
+    link=lambda project: _one_chart_url(project.pk),
 )
 
 
@@ -367,6 +373,7 @@ PROBLEM_LIST = ListSpec(
     default_sort="due_date",
     export_name="问题清单",
     template="projects/stewards/problems.html",
+    link=lambda problem: _one_chart_url(problem.project_id, "problems"),
 )
 
 
@@ -408,6 +415,7 @@ VISIT_LIST = ListSpec(
     default_sort="-date",
     export_name="走访记录",
     template="projects/stewards/visits.html",
+    link=lambda visit: _one_chart_url(visit.project_id, "visits"),
 )
 
 
@@ -604,13 +612,8 @@ def _project_for_new(request: HttpRequest, pk: int, model: Any) -> Project:
     return project
 
 
-def _project_url(project: Project, anchor: str = "") -> str:
-    url = reverse("stewards:project", args=[project.pk])
-    return f"{url}#{anchor}" if anchor else url
-
-
 def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
-    return redirect(_project_url(project, anchor))
+    return redirect(_one_chart_url(project.pk, anchor))
 
 
 @login_required
@@ -633,7 +636,7 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
         project=project,
         title=gettext("登记走访"),
         success=gettext("走访已登记"),
-        then=_project_url(project, "visits"),
+        then=_one_chart_url(project.pk, "visits"),
         multipart=True,
     )
 
@@ -650,7 +653,7 @@ def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
         project=project,
         title=gettext("提出问题"),
         success=gettext("问题已登记"),
-        then=_project_url(project, "problems"),
+        then=_one_chart_url(project.pk, "problems"),
     )
 
 
@@ -679,7 +682,7 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
         project=problem.project,
         title=gettext("问题销号"),
         success=gettext("问题已销号：%(title)s") % {"title": problem.title},
-        then=_project_url(problem.project, "problems"),
+        then=_one_chart_url(problem.project.pk, "problems"),
         problem=problem,
     )
 
@@ -701,7 +704,7 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         project=problem.project,
         title=gettext("重新打开问题"),
         success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
-        then=_project_url(problem.project, "problems"),
+        then=_one_chart_url(problem.project.pk, "problems"),
         problem=problem,
     )
 
@@ -726,7 +729,7 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
         project=project,
         title=gettext("更换包保领导") if current else gettext("指定包保领导"),
         success=gettext("包保领导已保存"),
-        then=_project_url(project),
+        then=_one_chart_url(project.pk),
         stewardship=current,
     )
 
@@ -743,7 +746,7 @@ def team_add(request: HttpRequest, pk: int) -> HttpResponse:
         project=project,
         title=gettext("添加帮办团队成员"),
         success=gettext("已加入帮办团队"),
-        then=_project_url(project, "team"),
+        then=_one_chart_url(project.pk, "team"),
     )
 
 
