@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
@@ -33,6 +33,7 @@ from zhenxing.projects.models import (
 )
 from zhenxing.projects.stewards import queries as steward_queries
 from zhenxing.projects.stewards import services
+from zhenxing.projects.stewards.views import photo_file
 
 router = Router(tags=["stewards"])
 
@@ -467,14 +468,7 @@ def add_visit_photos(
     openapi_extra={"responses": {200: {"description": "图片", "content": {"image/*": {}}}}},
 )
 def get_photo(request: HttpRequest, photo_id: RecordId) -> Any:
-    photo = scoping.get_for_user(request.user, VisitPhoto, pk=photo_id)
-    try:
-        handle = photo.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise scoping.NotFound() from exc
-    return FileResponse(
-        handle, content_type=services.photo_type(handle) or "application/octet-stream"
-    )
+    return photo_file(scoping.get_for_user(request.user, VisitPhoto, pk=photo_id))
 
 
 # ------------------------------------------------------------------ problems

@@ -762,12 +762,10 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_project(project, "team")
 
 
-@login_required
-def photo(request: HttpRequest, pk: int) -> FileResponse:
-    """A visit photo, for those who may see the visit (photos are not public media)."""
-    item = scoping.get_for_user(request.user, VisitPhoto, pk=pk)
+def photo_file(photo: VisitPhoto) -> FileResponse:
+    """A stored visit photo as the browser or the API gets it (a missing file is 404)."""
     try:
-        handle = item.file.open("rb")
+        handle = photo.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise scoping.NotFound() from exc
     kind = services.photo_type(handle) or "application/octet-stream"
@@ -775,3 +773,9 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = "inline"
     return response
+
+
+@login_required
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A visit photo, for those who may see the visit (photos are not public media)."""
+    return photo_file(scoping.get_for_user(request.user, VisitPhoto, pk=pk))
