@@ -29,7 +29,7 @@ from zhenxing.core.import_views import (
     error_report_response,
     keep_error_report,
 )
-from zhenxing.core.listing import Column, Filter, ListSpec
+from zhenxing.core.listing import Column, Filter, ListSpec, choices_of
 from zhenxing.core.models import Area, Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -92,10 +92,6 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
     return [{"label": gettext("政策"), "url": reverse("policies:list")}] + [
         {"label": label, "url": url} for label, url in items
     ]
-
-
-def _choices(choices: Any) -> list[tuple[str, str]]:
-    return [(str(k), str(v)) for k, v in choices]
 
 
 def _sees_catalogue(user: Any) -> bool:
@@ -191,10 +187,8 @@ POLICY_LIST = ListSpec(
     ],
     filters=[
         Filter("department", _("部门"), "department_id", choices=_department_choices),
-        Filter("status", _("状态"), "status", choices=lambda r: _choices(PolicyStatus.choices)),
-        Filter(
-            "beneficiary", _("对象"), "beneficiary", choices=lambda r: _choices(Beneficiary.choices)
-        ),
+        Filter("status", _("状态"), "status", choices=choices_of(PolicyStatus.choices)),
+        Filter("beneficiary", _("对象"), "beneficiary", choices=choices_of(Beneficiary.choices)),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "rule_id")),
     ],
     default_sort="department__short_name",
@@ -598,7 +592,7 @@ LEDGER_LIST = ListSpec(
             "policy_id",
             choices=lambda r: [(str(p.pk), p.name) for p in Policy.objects.all()],
         ),
-        Filter("kind", _("类型"), "kind", choices=lambda r: _choices(EntryKind.choices)),
+        Filter("kind", _("类型"), "kind", choices=choices_of(EntryKind.choices)),
         Filter("period", _("期间"), "period"),
         Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
         Filter("year", _("记账年度"), "booked_on__year", choices=lambda r: _booking_years()),
@@ -723,7 +717,7 @@ OBJECTION_LIST = ListSpec(
         Column("reason", _("异议理由"), value=lambda o: o.reason[:60]),
     ],
     filters=[
-        Filter("status", _("状态"), "status", choices=lambda r: _choices(ObjectionStatus.choices)),
+        Filter("status", _("状态"), "status", choices=choices_of(ObjectionStatus.choices)),
         Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "policy__name", "reason")),
     ],
@@ -732,9 +726,7 @@ OBJECTION_LIST = ListSpec(
 )
 
 
-@login_required
-def objection_list(request: HttpRequest) -> HttpResponse:
-    return OBJECTION_LIST.render(request)
+objection_list = OBJECTION_LIST.as_view()
 
 
 @login_required
@@ -824,7 +816,7 @@ LIST_LIST = ListSpec(
             "beneficiary",
             _("对象类型"),
             "beneficiary",
-            choices=lambda r: _choices(Beneficiary.choices),
+            choices=choices_of(Beneficiary.choices),
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "fact_id", "source_note")),
     ],
@@ -834,9 +826,7 @@ LIST_LIST = ListSpec(
 )
 
 
-@login_required
-def fact_lists(request: HttpRequest) -> HttpResponse:
-    return LIST_LIST.render(request)
+fact_lists = LIST_LIST.as_view()
 
 
 class Yuan(Decimal):

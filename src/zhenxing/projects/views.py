@@ -25,7 +25,7 @@ from django.utils.translation import gettext_lazy as _
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, excel, scoping
 from zhenxing.core.forms import form_page, show_domain_error, submit
-from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
+from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
@@ -154,11 +154,6 @@ def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
     )
 
 
-def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    areas = scoping.area_choices_for(request.user, Area.objects.exclude(kind="city"))
-    return [(str(a.pk), a.name) for a in areas]
-
-
 def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
     clusters = Cluster.objects.select_related("scheme").order_by(
         "-scheme__valid_from", "sort_order"
@@ -201,7 +196,7 @@ PROJECT_LIST = ListSpec(
         Column("libraries", _("项目库 / 清单"), value=_library_badges),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter("area", _("区域"), "area_id", choices=lambda r: area_choices(r, city=False)),
         Filter(
             "status",
             _("状态"),
@@ -212,7 +207,7 @@ PROJECT_LIST = ListSpec(
             "library",
             _("项目库"),
             "open_library__library",
-            choices=lambda r: [(k, str(v)) for k, v in Library.choices],
+            choices=choices_of(Library.choices),
         ),
         Filter(
             "key_list", _("重点清单"), "open_key_list__key_list__code", choices=_key_list_choices
@@ -226,9 +221,7 @@ PROJECT_LIST = ListSpec(
 )
 
 
-@login_required
-def project_list(request: HttpRequest) -> HttpResponse:
-    return PROJECT_LIST.render(request)
+project_list = PROJECT_LIST.as_view()
 
 
 # --- the record ----------------------------------------------------------------

@@ -21,8 +21,8 @@ from django.views.decorators.http import require_POST
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.forms import form_page
-from zhenxing.core.listing import Column, Filter, ListSpec
-from zhenxing.core.models import Area, Department
+from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
+from zhenxing.core.models import Department
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.projects import queries
@@ -129,17 +129,8 @@ def _can_create(user: Any, model: Any, project: Project) -> bool:
     return scoping.can(user, Action.CREATE, model=model, values=_project_scope(project))
 
 
-def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    areas = scoping.area_choices_for(request.user, Area.objects.all())
-    return [(str(a.pk), a.name) for a in areas]
-
-
 def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:
     return [(str(d.pk), str(d)) for d in Department.objects.all()]
-
-
-def _status_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(k, str(v)) for k, v in STATUS_CHOICES]
 
 
 def _leader_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -298,9 +289,9 @@ OVERVIEW_LIST = ListSpec(
         ),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter("area", _("区域"), "area_id", choices=area_choices),
         Filter("leader", _("包保领导"), "stewardship__leader_id", choices=_leader_choices),
-        Filter("status", _("状态"), "status", choices=_status_choices),
+        Filter("status", _("状态"), "status", choices=choices_of(STATUS_CHOICES)),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
     ],
     default_sort="name",
@@ -357,7 +348,7 @@ PROBLEM_LIST = ListSpec(
             "status",
             _("状态"),
             "status",
-            choices=lambda r: [(k, str(v)) for k, v in ProblemStatus.choices],
+            choices=choices_of(ProblemStatus.choices),
         ),
         Filter(
             "overdue",
@@ -366,7 +357,7 @@ PROBLEM_LIST = ListSpec(
             choices=lambda r: [("1", gettext("已逾期")), ("0", gettext("未逾期"))],
         ),
         Filter("department", _("责任部门"), "owner_department_id", choices=_department_choices),
-        Filter("area", _("区域"), "project__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "project__area_id", choices=area_choices),
         Filter("project", _("项目"), "project_id", choices=_steward_project_choices),
         Filter("q", _("关键词"), "", keyword_fields=("title", "description", "project__name")),
     ],
@@ -404,11 +395,9 @@ VISIT_LIST = ListSpec(
         Column("photo_count", _("照片（张）"), sort="photo_count", numeric=True),
     ],
     filters=[
-        Filter(
-            "kind", _("类型"), "kind", choices=lambda r: [(k, str(v)) for k, v in VisitKind.choices]
-        ),
+        Filter("kind", _("类型"), "kind", choices=choices_of(VisitKind.choices)),
         Filter("year", _("年度"), "date__year", choices=_year_choices),
-        Filter("area", _("区域"), "project__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "project__area_id", choices=area_choices),
         Filter("project", _("项目"), "project_id", choices=_steward_project_choices),
         Filter("q", _("关键词"), "", keyword_fields=("visitors", "notes", "project__name")),
     ],
