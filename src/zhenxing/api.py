@@ -6,22 +6,22 @@ Auth: the browser session (with CSRF on writes) or `Authorization: Bearer <token
 
 from __future__ import annotations
 
-import json
 import logging
 from http import HTTPStatus
 from typing import Any
 
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.multipartparser import MultiPartParserError
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from zhenxing.core import scoping, tokens
+from zhenxing.core.errors import problem
 from zhenxing.core.services import DomainError
 
 logger = logging.getLogger(__name__)
-PROBLEM_TYPE = "application/problem+json"
 
 
 class BearerToken(HttpBearer):
@@ -57,27 +57,6 @@ api = NinjaAPI(
     auth=[BearerToken(), Session(csrf=True)],
     urls_namespace="api",
 )
-
-
-def problem(
-    request: HttpRequest,
-    status: int,
-    title: str,
-    detail: str = "",
-    errors: list[dict[str, str]] | None = None,
-) -> HttpResponse:
-    body: dict[str, Any] = {
-        "type": "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail or title,
-        "instance": request.path,
-    }
-    if errors is not None:
-        body["errors"] = errors
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_TYPE
-    )
 
 
 def _field_name(loc: Any) -> str:
@@ -159,6 +138,17 @@ def on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     return problem(request, 422, "数值超出范围", "请求中的某个值超出了数据库允许的范围")
 
 
+@api.exception_handler(MultiPartParserError)
+def on_unreadable_multipart(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # A multipart body without a usable boundary cannot be read: the client's fault.
+    return problem(
+        request,
+        400,
+        "请求体格式有误",
+        "无法读取 multipart/form-data 请求体：Content-Type 须带有效的 boundary",
+    )
+
+
 @api.exception_handler(Exception)
 def on_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     logger.exception("API error on %s", request.path)
@@ -170,7 +160,7 @@ def _add_routers() -> None:
     from zhenxing.enterprises.api import router as enterprise_router
     from zhenxing.policies.api import router as policy_router
     from zhenxing.projects.api import router as project_router
-    from zhenxing.projects.steward_api import router as steward_router
+    from zhenxing.projects.stewards.api import router as steward_router
 
     api.add_router("/", core_router)
     api.add_router("/enterprises", enterprise_router)

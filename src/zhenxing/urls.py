@@ -9,13 +9,14 @@ from zhenxing.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
+    path("favicon.ico", core_views.favicon, name="favicon"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),
     path("system/", include("zhenxing.core.urls")),
     path("enterprises/", include("zhenxing.enterprises.urls")),
     path("projects/", include("zhenxing.projects.urls")),
-    path("stewards/", include("zhenxing.projects.steward_urls")),
+    path("stewards/", include("zhenxing.projects.stewards.urls")),
     path("policies/", include("zhenxing.policies.urls")),
     path("imports/<slug:kind>/", import_views.import_upload, name="import_upload"),
     path("imports/<slug:kind>/template/", import_views.import_template, name="import_template"),

@@ -1,4 +1,4 @@
-"""core.forms.submit: the one path from a posted page form to a service."""
+"""core.forms.submit and form_page: the one path from a posted page form to a service."""
 
 from __future__ import annotations
 
@@ -86,3 +86,51 @@ def test_a_get_or_an_invalid_form_runs_nothing() -> None:
     request = _post({"name": ""})
     assert submit(request, _AreaForm(request.POST), calls.append, success="", then="/") is None
     assert calls == []
+
+
+def test_form_page_shows_the_form_with_its_context_until_the_service_takes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """core.forms.form_page: the page every part's one-form views share."""
+    from django.http import HttpResponse
+
+    from zhenxing.core import forms as core_forms
+
+    rendered: list[tuple[str, dict[str, Any]]] = []
+
+    def fake_render(request: Any, template: str, context: dict[str, Any]) -> HttpResponse:
+        rendered.append((template, context))
+        return HttpResponse("page")
+
+    monkeypatch.setattr(core_forms, "render", fake_render)
+
+    def refuse(data: dict[str, Any]) -> None:
+        raise DomainError("不行", {"name": "名称重复"})
+
+    request = _post({"name": "甲", "area": "210804"})
+    form = _AreaForm(request.POST)
+    page = core_forms.form_page(
+        request,
+        form,
+        refuse,
+        template="x/form.html",
+        context={"title": "新建"},
+        success="",
+        then="/",
+    )
+    assert page.status_code == 200
+    assert rendered == [("x/form.html", {"form": form, "title": "新建"})]
+    assert form.errors["name"] == ["名称重复"]
+
+    request = _post({"name": "乙", "area": "210804"})
+    done = core_forms.form_page(
+        request,
+        _AreaForm(request.POST),
+        lambda data: 7,
+        template="x/form.html",
+        context={},
+        success="已保存",
+        then=lambda saved: f"/records/{saved}/",
+    )
+    assert done.status_code == 302 and done["Location"] == "/records/7/"
+    assert len(rendered) == 1  # no page after success

@@ -41,8 +41,8 @@ def scene(world: Any, settings: Any) -> SimpleNamespace:
     from zhenxing.core.periods import Period
     from zhenxing.enterprises import services as enterprise_services
     from zhenxing.projects import services as project_services
-    from zhenxing.projects import steward_services
     from zhenxing.projects.models import MonthlyReport
+    from zhenxing.projects.stewards import services as steward_services
 
     admin = world.users["admin"]
     gxj = Department.objects.get(code="gxj")

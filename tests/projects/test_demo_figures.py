@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from zhenxing.core.periods import Period
+from zhenxing.projects.stewards import queries as steward_queries
 
 AS_AT = datetime.date(2024, 6, 30)
 JUNE = Period(2024, 6)  # libraries and lists are as at 2024-06-30
@@ -144,18 +145,16 @@ def test_the_areas_add_up_to_the_city(may: Any) -> None:
 
 
 def test_33_steward_projects_205_5_bn_31_leaders(demo: Any, db: Any) -> None:
-    from zhenxing.projects import queries
 
-    totals = queries.steward_totals(until=AS_AT)
+    totals = steward_queries.steward_totals(until=AS_AT)
     assert totals["projects"] == 33
     assert bn(totals["total_investment"], "0.1") == Decimal("205.5")
     assert totals["leaders"] == 31
 
 
 def test_visits_and_problems_as_published(demo: Any, db: Any) -> None:
-    from zhenxing.projects import queries
 
-    totals = queries.steward_totals(until=AS_AT)
+    totals = steward_queries.steward_totals(until=AS_AT)
     assert totals["visits"] == {"site": 49, "phone": 44, "city_team": 37, "county_team": 152}
     assert totals["problems_closed"] == 38
     assert totals["problems_open"] > 0
@@ -223,7 +222,7 @@ def test_no_generated_record_carries_more_than_5_pct_of_a_figure(demo: Any, db: 
             ).values("project_id")
         )
         assert largest(on_list) <= cap * totals.total_investment, totals.name
-    steward = queries.steward_totals(until=AS_AT)
+    steward = steward_queries.steward_totals(until=AS_AT)
     stewarded = generated.filter(pk__in=Stewardship.objects.values("project_id"))
     assert largest(stewarded) <= FIVE_PCT * steward["total_investment"]
 

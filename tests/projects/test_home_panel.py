@@ -14,6 +14,7 @@ import pytest
 
 from zhenxing.core import scoping
 from zhenxing.core.periods import Period
+from zhenxing.projects.stewards import queries as steward_queries
 
 D = datetime.date
 MAY = Period(2024, 5)
@@ -159,7 +160,7 @@ def test_overdue_problems_are_counted_in_the_user_scope_as_the_list_shows_them(
     own_project: Any, other_project: Any, world: Any, client: Any, settings: Any
 ) -> None:
     from zhenxing.core.models import Department
-    from zhenxing.projects import steward_services
+    from zhenxing.projects.stewards import services as steward_services
 
     gxj = Department.objects.get(code="gxj")
     settings.TODAY_OVERRIDE = "2024-05-01"
@@ -193,8 +194,8 @@ def test_the_steward_panel_shows_my_projects_problems_and_last_visit(
 ) -> None:
     from zhenxing.core.models import Department, RoleAssignment
     from zhenxing.core.roles import Role
-    from zhenxing.projects import queries, steward_services
     from zhenxing.projects.models import Project
+    from zhenxing.projects.stewards import services as steward_services
 
     admin, steward = world.users["admin"], world.users["steward"]
     other_steward = type(steward).objects.create_user(username="steward2", password="x-Y-9876z")
@@ -231,7 +232,7 @@ def test_the_steward_panel_shows_my_projects_problems_and_last_visit(
     ]
     assert figure(panel, "最近走访").caption == "距今 18 天"
     assert [(t.text, t.count) for t in panel.todos] == [("未销号的问题", 2), ("其中已逾期", 1)]
-    totals = queries.steward_totals(
+    totals = steward_queries.steward_totals(
         projects=Project.objects.filter(pk=own_project.pk), until=D(2024, 6, 30)
     )
     assert (totals["projects"], totals["problems_open"], totals["problems_overdue"]) == (1, 2, 1)

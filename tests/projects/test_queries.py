@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from zhenxing.core.periods import Period
+from zhenxing.projects.stewards import queries as steward_queries
 
 D = datetime.date
 MAY = Period(2024, 5)
@@ -390,7 +391,6 @@ def test_monthly_series_runs_from_the_first_report_with_the_plan_spread_evenly(
 
 def test_steward_totals_count_as_at_the_day(build: Builder, world: Any) -> None:
     from zhenxing.core.models import Department
-    from zhenxing.projects import queries
     from zhenxing.projects.models import Problem, Stewardship, Visit
 
     leader, other_leader = world.users["leader"], world.users["steward"]
@@ -424,7 +424,7 @@ def test_steward_totals_count_as_at_the_day(build: Builder, world: Any) -> None:
     problem(D(2024, 3, 1), None)  # open, overdue
     problem(D(2024, 8, 1), None)  # open, not yet due
     problem(D(2024, 5, 1), D(2024, 7, 5))  # closed only after the day: open and overdue
-    totals = queries.steward_totals(until=D(2024, 6, 30))
+    totals = steward_queries.steward_totals(until=D(2024, 6, 30))
     assert totals["projects"] == 2
     assert totals["total_investment"] == Decimal("300.00")
     assert totals["leaders"] == 1
@@ -435,7 +435,7 @@ def test_steward_totals_count_as_at_the_day(build: Builder, world: Any) -> None:
         3,
         2,
     )
-    later = queries.steward_totals(until=D(2024, 7, 31))
+    later = steward_queries.steward_totals(until=D(2024, 7, 31))
     assert (later["projects"], later["leaders"], later["total_investment"]) == (
         3,
         2,
@@ -443,7 +443,7 @@ def test_steward_totals_count_as_at_the_day(build: Builder, world: Any) -> None:
     )
     from zhenxing.projects.models import Project
 
-    scoped = queries.steward_totals(
+    scoped = steward_queries.steward_totals(
         projects=Project.objects.filter(pk=one.pk), until=D(2024, 6, 30)
     )
     assert (scoped["projects"], scoped["problems_total"]) == (1, 0)

@@ -13,6 +13,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from zhenxing.core import scoping
 from zhenxing.core.services import DomainError
+from zhenxing.projects.stewards import queries as steward_queries
 
 D = datetime.date
 TODAY = "2024-06-30"
@@ -54,7 +55,7 @@ def sw(world: Any, settings: Any, tmp_path: Any) -> SimpleNamespace:
     """The world's steward leads a project in 鲅鱼圈区; another steward one in 盖州市."""
     from zhenxing.core.models import Department
     from zhenxing.core.roles import Role
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     settings.TODAY_OVERRIDE = TODAY
     settings.MEDIA_ROOT = tmp_path
@@ -80,7 +81,7 @@ def sw(world: Any, settings: Any, tmp_path: Any) -> SimpleNamespace:
 
 
 def raise_problem(sw: SimpleNamespace, **values: Any) -> Any:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     return services.problem_raise(
         user=values.pop("user", sw.steward),
@@ -103,7 +104,7 @@ def test_assigning_a_leader_gives_the_steward_role_and_is_audited(sw: SimpleName
     from zhenxing.core import audit
     from zhenxing.core.models import RoleAssignment
     from zhenxing.core.roles import Role
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     project = make_project(sw.world.own_area, "鲅鱼圈测试新材料项目")
     vice_mayor = make_user("vice_mayor", {"role": Role.LEADER})
@@ -118,7 +119,7 @@ def test_assigning_a_leader_gives_the_steward_role_and_is_audited(sw: SimpleName
 
 
 def test_only_city_staff_assign_leaders(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     project = make_project(sw.world.own_area, "鲅鱼圈测试装备项目")
     for role in ("area", "steward", "leader", "enterprise"):
@@ -130,8 +131,8 @@ def test_only_city_staff_assign_leaders(sw: SimpleNamespace) -> None:
 
 def test_a_project_has_one_leader_and_a_change_is_recorded(sw: SimpleNamespace) -> None:
     from zhenxing.core import audit
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Stewardship
+    from zhenxing.projects.stewards import services
 
     with pytest.raises(DomainError) as same:
         services.stewardship_assign(
@@ -154,8 +155,8 @@ def test_a_project_has_one_leader_and_a_change_is_recorded(sw: SimpleNamespace) 
 
 def test_a_team_member_who_is_a_user_sees_the_project(sw: SimpleNamespace) -> None:
     from zhenxing.core.roles import Role
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Project
+    from zhenxing.projects.stewards import services
 
     helper = make_user("helper", {"role": Role.STEWARD})
     assert not scoping.visible(helper, Project.objects.filter(pk=sw.own.pk)).exists()
@@ -181,8 +182,8 @@ def test_a_team_member_who_is_a_user_sees_the_project(sw: SimpleNamespace) -> No
 
 
 def test_a_steward_records_visits_only_for_its_own_projects(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Visit
+    from zhenxing.projects.stewards import services
 
     visit = services.visit_record(
         user=sw.steward,
@@ -201,8 +202,8 @@ def test_a_steward_records_visits_only_for_its_own_projects(sw: SimpleNamespace)
 
 
 def test_a_visit_dated_in_the_future_is_refused(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Visit
+    from zhenxing.projects.stewards import services
 
     with pytest.raises(DomainError) as refused:
         services.visit_record(
@@ -218,7 +219,7 @@ def test_a_visit_dated_in_the_future_is_refused(sw: SimpleNamespace) -> None:
 
 
 def test_a_visit_needs_a_kind_and_visitors(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     with pytest.raises(DomainError) as kind:
         services.visit_record(
@@ -235,7 +236,7 @@ def test_a_visit_needs_a_kind_and_visitors(sw: SimpleNamespace) -> None:
 def test_photos_are_kept_by_their_content_and_stored_under_media(
     sw: SimpleNamespace, tmp_path: Any
 ) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     visit = services.visit_record(
         user=sw.steward,
@@ -267,8 +268,8 @@ def test_photos_are_kept_by_their_content_and_stored_under_media(
 def test_a_photo_that_is_not_jpeg_png_or_webp_is_refused(
     sw: SimpleNamespace, name: str, content: bytes
 ) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Visit, VisitPhoto
+    from zhenxing.projects.stewards import services
 
     with pytest.raises(DomainError) as refused:
         services.visit_record(
@@ -284,8 +285,8 @@ def test_a_photo_that_is_not_jpeg_png_or_webp_is_refused(
 
 
 def test_a_photo_over_10_mb_is_refused(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Visit
+    from zhenxing.projects.stewards import services
 
     big = upload("big.jpg", JPEG + b"\x00" * (10 * 1024 * 1024 + 1 - len(JPEG)))
     with pytest.raises(DomainError) as refused:
@@ -312,7 +313,7 @@ def test_a_photo_over_10_mb_is_refused(sw: SimpleNamespace) -> None:
 
 
 def test_photo_type_reads_the_bytes_not_the_name() -> None:
-    from zhenxing.projects.steward_services import photo_type
+    from zhenxing.projects.stewards.services import photo_type
 
     assert photo_type(io.BytesIO(JPEG)) == "image/jpeg"
     assert photo_type(io.BytesIO(PNG)) == "image/png"
@@ -324,7 +325,7 @@ def test_photo_type_reads_the_bytes_not_the_name() -> None:
 
 
 def test_closing_a_problem_needs_a_resolution(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     problem = raise_problem(sw)
     with pytest.raises(DomainError) as refused:
@@ -342,7 +343,7 @@ def test_closing_a_problem_needs_a_resolution(sw: SimpleNamespace) -> None:
 
 def test_closing_a_closed_problem_again_is_refused(sw: SimpleNamespace) -> None:
     from zhenxing.core import audit
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     problem = raise_problem(sw)
     stale = type(problem).objects.get(pk=problem.pk)  # a second person's copy
@@ -358,7 +359,7 @@ def test_closing_a_closed_problem_again_is_refused(sw: SimpleNamespace) -> None:
 def test_a_closing_date_is_neither_in_the_future_nor_before_the_problem(
     sw: SimpleNamespace,
 ) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     problem = raise_problem(sw)
     for day in (D(2024, 7, 1), D(2024, 6, 29)):
@@ -384,24 +385,26 @@ def test_a_problem_needs_a_title_a_department_and_a_due_date_from_today(
 
 
 def test_an_open_problem_past_its_due_date_is_overdue(sw: SimpleNamespace, settings: Any) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Problem
+    from zhenxing.projects.stewards import services
 
     due_today = raise_problem(sw, title="环评批复", due_date=D(2024, 6, 30))
     late = raise_problem(sw, title="电力接入", due_date=D(2024, 6, 30))
     closed = raise_problem(sw, title="施工许可", due_date=D(2024, 6, 30))
     services.problem_close(user=sw.steward, problem=closed, resolution="已办理")
-    assert not services.is_overdue(due_today)  # due today: not yet overdue
+    assert not steward_queries.is_overdue(due_today)  # due today: not yet overdue
 
     settings.TODAY_OVERRIDE = "2024-07-03"
     due_today.refresh_from_db()
     late.refresh_from_db()
     closed.refresh_from_db()
-    assert services.is_overdue(late) and services.days_overdue(late) == 3
-    assert not services.is_overdue(closed)
-    annotated = {p.title: p.overdue for p in services.with_overdue(Problem.objects.all())}
+    assert steward_queries.is_overdue(late) and steward_queries.days_overdue(late) == 3
+    assert not steward_queries.is_overdue(closed)
+    annotated = {p.title: p.overdue for p in steward_queries.with_overdue(Problem.objects.all())}
     assert annotated == {"环评批复": True, "电力接入": True, "施工许可": False}
-    assert set(Problem.objects.filter(services.overdue_q()).values_list("title", flat=True)) == {
+    assert set(
+        Problem.objects.filter(steward_queries.overdue_q()).values_list("title", flat=True)
+    ) == {
         "环评批复",
         "电力接入",
     }
@@ -409,7 +412,7 @@ def test_an_open_problem_past_its_due_date_is_overdue(sw: SimpleNamespace, setti
 
 def test_a_problem_is_reopened_only_with_a_reason(sw: SimpleNamespace) -> None:
     from zhenxing.core import audit
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     problem = raise_problem(sw)
     with pytest.raises(DomainError):
@@ -440,8 +443,8 @@ def test_the_area_staff_write_in_their_area_only(sw: SimpleNamespace) -> None:
 
 
 def test_workload_figures_count_each_project_once(sw: SimpleNamespace) -> None:
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import Project
+    from zhenxing.projects.stewards import services
 
     for kind, day in (("site", 5), ("site", 6), ("phone", 7), ("county_team", 8)):
         services.visit_record(
@@ -452,7 +455,7 @@ def test_workload_figures_count_each_project_once(sw: SimpleNamespace) -> None:
     )
     raise_problem(sw, title="甲")
     services.problem_close(user=sw.steward, problem=raise_problem(sw, title="乙"), resolution="好")
-    row = services.annotate_workload(Project.objects.filter(pk=sw.own.pk)).get()
+    row = steward_queries.annotate_workload(Project.objects.filter(pk=sw.own.pk)).get()
     assert (row.visits_total, row.visits_this_year) == (5, 4)
     assert (row.visits_site, row.visits_phone, row.visits_city_team, row.visits_county_team) == (
         2,
@@ -462,4 +465,4 @@ def test_workload_figures_count_each_project_once(sw: SimpleNamespace) -> None:
     )
     assert (row.open_problems, row.closed_problems, row.overdue_problems) == (1, 1, 0)
     assert row.last_visit == D(2024, 6, 8)
-    assert services.own_steward_project_ids(sw.steward) == [sw.own.pk]
+    assert steward_queries.own_steward_project_ids(sw.steward) == [sw.own.pk]

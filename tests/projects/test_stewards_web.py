@@ -54,8 +54,8 @@ def make_user(username: str, *roles: dict[str, Any]) -> Any:
 def sw(world: Any, settings: Any, tmp_path: Any) -> SimpleNamespace:
     from zhenxing.core.models import Department
     from zhenxing.core.roles import Role
-    from zhenxing.projects import steward_services as services
     from zhenxing.projects.models import AnnualPlan, MonthlyReport, StatusChange
+    from zhenxing.projects.stewards import services
 
     settings.TODAY_OVERRIDE = TODAY
     settings.MEDIA_ROOT = tmp_path
@@ -140,6 +140,20 @@ def test_my_page_lists_my_projects_and_my_workload(sw: SimpleNamespace, client: 
     assert "逾期 1 个" in html  # workload: one overdue problem
     assert "2024-06-18" in html  # last visit
     assert f"/stewards/projects/{sw.own.pk}/" in html
+
+
+def test_the_steward_lists_link_to_the_section_of_the_one_chart_page(
+    sw: SimpleNamespace, client: Any
+) -> None:
+    """The shared list body (includes/list_body.html) links each row where its spec says."""
+    client.force_login(sw.steward)
+    chart = f"/stewards/projects/{sw.own.pk}/"
+    problems = client.get("/stewards/problems/").content.decode()
+    assert f'href="{chart}#problems"' in problems
+    assert '<strong class="text-danger">' in problems  # the overdue problem stands out
+    visits = client.get("/stewards/visits/").content.decode()
+    assert f'href="{chart}#visits"' in visits
+    assert '<td class="date ">2024-06-18</td>' in visits
 
 
 def test_my_page_exports_the_same_rows(sw: SimpleNamespace, client: Any) -> None:
@@ -379,7 +393,7 @@ def test_the_visit_list_shows_visits_in_scope(sw: SimpleNamespace, client: Any) 
 def test_list_pages_take_few_queries_whatever_the_rows(
     sw: SimpleNamespace, client: Any, django_assert_max_num_queries: Any, url: str
 ) -> None:
-    from zhenxing.projects import steward_services as services
+    from zhenxing.projects.stewards import services
 
     for i in range(12):
         project = make_project(sw.world.own_area, f"鲅鱼圈测试批量项目{i:02d}")
@@ -731,3 +745,44 @@ def test_matrix_close_problem(
     else:
         assert response.status_code in (403, 404)
         assert target.problem.status == "open"
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    ["multipart/form-data", "multipart/form-data; boundary=", "multipart/form-data; boundary=é"],
+)
+def test_api_photo_upload_without_a_usable_boundary_is_a_400_problem(
+    sw: SimpleNamespace, client: Any, content_type: str
+) -> None:
+    """A multipart body whose boundary is missing or invalid is bad input, not a 500."""
+    client.force_login(sw.steward)
+    response = client.post(
+        f"/api/v1/stewards/visits/{sw.own_visit.pk}/photos",
+        data=b"--x\r\nContent-Disposition: form-data; name=photos\r\n\r\nabc\r\n--x--\r\n",
+        content_type=content_type,
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == 400 and "multipart" in body["detail"]
+
+
+def test_photo_upload_without_boundary_is_a_400_problem_with_csrf_enforced(
+    sw: SimpleNamespace,
+) -> None:
+    """The browser session path reads the body for the CSRF token first: still a 400."""
+    from django.middleware.csrf import _get_new_csrf_string
+    from django.test import Client
+
+    browser = Client(enforce_csrf_checks=True)
+    browser.force_login(sw.steward)
+    token = _get_new_csrf_string()
+    browser.cookies["csrftoken"] = token
+    response = browser.post(
+        f"/api/v1/stewards/visits/{sw.own_visit.pk}/photos",
+        data=b"--x\r\n\r\n--x--\r\n",
+        content_type="multipart/form-data",
+        headers={"X-CSRFToken": token},
+    )
+    assert response.status_code == 400, response.content
+    assert response["Content-Type"] == "application/problem+json"

@@ -257,6 +257,38 @@ def test_libraries_key_lists_and_plans_are_changed_from_their_pages(
     assert own_project.key_lists.get().key_list == key
 
 
+def test_leaving_a_library_before_entering_it_is_refused_on_the_date_field(
+    area_client: Any, own_project: Any
+) -> None:
+    """The service names the stay's `left_on`; the page shows it on the form's date."""
+    url = f"/projects/{own_project.pk}/libraries/"
+    entered = {"form": "library", "lib-action": "enter", "lib-library": "key"}
+    assert area_client.post(url, {**entered, "lib-date": "2024-06-01"}).status_code == 302
+    left = {"form": "library", "lib-action": "leave", "lib-library": "key"}
+    refused = area_client.post(url, {**left, "lib-date": "2024-05-01"})
+    assert refused.status_code == 200
+    form = refused.context["library_form"]
+    assert form.errors["date"] == ["出库日期不能早于入库日期（2024-06-01）"]
+    assert area_client.post(url, {**left, "lib-date": "2024-06-20"}).status_code == 302
+    stay = own_project.libraries.get(library="key")
+    assert str(stay.left_on) == "2024-06-20"
+
+
+def test_the_one_form_pages_share_one_form_with_their_own_way_back(
+    area_client: Any, own_project: Any
+) -> None:
+    """includes/form.html: every form page's 取消 goes back where it came from."""
+    detail = f"/projects/{own_project.pk}/"
+    status = area_client.get(f"{detail}status/").content.decode()
+    assert f'<a class="btn" href="{detail}?tab=status">' in status
+    assert "状态按项目生命周期依次变更" in status
+    report = area_client.get(f"{detail}reports/2024-06/").content.decode()
+    assert f'<a class="btn" href="{detail}?tab=reports&amp;year=2024">' in report
+    edit = area_client.get(f"{detail}edit/").content.decode()
+    assert f'<a class="btn" href="{detail}">' in edit
+    assert '<form method="post" class="form" novalidate>' in edit
+
+
 def test_the_report_form_files_and_then_refuses_a_stale_version(
     area_client: Any, own_project: Any, world: Any
 ) -> None:

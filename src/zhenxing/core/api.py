@@ -13,7 +13,7 @@ from zhenxing.core import scoping, tokens
 from zhenxing.core.codes import registry as code_registry
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import ApiToken, Area, AuditEntry, Department, Industry
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 
 router = Router(tags=["reference"])
 
@@ -234,12 +234,7 @@ def list_audit(
     qs = scoping.visible(
         request.user, AuditEntry.objects.select_related("area", "content_type")
     ).order_by("-timestamp", "-id")
-    if area:
-        qs = qs.filter(area__code=area)
-    if action:
-        qs = qs.filter(action=action)
-    if since:
-        qs = qs.filter(timestamp__date__gte=since)
+    qs = filter_given(qs, area__code=area, action=action, timestamp__date__gte=since)
     return qs
 
 

@@ -3,7 +3,8 @@
 Every edit page does the same thing: on a valid POST, call a service; if the service
 refuses (`DomainError`), show its messages next to the fields they name and keep
 what the person typed; if it succeeds, say so and go back to the record. Views call
-`submit` instead of writing that try/except each time.
+`submit` instead of writing that try/except each time, and `form_page` when the page
+is nothing but that form: submit, or show the form page (again).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
 from zhenxing.core import scoping
 from zhenxing.core.services import DomainError
@@ -62,3 +63,29 @@ def submit(
         return None
     messages.success(request, success(outcome) if callable(success) else success)
     return redirect(then(outcome) if callable(then) else then)
+
+
+def form_page(
+    request: HttpRequest,
+    form: Any,
+    action: Callable[[dict[str, Any]], Any],
+    *,
+    template: str,
+    context: dict[str, Any],
+    success: str | Callable[[Any], str],
+    then: str | Callable[[Any], str],
+    error_field: str | None = None,
+    refused_field: str | None = None,
+) -> HttpResponse:
+    """A page that is one form handed to one service: `submit` it (same arguments), and
+    when there is nothing to redirect to, render `template` with `form` and `context`."""
+    done = submit(
+        request,
+        form,
+        action,
+        success=success,
+        then=then,
+        error_field=error_field,
+        refused_field=refused_field,
+    )
+    return done or render(request, template, {"form": form, **context})

@@ -6,17 +6,19 @@ HTML page and the .xlsx export of exactly the rows the user is looking at.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
+from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from zhenxing.core import excel, scoping
+from zhenxing.core.models import Area
 from zhenxing.core.roles import Action
 
 PAGE_SIZE = 50
@@ -60,6 +62,26 @@ class Filter:
     keyword_fields: Sequence[str] = ()  # for a free-text filter: fields searched with icontains
 
 
+def choices_of(
+    pairs: Iterable[tuple[Any, Any]] | Mapping[Any, Any],
+) -> Callable[[HttpRequest], list[tuple[str, str]]]:
+    """A Filter's fixed choices: a model's `choices` or a {value: label} dict, the labels
+    translated when the page is drawn (in the reader's language)."""
+
+    def choices(request: HttpRequest) -> list[tuple[str, str]]:
+        items = pairs.items() if isinstance(pairs, Mapping) else pairs
+        return [(str(value), str(label)) for value, label in items]
+
+    return choices
+
+
+def area_choices(request: HttpRequest, *, city: bool = True) -> list[tuple[str, str]]:
+    """A Filter's areas: those the user may pick (`scoping.area_choices_for`), the city
+    itself among them unless `city=False`."""
+    areas = Area.objects.all() if city else Area.objects.exclude(kind="city")
+    return [(str(a.pk), a.name) for a in scoping.area_choices_for(request.user, areas)]
+
+
 @dataclass
 class ListSpec:
     title: Any
@@ -71,6 +93,23 @@ class ListSpec:
     template: str = "core/list.html"
     actions: Callable[[HttpRequest], list[dict[str, str]]] | None = None
     extra_context: dict[str, Any] = field(default_factory=dict)
+    # where a row's link cell goes; default: the record's own page (get_absolute_url)
+    link: Callable[[Any], str] | None = None
+
+    def as_view(self) -> Callable[[HttpRequest], HttpResponse]:
+        """The page of a list that needs nothing else: `area_list = AREA_LIST.as_view()`."""
+
+        @login_required
+        def view(request: HttpRequest) -> HttpResponse:
+            return self.render(request)
+
+        return view
+
+    def row_url(self, obj: Any) -> str | None:
+        if self.link is not None:
+            return self.link(obj)
+        get_url = getattr(obj, "get_absolute_url", None)
+        return get_url() if get_url is not None else None
 
     def rows(self, request: HttpRequest) -> tuple[QuerySet[Any], dict[str, str], str]:
         """The scoped, filtered and sorted queryset, the active filters and the sort key."""
@@ -140,9 +179,11 @@ class ListSpec:
                     "numeric": column.numeric,
                 }
             )
+        links = any(c.link for c in self.columns)
         rows = [
             {
                 "obj": obj,
+                "url": self.row_url(obj) if links else None,
                 "cells": [
                     {"value": c.get(obj), "numeric": c.numeric, "link": c.link, "css": c.css}
                     for c in self.columns

@@ -8,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from zhenxing.core import scoping
+from zhenxing.core.errors import is_problem, problem
 
 
 class ScopingMiddleware:
@@ -47,24 +48,11 @@ class ApiProblemMiddleware:
         response = self.get_response(request)
         if not request.path.startswith("/api/") or response.status_code < 400:
             return response
-        if response.get("Content-Type", "").startswith("application/problem+json"):
+        if is_problem(response):
             return response
-        import json
-
         status = response.status_code
         title = self.TITLES.get(status, "服务器内部错误" if status >= 500 else "请求有误")
-        body = {
-            "type": "about:blank",
-            "title": title,
-            "status": status,
-            "detail": title,
-            "instance": request.path,
-        }
-        problem = HttpResponse(
-            json.dumps(body, ensure_ascii=False),
-            status=status,
-            content_type="application/problem+json",
-        )
+        answer = problem(request, status, title)
         if response.has_header("Allow"):
-            problem["Allow"] = response["Allow"]
-        return problem
+            answer["Allow"] = response["Allow"]
+        return answer

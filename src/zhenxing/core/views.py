@@ -8,13 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.contrib.auth.forms import PasswordChangeForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.templatetags.static import static
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import clock, panels, scoping, tokens
-from zhenxing.core.listing import Column, Filter, ListSpec
+from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import (
     ApiToken,
     Area,
@@ -40,6 +41,12 @@ def home(request: HttpRequest) -> HttpResponse:
             "system_links": scoping.grants_for(request.user).is_admin,
         },
     )
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """/favicon.ico, which browsers ask for on every path (the API's too): the platform's
+    icon from static, the same file `base.html` links."""
+    return redirect(static("zhenxing/favicon.svg"))
 
 
 @login_required
@@ -88,17 +95,13 @@ INDUSTRY_LIST = ListSpec(
             "level",
             _("层级"),
             "level",
-            choices=lambda r: [(k, str(v)) for k, v in IndustryLevel.choices],
+            choices=choices_of(IndustryLevel.choices),
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
     ],
     default_sort="code",
     export_name="国民经济行业分类",
 )
-
-
-def _audit_area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(a.pk), a.name) for a in scoping.area_choices_for(request.user, Area.objects.all())]
 
 
 AUDIT_LIST = ListSpec(
@@ -126,12 +129,12 @@ AUDIT_LIST = ListSpec(
         ),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_audit_area_choices),
+        Filter("area", _("区域"), "area_id", choices=area_choices),
         Filter(
             "action",
             _("操作"),
             "action",
-            choices=lambda r: [(k, str(v)) for k, v in AuditAction.choices],
+            choices=choices_of(AuditAction.choices),
         ),
         Filter("q", _("关键词"), "", keyword_fields=("object_repr", "actor_name")),
     ],
@@ -140,24 +143,10 @@ AUDIT_LIST = ListSpec(
 )
 
 
-@login_required
-def area_list(request: HttpRequest) -> HttpResponse:
-    return AREA_LIST.render(request)
-
-
-@login_required
-def department_list(request: HttpRequest) -> HttpResponse:
-    return DEPARTMENT_LIST.render(request)
-
-
-@login_required
-def industry_list(request: HttpRequest) -> HttpResponse:
-    return INDUSTRY_LIST.render(request)
-
-
-@login_required
-def audit_list(request: HttpRequest) -> HttpResponse:
-    return AUDIT_LIST.render(request)
+area_list = AREA_LIST.as_view()
+department_list = DEPARTMENT_LIST.as_view()
+industry_list = INDUSTRY_LIST.as_view()
+audit_list = AUDIT_LIST.as_view()
 
 
 @login_required

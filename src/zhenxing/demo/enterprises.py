@@ -188,7 +188,7 @@ def _chain(code: str, dates: Sequence[datetime.date], years: int | None = 3) -> 
 
 
 def _generate(rng: random.Random, areas: dict[str, Any], industries: set[str]) -> list[Any]:
-    from zhenxing.demo.loader import demo_uscc
+    from zhenxing.demo.codes import demo_uscc
     from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
 
     taken_names = set(Enterprise.objects.values_list("name", flat=True))

@@ -14,10 +14,13 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.models import Area, Department, Industry, RoleAssignment
 from zhenxing.core.reference import load_reference
 from zhenxing.core.roles import Role
+from zhenxing.demo.codes import demo_uscc
+from zhenxing.demo.enterprises import load_enterprise_demo
+from zhenxing.demo.policies import load_policy_demo
+from zhenxing.demo.projects import load_projects
 from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
 
 SEED = 20240630
@@ -110,15 +113,6 @@ ACCOUNTS: list[tuple[str, str, str, list[dict[str, Any]]]] = [
 ]
 
 
-def demo_uscc(rng: random.Random, area_code: str) -> str:
-    """A valid 统一社会信用代码 for a demo enterprise registered in `area_code`."""
-    digits = "0123456789"
-    org_body = "".join(rng.choice(digits) for _ in range(8))
-    org_code = org_body + uscc_codes.organisation_check_character(org_body)
-    body = "91" + area_code + org_code
-    return body + uscc_codes.check_character(body)
-
-
 def _enterprise_rows(rng: random.Random) -> list[tuple[str, str, str, str, str]]:
     rows = [tuple(row) for row in NAMED_ENTERPRISES]
     counties = ["210802", "210803", "210804", "210811", "210881", "210882"]
@@ -203,17 +197,11 @@ def load_accounts(password: str) -> list[tuple[str, str]]:
 
 @transaction.atomic
 def load_demo(*, password: str, today: datetime.date = DEMO_TODAY) -> list[tuple[str, str]]:
-    from zhenxing.demo.projects import load_projects
-
     load_reference()
     load_enterprises()
     accounts = load_accounts(password)
     # After the accounts: the demo's `steward` becomes one of the 31 steward leaders.
     load_projects(today=today)
-    from zhenxing.demo.enterprises import load_enterprise_demo
-    from zhenxing.demo.policies import load_policy_demo
-
     load_enterprise_demo(today=today)
-
     load_policy_demo(today=today)
     return accounts

@@ -775,7 +775,7 @@ def _code(rng: random.Random, spec: Spec, host: str, used: set[str]) -> str:
 
 
 def _owners(rng: random.Random, areas: dict[str, Any]) -> dict[str, Any]:
-    from zhenxing.demo.loader import demo_uscc
+    from zhenxing.demo.codes import demo_uscc
     from zhenxing.enterprises.models import Enterprise, Ownership, SizeClass
 
     owners = {}

@@ -10,7 +10,7 @@ from zhenxing.clusters.models import Cluster
 from zhenxing.core import audit, clock, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.models import Area, Industry
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.enterprises import queries, services
@@ -133,10 +133,7 @@ def list_tiers(
     """Certificates; `held_on` keeps those held that day; `expiring_within` (days) gives the
     reminders: held today, expiring within that many days, not yet renewed."""
     qs = scoping.visible(request.user, Tier.objects.select_related("enterprise")).order_by("id")
-    if code:
-        qs = qs.filter(code=code)
-    if level:
-        qs = qs.filter(level=level)
+    qs = filter_given(qs, code=code, level=level)
     if held_on:
         qs = qs.filter(queries.held_q(held_on))
     if expiring_within:
@@ -239,12 +236,7 @@ def list_pool(
     qs = scoping.visible(
         request.user, PoolEntry.objects.select_related("enterprise", "responsible")
     ).order_by("id")
-    if year:
-        qs = qs.filter(year=year)
-    if target:
-        qs = qs.filter(target=target)
-    if stage:
-        qs = qs.filter(stage=stage)
+    qs = filter_given(qs, year=year, target=target, stage=stage)
     return qs
 
 

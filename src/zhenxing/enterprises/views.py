@@ -29,9 +29,9 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, scoping
-from zhenxing.core.forms import submit
-from zhenxing.core.listing import Column, Filter, ListSpec
-from zhenxing.core.models import Area, AuditEntry
+from zhenxing.core.forms import form_page
+from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
+from zhenxing.core.models import AuditEntry
 from zhenxing.core.roles import Action
 from zhenxing.enterprises import domain, queries, services
 from zhenxing.enterprises.forms import (
@@ -95,11 +95,6 @@ def _subnav(current: str) -> list[dict[str, Any]]:
     ]
 
 
-def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    areas = scoping.area_choices_for(request.user, Area.objects.all())
-    return [(str(a.pk), a.name) for a in areas]
-
-
 def _enterprise_actions(request: HttpRequest) -> list[dict[str, str]]:
     if scoping.can(request.user, Action.CREATE, model=Enterprise):
         return [
@@ -150,13 +145,13 @@ ENTERPRISE_LIST = _list_spec(
         Column("registration_date", _("成立日期"), sort="registration_date", css="date"),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter("area", _("区域"), "area_id", choices=area_choices),
         Filter("tier", _("持有称号"), "held__code", choices=lambda r: TIER_CHOICES),
         Filter(
             "ownership",
             _("所有制"),
             "ownership",
-            choices=lambda r: [(k, str(v)) for k, v in Ownership.choices],
+            choices=choices_of(Ownership.choices),
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "uscc")),
     ],
@@ -204,9 +199,9 @@ TIER_LIST = _list_spec(
             "state",
             _("状态"),
             "state",
-            choices=lambda r: [(k, str(v)) for k, v in TIER_STATE_LABELS.items()],
+            choices=choices_of(TIER_STATE_LABELS),
         ),
-        Filter("area", _("区域"), "enterprise__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "enterprise__area_id", choices=area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "certificate_no")),
     ],
     default_sort="-issued_on",
@@ -237,7 +232,7 @@ EXPIRING_LIST = _list_spec(
     ],
     filters=[
         Filter("code", _("资质称号"), "code", choices=lambda r: TIER_CHOICES),
-        Filter("area", _("区域"), "enterprise__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "enterprise__area_id", choices=area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "certificate_no")),
     ],
     default_sort="expires_on",
@@ -281,7 +276,7 @@ POOL_LIST = _list_spec(
             "in_pool",
             choices=lambda r: [("1", gettext("在库")), ("0", gettext("已退出"))],
         ),
-        Filter("area", _("区域"), "enterprise__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "enterprise__area_id", choices=area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "enterprise__uscc")),
     ],
     default_sort="enterprise__name",
@@ -289,9 +284,7 @@ POOL_LIST = _list_spec(
 )
 
 
-@login_required
-def enterprise_list(request: HttpRequest) -> HttpResponse:
-    return ENTERPRISE_LIST.render(request)
+enterprise_list = ENTERPRISE_LIST.as_view()
 
 
 @login_required
@@ -323,9 +316,7 @@ def tier_list(request: HttpRequest) -> HttpResponse:
     return spec.render(request)
 
 
-@login_required
-def expiring_list(request: HttpRequest) -> HttpResponse:
-    return EXPIRING_LIST.render(request)
+expiring_list = EXPIRING_LIST.as_view()
 
 
 @login_required
@@ -532,17 +523,16 @@ def enterprise_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse
             return services.enterprise_create(user=request.user, **values)
         return services.enterprise_update(user=request.user, enterprise=enterprise, **values)
 
-    done = submit(
+    return form_page(
         request,
         form,
         save,
+        template="enterprises/form.html",
+        context={"enterprise": enterprise},
         success=gettext("已保存"),
         then=lambda saved: reverse("enterprises:detail", args=[saved.pk]),
         refused_field="area",
     )
-    if done:
-        return done
-    return render(request, "enterprises/form.html", {"form": form, "enterprise": enterprise})
 
 
 def _form_flow(
@@ -550,30 +540,23 @@ def _form_flow(
     form: Any,
     action: Callable[[dict[str, Any]], Any],
     *,
-    success: str,
     title: str,
     enterprise: Enterprise,
     tab: str,
     intro: str = "",
-    error_field: str | None = None,
-    refused_field: str | None = None,
+    **submit_options: Any,
 ) -> HttpResponse:
-    """An enterprise's sub-form (a fact, a tier, a pool step): run `action` on a valid
-    post and go back to the enterprise's `tab`, or show the form page again."""
+    """An enterprise's sub-form (a fact, a tier, a pool step): `core.forms.form_page` on
+    the enterprise's form page, going back to the enterprise's `tab`."""
     back = _back(enterprise, tab)
-    done = submit(
+    return form_page(
         request,
         form,
         action,
-        success=success,
+        template="enterprises/form_page.html",
+        context={"title": title, "enterprise": enterprise, "back": back, "intro": intro},
         then=back,
-        error_field=error_field,
-        refused_field=refused_field,
-    )
-    return done or render(
-        request,
-        "enterprises/form_page.html",
-        {"form": form, "title": title, "enterprise": enterprise, "back": back, "intro": intro},
+        **submit_options,
     )
 
 

@@ -11,7 +11,7 @@ from ninja.pagination import paginate
 from zhenxing.core import scoping
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import Department
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.policies import catalogues, domain, queries, services
@@ -497,10 +497,7 @@ def list_runs(
     qs = scoping.visible(
         request.user, PolicyRun.objects.select_related("prepared_by", "approved_by")
     ).order_by("-id")
-    if policy:
-        qs = qs.filter(policy_id=policy)
-    if status:
-        qs = qs.filter(status=status)
+    qs = filter_given(qs, policy_id=policy, status=status)
     return qs
 
 
@@ -569,14 +566,7 @@ def list_ledger(
 ) -> Any:
     """The ledger entries in the caller's scope (no route writes one by hand)."""
     qs = scoping.visible(request.user, LedgerEntry.objects.select_related("area")).order_by("id")
-    if policy:
-        qs = qs.filter(policy_id=policy)
-    if run:
-        qs = qs.filter(run_id=run)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if until:
-        qs = qs.filter(booked_on__lte=until)
+    qs = filter_given(qs, policy_id=policy, run_id=run, kind=kind, booked_on__lte=until)
     return qs
 
 
@@ -675,14 +665,13 @@ def list_fact_lists(
 ) -> Any:
     """Departments' lists (名单) in the caller's scope, newest period first."""
     qs = _fact_lists(request).order_by("-period", "fact_id", "id")
-    if fact_id:
-        qs = qs.filter(fact_id=fact_id)
-    if beneficiary:
-        qs = qs.filter(beneficiary=beneficiary)
-    if period:
-        qs = qs.filter(period=period)
-    if department:
-        qs = qs.filter(department__code=department)
+    qs = filter_given(
+        qs,
+        fact_id=fact_id,
+        beneficiary=beneficiary,
+        period=period,
+        department__code=department,
+    )
     return qs
 
 
@@ -824,10 +813,7 @@ def list_policies(
     request: HttpRequest, status: PolicyStatus | None = None, department: str | None = None
 ) -> Any:
     qs = scoping.visible(request.user, Policy.objects.select_related("department")).order_by("id")
-    if status:
-        qs = qs.filter(status=status)
-    if department:
-        qs = qs.filter(department__code=department)
+    qs = filter_given(qs, status=status, department__code=department)
     return qs
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
+from django_tasks import task
 
 from zhenxing.core import audit, clock, scoping
 from zhenxing.core.models import Department
@@ -520,8 +521,6 @@ def run_start(
     if source is not None:
         run_execute(run.pk, source=source)
     else:
-        from zhenxing.policies.tasks import execute_run
-
         execute_run.enqueue(run.pk)
     run.refresh_from_db()
     return run
@@ -598,6 +597,14 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
     )
     run.refresh_from_db()
     return run
+
+
+@task()
+def execute_run(run_id: int) -> str:
+    """The background task `run_start` queues: `run_execute` in the task worker, so the
+    person who started the run can leave. It lives here, beside what it runs, so that
+    the services and the task module never import each other."""
+    return str(run_execute(run_id).status)
 
 
 def _snapshot(

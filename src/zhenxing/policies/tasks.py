@@ -1,14 +1,13 @@
 """Background work: a policy run executes in the task worker (`django_tasks`), so the
-person who started it can leave; the run's page shows its progress and result."""
+person who started it can leave; the run's page shows its progress and result.
+
+The task itself is `policies.services.execute_run`, next to the run it executes. This
+module keeps the name runs were queued under before (`zhenxing.policies.tasks.execute_run`)
+so that the worker still finds the rows already waiting in the queue.
+"""
 
 from __future__ import annotations
 
-from django_tasks import task
+from zhenxing.policies.services import execute_run
 
-
-@task()
-def execute_run(run_id: int) -> str:
-    from zhenxing.policies.services import run_execute
-
-    run = run_execute(run_id)
-    return run.status
+__all__ = ["execute_run"]

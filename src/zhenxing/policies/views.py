@@ -23,13 +23,13 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import audit, clock, excel, scoping
-from zhenxing.core.forms import show_domain_error, submit
+from zhenxing.core.forms import form_page, show_domain_error
 from zhenxing.core.import_views import (
     MAX_UPLOAD_BYTES,
     error_report_response,
     keep_error_report,
 )
-from zhenxing.core.listing import Column, Filter, ListSpec
+from zhenxing.core.listing import Column, Filter, ListSpec, choices_of
 from zhenxing.core.models import Area, Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -92,10 +92,6 @@ def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
     return [{"label": gettext("政策"), "url": reverse("policies:list")}] + [
         {"label": label, "url": url} for label, url in items
     ]
-
-
-def _choices(choices: Any) -> list[tuple[str, str]]:
-    return [(str(k), str(v)) for k, v in choices]
 
 
 def _sees_catalogue(user: Any) -> bool:
@@ -191,10 +187,8 @@ POLICY_LIST = ListSpec(
     ],
     filters=[
         Filter("department", _("部门"), "department_id", choices=_department_choices),
-        Filter("status", _("状态"), "status", choices=lambda r: _choices(PolicyStatus.choices)),
-        Filter(
-            "beneficiary", _("对象"), "beneficiary", choices=lambda r: _choices(Beneficiary.choices)
-        ),
+        Filter("status", _("状态"), "status", choices=choices_of(PolicyStatus.choices)),
+        Filter("beneficiary", _("对象"), "beneficiary", choices=choices_of(Beneficiary.choices)),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "rule_id")),
     ],
     default_sort="department__short_name",
@@ -284,36 +278,27 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
         scoping.require(request.user, Action.CREATE, model=Policy)
     initial = PolicyForm.initial_for(policy) if policy is not None else NEW_POLICY
     form = PolicyForm(request.POST or None, initial=initial, user=request.user)
-    if policy is None:
-        done = submit(
-            request,
-            form,
-            lambda _data: services.policy_create(user=request.user, **form.values()),
-            success=gettext("政策已创建（草稿）"),
-            then=lambda created: created.get_absolute_url(),
-        )
-    else:
-        done = submit(
-            request,
-            form,
-            lambda _data: services.policy_update(user=request.user, policy=policy, **form.values()),
-            success=gettext("政策已保存"),
-            then=policy.get_absolute_url(),
-        )
-    if done is not None:
-        return done
+
+    def save(_data: dict[str, Any]) -> Policy:
+        if policy is None:
+            return services.policy_create(user=request.user, **form.values())
+        return services.policy_update(user=request.user, policy=policy, **form.values())
+
     title = gettext("编辑政策") if policy else gettext("新建政策")
-    return render(
+    return form_page(
         request,
-        "policies/form.html",
-        {
-            "form": form,
+        form,
+        save,
+        template="policies/form.html",
+        context={
             "policy": policy,
             "title": title,
             "breadcrumbs": _crumbs(
                 *([(policy.name, policy.get_absolute_url())] if policy else []), (title, "")
             ),
         },
+        success=gettext("政策已保存") if policy else gettext("政策已创建（草稿）"),
+        then=lambda saved: saved.get_absolute_url(),
     )
 
 
@@ -607,7 +592,7 @@ LEDGER_LIST = ListSpec(
             "policy_id",
             choices=lambda r: [(str(p.pk), p.name) for p in Policy.objects.all()],
         ),
-        Filter("kind", _("类型"), "kind", choices=lambda r: _choices(EntryKind.choices)),
+        Filter("kind", _("类型"), "kind", choices=choices_of(EntryKind.choices)),
         Filter("period", _("期间"), "period"),
         Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
         Filter("year", _("记账年度"), "booked_on__year", choices=lambda r: _booking_years()),
@@ -633,27 +618,21 @@ def ledger_correct(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     form = CorrectForm(request.POST or None, initial={"amount": entry.amount})
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.ledger_correct(
             user=request.user, entry=entry, amount=data["amount"], reason=data["reason"]
         ),
-        success=gettext("已冲正原记录并登记调整"),
-        then=reverse("policies:run", args=[entry.run_id]),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/correct.html",
-        {
+        template="policies/correct.html",
+        context={
             "entry": entry,
-            "form": form,
             "breadcrumbs": _crumbs(
                 (gettext("兑付台账"), reverse("policies:ledger")), (gettext("更正"), "")
             ),
         },
+        success=gettext("已冲正原记录并登记调整"),
+        then=reverse("policies:run", args=[entry.run_id]),
     )
 
 
@@ -701,7 +680,7 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
         raise scoping.NotFound()
     enterprise = result.enterprise
     form = ObjectionForm(request.POST or None)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.objection_file(
@@ -711,22 +690,16 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
             result=result,
             reason=data["reason"],
         ),
-        success=gettext("异议已提交，主管部门将答复"),
-        then=lambda objection: objection.get_absolute_url(),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/objection_form.html",
-        {
+        template="policies/objection_form.html",
+        context={
             "result": result,
-            "form": form,
             "breadcrumbs": [
                 {"label": gettext("我的政策兑付"), "url": reverse("policies:entitlements")},
                 {"label": gettext("提出异议"), "url": ""},
             ],
         },
+        success=gettext("异议已提交，主管部门将答复"),
+        then=lambda objection: objection.get_absolute_url(),
     )
 
 
@@ -744,7 +717,7 @@ OBJECTION_LIST = ListSpec(
         Column("reason", _("异议理由"), value=lambda o: o.reason[:60]),
     ],
     filters=[
-        Filter("status", _("状态"), "status", choices=lambda r: _choices(ObjectionStatus.choices)),
+        Filter("status", _("状态"), "status", choices=choices_of(ObjectionStatus.choices)),
         Filter("department", _("部门"), "policy__department_id", choices=_department_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "policy__name", "reason")),
     ],
@@ -753,9 +726,7 @@ OBJECTION_LIST = ListSpec(
 )
 
 
-@login_required
-def objection_list(request: HttpRequest) -> HttpResponse:
-    return OBJECTION_LIST.render(request)
+objection_list = OBJECTION_LIST.as_view()
 
 
 @login_required
@@ -774,30 +745,24 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
     form = ReplyForm(request.POST or None)
     if request.method == "POST" and not can_reply:
         raise scoping.PermissionDenied()
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.objection_reply(
             user=request.user, objection=objection, text=data["text"], close=data["close"]
         ),
-        success=gettext("已答复"),
-        then=objection.get_absolute_url(),
-    )
-    if done is not None:
-        return done
-    return render(
-        request,
-        "policies/objection.html",
-        {
+        template="policies/objection.html",
+        context={
             "objection": objection,
             "replies": objection.replies.select_related("author"),
-            "form": form,
             "can_reply": can_reply,
             "explanation": queries.explanation(objection.result) if objection.result else "",
             "breadcrumbs": _crumbs(
                 (gettext("异议"), reverse("policies:objections")), (str(objection.enterprise), "")
             ),
         },
+        success=gettext("已答复"),
+        then=objection.get_absolute_url(),
     )
 
 
@@ -851,7 +816,7 @@ LIST_LIST = ListSpec(
             "beneficiary",
             _("对象类型"),
             "beneficiary",
-            choices=lambda r: _choices(Beneficiary.choices),
+            choices=choices_of(Beneficiary.choices),
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "fact_id", "source_note")),
     ],
@@ -861,9 +826,7 @@ LIST_LIST = ListSpec(
 )
 
 
-@login_required
-def fact_lists(request: HttpRequest) -> HttpResponse:
-    return LIST_LIST.render(request)
+fact_lists = LIST_LIST.as_view()
 
 
 class Yuan(Decimal):
@@ -934,6 +897,7 @@ def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, An
         export_name=fact_list.name,
         template="policies/fact_list.html",
         extra_context=context,
+        link=lambda entry: reverse(context["beneficiary_url"], args=[entry.beneficiary_id]),
     )
 
 

@@ -14,8 +14,9 @@ from zhenxing.core import audit, clock, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.errors import problem
 from zhenxing.core.models import Area, Department, Industry
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.services import DomainError
 from zhenxing.enterprises.models import Enterprise
@@ -452,10 +453,7 @@ def list_projects(
 ) -> Any:
     """Projects in the caller's scope; `library` and `key_list` as of today."""
     qs = scoping.visible(request.user, _projects()).order_by("id")
-    if area:
-        qs = qs.filter(area__code=area)
-    if status:
-        qs = qs.filter(status=status)
+    qs = filter_given(qs, area__code=area, status=status)
     if library:
         qs = qs.filter(
             pk__in=LibraryMembership.objects.filter(library=library, left_on__isnull=True).values(
@@ -544,10 +542,7 @@ def list_reports(
     if period:
         month = _parse_period(period)
         qs = qs.filter(year=month.year, month=month.month)
-    if area:
-        qs = qs.filter(project__area__code=area)
-    if project:
-        qs = qs.filter(project_id=project)
+    qs = filter_given(qs, project__area__code=area, project_id=project)
     return qs
 
 
@@ -709,8 +704,6 @@ def put_report(request: HttpRequest, project_id: int, period: str, payload: Repo
 
 
 def _conflict(request: HttpRequest, exc: services.StaleVersion) -> HttpResponse:
-    from zhenxing.api import problem
-
     response = problem(
         request,
         409,

@@ -8,7 +8,7 @@ class ProjectsConfig(AppConfig):
 
     def ready(self) -> None:
         from zhenxing.core import scoping
-        from zhenxing.projects.queries import steward_project_ids
+        from zhenxing.projects.stewards.queries import steward_project_ids
 
         # A steward sees the projects it leads or is a team member of.
         scoping.register_steward_projects(steward_project_ids)

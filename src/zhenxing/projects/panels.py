@@ -23,8 +23,9 @@ from zhenxing.core.panels import (
     ytd_caption,
 )
 from zhenxing.core.roles import Role
-from zhenxing.projects import queries, reporting, steward_services
+from zhenxing.projects import queries, reporting
 from zhenxing.projects.models import Problem, Project
+from zhenxing.projects.stewards import queries as steward_queries
 
 
 def _url(name: str, **params: Any) -> str:
@@ -94,7 +95,7 @@ def projects_panel(user: Any, today: datetime.date) -> Panel | None:
                 severity=severity,
             )
         )
-    overdue = scoping.visible(user, Problem.objects.filter(steward_services.overdue_q(today)))
+    overdue = scoping.visible(user, Problem.objects.filter(steward_queries.overdue_q(today)))
     todos.append(
         Todo(
             text=gettext("逾期未销号的问题"),
@@ -115,12 +116,12 @@ def projects_panel(user: Any, today: datetime.date) -> Panel | None:
 def steward_panel(user: Any, today: datetime.date) -> Panel | None:
     """项目管家: the projects the user leads or is on the team of, their open and overdue
     problems and the last visit (the figures of 我的包保项目)."""
-    own_ids = steward_services.own_steward_project_ids(user)
+    own_ids = steward_queries.own_steward_project_ids(user)
     if not own_ids and Role.STEWARD not in scoping.grants_for(user).roles:
         return None
     own = scoping.visible(user, Project.objects.filter(pk__in=own_ids))
-    totals = queries.steward_totals(projects=own, until=today)
-    last_visit = queries.last_visit_on(projects=own, until=today)
+    totals = steward_queries.steward_totals(projects=own, until=today)
+    last_visit = steward_queries.last_visit_on(projects=own, until=today)
     figures = [
         Figure(
             label=gettext("我的包保项目"),

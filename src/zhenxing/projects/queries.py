@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
 
 from zhenxing.core.periods import Period, growth_pct, share_pct
 
@@ -37,7 +37,6 @@ if TYPE_CHECKING:
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 LIBRARY_KEYS = ("reserve", "construction", "key")
-VISIT_KINDS = ("site", "phone", "city_team", "county_team")
 
 
 @dataclass(frozen=True)
@@ -73,19 +72,6 @@ def money(value: Any) -> Decimal:
     if value is None:
         return ZERO
     return Decimal(value).quantize(CENT)
-
-
-def steward_project_ids(user_id: int | None) -> Iterable[int]:
-    """Projects a user stewards: as the leader, or as a member of the support team."""
-    from zhenxing.projects.models import Project
-
-    if user_id is None:
-        return []
-    return (
-        Project.objects.filter(Q(stewardship__leader_id=user_id) | Q(team__user_id=user_id))
-        .values_list("id", flat=True)
-        .distinct()
-    )
 
 
 # --- scope -------------------------------------------------------------------------
@@ -394,51 +380,6 @@ def monthly_series(*, project: Project, until: Period) -> list[dict[str, Any]]:
     return series
 
 
-def steward_totals(
-    *, projects: QuerySet[Project] | None = None, until: datetime.date | None = None
-) -> dict[str, Any]:
-    """The steward (项目管家) figures as at `until` (default: today).
-
-    Over the projects in scope that have a leader since `until` at the latest. Keys:
-    projects, total_investment, leaders (distinct), visits {site, phone, city_team,
-    county_team}, visits_total, problems_total (raised by `until`), problems_closed
-    (销号 by `until`), problems_open, problems_overdue (open at `until` and past their
-    due date).
-    """
-    from zhenxing.core import clock
-    from zhenxing.projects.models import Problem, Project, Visit
-
-    day = until or clock.today()
-    stewarded = Project.objects.filter(_scope(projects, None, ""), stewardship__since__lte=day)
-    head = stewarded.aggregate(
-        n=Count("pk", distinct=True),
-        s=Sum("total_investment"),
-        leaders=Count("stewardship__leader", distinct=True),
-    )
-    ids = stewarded.order_by().values("pk")
-    visits = Visit.objects.filter(project__in=ids, date__lte=day).aggregate(
-        **{kind: Count("pk", filter=Q(kind=kind)) for kind in VISIT_KINDS}
-    )
-    closed_by_day = Q(status="closed", closed_on__lte=day)
-    problems = Problem.objects.filter(project__in=ids, raised_on__lte=day).aggregate(
-        total=Count("pk"),
-        closed=Count("pk", filter=closed_by_day),
-        overdue=Count("pk", filter=~closed_by_day & Q(due_date__lt=day)),
-    )
-    visit_counts = {kind: int(visits[kind] or 0) for kind in VISIT_KINDS}
-    return {
-        "projects": int(head["n"] or 0),
-        "total_investment": money(head["s"]),
-        "leaders": int(head["leaders"] or 0),
-        "visits": visit_counts,
-        "visits_total": sum(visit_counts.values()),
-        "problems_total": int(problems["total"] or 0),
-        "problems_closed": int(problems["closed"] or 0),
-        "problems_open": int(problems["total"] or 0) - int(problems["closed"] or 0),
-        "problems_overdue": int(problems["overdue"] or 0),
-    }
-
-
 # --- the monthly report's to-do --------------------------------------------------------
 
 
@@ -471,13 +412,3 @@ def reports_missing(*, period: Period, projects: QuerySet[Project]) -> QuerySet[
     return report_due(period=period, projects=projects).exclude(
         pk__in=reported.order_by().values("project_id")
     )
-
-
-def last_visit_on(*, projects: QuerySet[Project], until: datetime.date) -> datetime.date | None:
-    """The latest visit (any kind) to one of `projects` on or before `until`."""
-    from zhenxing.projects.models import Visit
-
-    day: datetime.date | None = Visit.objects.filter(
-        _scope(projects, None, "project"), date__lte=until
-    ).aggregate(d=Max("date"))["d"]
-    return day

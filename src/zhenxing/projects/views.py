@@ -3,6 +3,7 @@ the monthly report (one project, or an area's whole month), and the figures."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -23,8 +24,8 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, excel, scoping
-from zhenxing.core.forms import show_domain_error, submit
-from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
+from zhenxing.core.forms import form_page, show_domain_error, submit
+from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
@@ -153,11 +154,6 @@ def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
     )
 
 
-def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    areas = scoping.area_choices_for(request.user, Area.objects.exclude(kind="city"))
-    return [(str(a.pk), a.name) for a in areas]
-
-
 def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
     clusters = Cluster.objects.select_related("scheme").order_by(
         "-scheme__valid_from", "sort_order"
@@ -200,7 +196,7 @@ PROJECT_LIST = ListSpec(
         Column("libraries", _("项目库 / 清单"), value=_library_badges),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter("area", _("区域"), "area_id", choices=lambda r: area_choices(r, city=False)),
         Filter(
             "status",
             _("状态"),
@@ -211,7 +207,7 @@ PROJECT_LIST = ListSpec(
             "library",
             _("项目库"),
             "open_library__library",
-            choices=lambda r: [(k, str(v)) for k, v in Library.choices],
+            choices=choices_of(Library.choices),
         ),
         Filter(
             "key_list", _("重点清单"), "open_key_list__key_list__code", choices=_key_list_choices
@@ -225,9 +221,7 @@ PROJECT_LIST = ListSpec(
 )
 
 
-@login_required
-def project_list(request: HttpRequest) -> HttpResponse:
-    return PROJECT_LIST.render(request)
+project_list = PROJECT_LIST.as_view()
 
 
 # --- the record ----------------------------------------------------------------
@@ -368,41 +362,35 @@ def project_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     else:
         scoping.require(request.user, Action.CREATE, model=Project)
         form = ProjectCreateForm(request.POST or None, user=request.user)
-    if request.method == "POST" and form.is_valid():
+
+    def save(data: dict[str, Any]) -> Project:
         values = form.values()
-        try:
-            with transaction.atomic():
-                if project is None:
-                    library = form.cleaned_data.get("library")
-                    project = services.project_create(user=request.user, **values)
-                    if library:
-                        services.project_enter_library(
-                            user=request.user,
-                            project=project,
-                            library=library,
-                            date=values["status_since"],
-                        )
-                else:
-                    project = services.project_update(user=request.user, project=project, **values)
-        except DomainError as exc:
-            if pk is None:
-                project = None
-            show_domain_error(form, exc)
-        except scoping.PermissionDenied as exc:
-            if pk is None:
-                project = None
-            form.add_error("area", exc.message)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect("projects:detail", pk=project.pk)
+        if project is not None:
+            return services.project_update(user=request.user, project=project, **values)
+        with transaction.atomic():  # a new project and its first library stay, or neither
+            created = services.project_create(user=request.user, **values)
+            if data.get("library"):
+                services.project_enter_library(
+                    user=request.user,
+                    project=created,
+                    library=data["library"],
+                    date=values["status_since"],
+                )
+        return created
+
     crumbs = [{"label": gettext("项目"), "url": reverse("projects:list")}]
     if project is not None:
         crumbs.append({"label": project.name, "url": project.get_absolute_url()})
     crumbs.append({"label": gettext("编辑") if project else gettext("新建"), "url": ""})
-    return render(
+    return form_page(
         request,
-        "projects/form.html",
-        {"form": form, "project": project, "breadcrumbs": crumbs},
+        form,
+        save,
+        template="projects/form.html",
+        context={"project": project, "breadcrumbs": crumbs},
+        success=gettext("已保存"),
+        then=lambda saved: reverse("projects:detail", args=[saved.pk]),
+        refused_field="area",
     )
 
 
@@ -418,7 +406,8 @@ def _record_crumbs(project: Project, label: str) -> list[dict[str, str]]:
 def project_status(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = StatusChangeForm(request.POST or None, project=project)
-    done = submit(
+    changes = project.status_changes.order_by("-date", "-id")[:10]
+    return form_page(
         request,
         form,
         lambda data: services.project_change_status(
@@ -428,23 +417,25 @@ def project_status(request: HttpRequest, pk: int) -> HttpResponse:
             date=data["date"],
             note=data["note"],
         ),
-        success=gettext("状态已变更"),
-        then=reverse("projects:detail", args=[project.pk]) + "?tab=status",
-    )
-    if done:
-        return done
-    changes = project.status_changes.order_by("-date", "-id")[:10]
-    return render(
-        request,
-        "projects/status_form.html",
-        {
-            "form": form,
+        template="projects/status_form.html",
+        context={
             "project": project,
             "status_badge": _status_badge(project),
             "changes": changes,
             "breadcrumbs": _record_crumbs(project, gettext("变更状态")),
         },
+        success=gettext("状态已变更"),
+        then=reverse("projects:detail", args=[project.pk]) + "?tab=status",
     )
+
+
+# (which form, its action) -> the service and the field that names the library or list
+LIBRARY_MOVES: dict[tuple[str | None, str], tuple[Callable[..., Any], str]] = {
+    ("library", "enter"): (services.project_enter_library, "library"),
+    ("library", "leave"): (services.project_leave_library, "library"),
+    ("key_list", "enter"): (services.project_add_to_key_list, "key_list"),
+    ("key_list", "leave"): (services.project_remove_from_key_list, "key_list"),
+}
 
 
 @login_required
@@ -455,46 +446,27 @@ def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
     library_form = LibraryForm(request.POST if which == "library" else None, prefix="lib")
     key_form = KeyListForm(request.POST if which == "key_list" else None, prefix="key")
     bound: Any = library_form if which == "library" else key_form if which == "key_list" else None
-    if bound is not None and bound.is_valid():
-        data = bound.cleaned_data
+
+    def move(data: dict[str, Any]) -> None:
+        service, choice = LIBRARY_MOVES[which, data["action"]]
         try:
-            if which == "library":
-                if data["action"] == "enter":
-                    services.project_enter_library(
-                        user=request.user,
-                        project=project,
-                        library=data["library"],
-                        date=data["date"],
-                    )
-                else:
-                    services.project_leave_library(
-                        user=request.user,
-                        project=project,
-                        library=data["library"],
-                        date=data["date"],
-                    )
-            else:
-                if data["action"] == "enter":
-                    services.project_add_to_key_list(
-                        user=request.user,
-                        project=project,
-                        key_list=data["key_list"],
-                        date=data["date"],
-                    )
-                else:
-                    services.project_remove_from_key_list(
-                        user=request.user,
-                        project=project,
-                        key_list=data["key_list"],
-                        date=data["date"],
-                    )
+            service(user=request.user, project=project, date=data["date"], **{choice: data[choice]})
         except DomainError as exc:
-            for field, message in exc.errors.items():
-                target = {"entered_on": "date", "left_on": "date"}.get(field, field)
-                bound.add_error(target if target in bound.fields else None, message)
-        else:
-            messages.success(request, gettext("已保存"))
-            return redirect("projects:libraries", pk=project.pk)
+            # the services name a stay's own dates; the form has one date field
+            dates = {"entered_on": "date", "left_on": "date"}
+            errors = {dates.get(field, field): text for field, text in exc.errors.items()}
+            raise DomainError(exc.message, errors) from exc
+
+    if bound is not None:
+        done = submit(
+            request,
+            bound,
+            move,
+            success=gettext("已保存"),
+            then=reverse("projects:libraries", args=[project.pk]),
+        )
+        if done:
+            return done
     return render(
         request,
         "projects/libraries.html",
@@ -513,7 +485,7 @@ def project_libraries(request: HttpRequest, pk: int) -> HttpResponse:
 def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
     project = _load(request, pk, Action.CHANGE)
     form = AnnualPlanForm(request.POST or None)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.project_set_annual_plan(
@@ -522,20 +494,14 @@ def project_plans(request: HttpRequest, pk: int) -> HttpResponse:
             year=data["year"],
             planned_investment=wan_to_yuan(data["planned_investment"]),
         ),
-        success=gettext("年度计划已保存"),
-        then=project.get_absolute_url(),
-    )
-    if done:
-        return done
-    return render(
-        request,
-        "projects/plan_form.html",
-        {
+        template="projects/plan_form.html",
+        context={
             "project": project,
-            "form": form,
             "plans": project.annual_plans.order_by("-year"),
             "breadcrumbs": _record_crumbs(project, gettext("年度计划")),
         },
+        success=gettext("年度计划已保存"),
+        then=project.get_absolute_url(),
     )
 
 
@@ -565,7 +531,7 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         scoping.require(request.user, Action.CHANGE, report)
     win = reporting.window(month)
     form = ReportForm(request.POST or None, initial=report_initial(report), locked=win.locked)
-    done = submit(
+    return form_page(
         request,
         form,
         lambda data: services.report_submit(
@@ -579,23 +545,17 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             expected_version=data.get("version") or None,
             reason=data.get("reason", ""),
         ),
-        success=gettext("%(period)s月报已保存") % {"period": month.label},
-        then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
-    )
-    if done:
-        return done
-    return render(
-        request,
-        "projects/report_form.html",
-        {
+        template="projects/report_form.html",
+        context={
             "project": project,
             "period": month,
             "report": report,
             "window": win,
-            "form": form,
             "future": month > Period.of(clock.today()),
             "breadcrumbs": _record_crumbs(project, month.label + gettext("月报")),
         },
+        success=gettext("%(period)s月报已保存") % {"period": month.label},
+        then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
     )
 
 

@@ -13,7 +13,7 @@ from django import template
 from zhenxing.core import clock, scoping
 from zhenxing.core.roles import Action
 from zhenxing.projects.models import Problem, ProblemStatus, Stewardship, TeamMember, Visit
-from zhenxing.projects.steward_services import overdue_q
+from zhenxing.projects.stewards.queries import overdue_q
 
 register = template.Library()
 

@@ -1,6 +1,6 @@
 """Forms of the steward pages: visits with photos, problems, their closing, the leader, the team.
 
-The forms only collect values; the services in `steward_services` validate them and
+The forms only collect values; the services in `stewards.services` validate them and
 say what is wrong in Chinese, and the views put those messages next to the fields.
 """
 

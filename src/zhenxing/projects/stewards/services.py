@@ -1,4 +1,4 @@
-"""项目管家 (project stewards): writes and the reads the steward pages show.
+"""项目管家 (project stewards): every write (the reads are in `stewards.queries`).
 
 "一个项目、一位领导、一个团队、一张图表、一抓到底": a key project gets one leader
 (`Stewardship`), a support team (`TeamMember`), a log of visits with photos (`Visit`,
@@ -19,8 +19,6 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import models, transaction
-from django.db.models import Count, Max, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Coalesce
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department, RoleAssignment
@@ -36,10 +34,10 @@ from zhenxing.projects.models import (
     VisitKind,
     VisitPhoto,
 )
+from zhenxing.projects.stewards.queries import VISIT_KINDS
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS_PER_VISIT = 20
-VISIT_KINDS = tuple(VisitKind.values)
 
 # content type -> file extension, for the formats a visit photo may have
 PHOTO_TYPES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp"}
@@ -84,32 +82,6 @@ def _date(value: Any, field: str, label: str) -> datetime.date:
             pass
     message = f"请填写{label}（如 2024-05-31）"
     raise DomainError(message, {field: message})
-
-
-# ------------------------------------------------------------------ problems: overdue
-
-
-def overdue_q(today: datetime.date | None = None) -> Q:
-    """Open problems whose due date has passed (an open problem due today is not overdue)."""
-    return Q(status=ProblemStatus.OPEN, due_date__lt=today or clock.today())
-
-
-def is_overdue(problem: Problem, today: datetime.date | None = None) -> bool:
-    """逾期: the problem is still open and its due date is before today."""
-    today = today or clock.today()
-    return problem.status == ProblemStatus.OPEN and problem.due_date < today
-
-
-def days_overdue(problem: Problem, today: datetime.date | None = None) -> int:
-    today = today or clock.today()
-    return (today - problem.due_date).days if is_overdue(problem, today) else 0
-
-
-def with_overdue(queryset: QuerySet[Problem], today: datetime.date | None = None) -> Any:
-    """Annotate each problem with `overdue` (bool), computed in the database."""
-    return queryset.annotate(
-        overdue=models.ExpressionWrapper(overdue_q(today), output_field=models.BooleanField())
-    )
 
 
 # ------------------------------------------------------------------ stewardship and team
@@ -416,56 +388,3 @@ def problem_reopen(*, user: Any, problem: Problem, reason: str) -> Problem:
     _save(current, user=user, reason=f"重新打开：{reason}", what="问题")
     problem.refresh_from_db()
     return current
-
-
-# ------------------------------------------------------------------ reads
-
-
-def _count(model: type[models.Model], condition: Q | None = None) -> Any:
-    """Per project, the number of `model` rows matching `condition` (0 when none)."""
-    rows = (
-        model._default_manager.filter(project=OuterRef("pk"))
-        .filter(condition or Q())
-        .order_by()
-        .values("project")
-        .annotate(n=Count("pk"))
-        .values("n")[:1]
-    )
-    return Coalesce(Subquery(rows, output_field=models.IntegerField()), 0)
-
-
-def annotate_workload(queryset: QuerySet[Project], today: datetime.date | None = None) -> Any:
-    """Projects with their steward figures: problems open/overdue/closed, visits by kind."""
-    today = today or clock.today()
-    year_start = datetime.date(today.year, 1, 1)
-    this_year = Q(date__gte=year_start, date__lte=today)
-    last_visit = (
-        Visit.objects.filter(project=OuterRef("pk"))
-        .order_by()
-        .values("project")
-        .annotate(d=Max("date"))
-        .values("d")[:1]
-    )
-    return queryset.annotate(
-        open_problems=_count(Problem, Q(status=ProblemStatus.OPEN)),
-        overdue_problems=_count(Problem, overdue_q(today)),
-        closed_problems=_count(Problem, Q(status=ProblemStatus.CLOSED)),
-        visits_total=_count(Visit),
-        visits_this_year=_count(Visit, this_year),
-        visits_site=_count(Visit, Q(kind=VisitKind.SITE)),
-        visits_phone=_count(Visit, Q(kind=VisitKind.PHONE)),
-        visits_city_team=_count(Visit, Q(kind=VisitKind.CITY_TEAM)),
-        visits_county_team=_count(Visit, Q(kind=VisitKind.COUNTY_TEAM)),
-        last_visit=Subquery(last_visit, output_field=models.DateField()),
-    )
-
-
-def own_steward_project_ids(user: Any) -> list[int]:
-    """The projects `user` leads or is on the team of (not every project it may see)."""
-    if user is None or not getattr(user, "is_authenticated", False):
-        return []
-    return list(
-        Project.objects.filter(Q(stewardship__leader=user) | Q(team__user=user))
-        .values_list("pk", flat=True)
-        .distinct()
-    )

@@ -20,13 +20,12 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import clock, scoping
-from zhenxing.core.forms import submit
-from zhenxing.core.listing import Column, Filter, ListSpec
-from zhenxing.core.models import Area, Department
+from zhenxing.core.forms import form_page
+from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
+from zhenxing.core.models import Department
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.projects import queries
-from zhenxing.projects import steward_services as services
 from zhenxing.projects.models import (
     STATUS_CHOICES,
     Problem,
@@ -38,7 +37,9 @@ from zhenxing.projects.models import (
     VisitKind,
     VisitPhoto,
 )
-from zhenxing.projects.steward_forms import (
+from zhenxing.projects.stewards import queries as steward_queries
+from zhenxing.projects.stewards import services
+from zhenxing.projects.stewards.forms import (
     ProblemCloseForm,
     ProblemForm,
     ProblemReopenForm,
@@ -100,6 +101,12 @@ def _url(name: str, *args: Any) -> str | None:
         return None
 
 
+def _one_chart_url(project_id: int, anchor: str = "") -> str:
+    """A project's 一张图表 page, at one of its sections (`anchor`) when given."""
+    url = reverse("stewards:project", args=[project_id])
+    return f"{url}#{anchor}" if anchor else url
+
+
 def _crumbs(*items: tuple[Any, str | None]) -> list[dict[str, Any]]:
     crumbs: list[dict[str, Any]] = []
     projects = _url("projects:list")
@@ -122,17 +129,8 @@ def _can_create(user: Any, model: Any, project: Project) -> bool:
     return scoping.can(user, Action.CREATE, model=model, values=_project_scope(project))
 
 
-def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    areas = scoping.area_choices_for(request.user, Area.objects.all())
-    return [(str(a.pk), a.name) for a in areas]
-
-
 def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:
     return [(str(d.pk), str(d)) for d in Department.objects.all()]
-
-
-def _status_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(k, str(v)) for k, v in STATUS_CHOICES]
 
 
 def _leader_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -175,10 +173,10 @@ PROJECT_COLUMNS_HEAD = [
 
 
 def _mine_queryset(request: HttpRequest) -> Any:
-    ids = services.own_steward_project_ids(request.user)
+    ids = steward_queries.own_steward_project_ids(request.user)
     user_id = request.user.pk
     projects = Project.objects.filter(pk__in=ids).select_related("area", "stewardship__leader")
-    return services.annotate_workload(projects).annotate(
+    return steward_queries.annotate_workload(projects).annotate(
         my_role=Case(
             When(stewardship__leader_id=user_id, then=Value(gettext("包保领导"))),
             default=Value(gettext("帮办团队")),
@@ -216,7 +214,7 @@ MINE_LIST = ListSpec(
     default_sort="name",
     export_name="我的包保项目",
     template="projects/stewards/mine.html",
-    extra_context={"project_rows": True},
+    link=lambda project: _one_chart_url(project.pk),
 )
 
 
@@ -224,8 +222,10 @@ MINE_LIST = ListSpec(
 def steward_mine(request: HttpRequest) -> HttpResponse:
     """我的包保项目: the projects the user leads or is on the team of, and its workload."""
     today = clock.today()
-    own = Project.objects.filter(pk__in=services.own_steward_project_ids(request.user))
-    totals = queries.steward_totals(projects=scoping.visible(request.user, own), until=today)
+    own = Project.objects.filter(pk__in=steward_queries.own_steward_project_ids(request.user))
+    totals = steward_queries.steward_totals(
+        projects=scoping.visible(request.user, own), until=today
+    )
     year_start = datetime.date(today.year, 1, 1)
     this_year = scoping.visible(
         request.user, Visit.objects.filter(project__in=own, date__gte=year_start, date__lte=today)
@@ -253,7 +253,7 @@ def steward_mine(request: HttpRequest) -> HttpResponse:
 
 
 def _overview_queryset(request: HttpRequest) -> Any:
-    return services.annotate_workload(
+    return steward_queries.annotate_workload(
         Project.objects.filter(stewardship__isnull=False).select_related(
             "area", "stewardship__leader"
         )
@@ -289,15 +289,15 @@ OVERVIEW_LIST = ListSpec(
         ),
     ],
     filters=[
-        Filter("area", _("区域"), "area_id", choices=_area_choices),
+        Filter("area", _("区域"), "area_id", choices=area_choices),
         Filter("leader", _("包保领导"), "stewardship__leader_id", choices=_leader_choices),
-        Filter("status", _("状态"), "status", choices=_status_choices),
+        Filter("status", _("状态"), "status", choices=choices_of(STATUS_CHOICES)),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code")),
     ],
     default_sort="name",
     export_name="项目管家",
     template="projects/stewards/overview.html",
-    extra_context={"project_rows": True},
+    link=lambda project: _one_chart_url(project.pk),
 )
 
 
@@ -305,26 +305,26 @@ OVERVIEW_LIST = ListSpec(
 def steward_overview(request: HttpRequest) -> HttpResponse:
     """The city's steward projects: leaders, visits by kind, problems solved/open/overdue."""
     projects = scoping.visible(request.user, Project.objects.filter(stewardship__isnull=False))
-    totals = queries.steward_totals(projects=projects, until=clock.today())
+    totals = steward_queries.steward_totals(projects=projects, until=clock.today())
     kinds = [(str(KIND_SHORT[kind]), totals["visits"][kind]) for kind in VisitKind]
     return _render_list(
         request,
         OVERVIEW_LIST,
         totals=totals,
         visit_kinds=kinds,
-        can_see_mine=bool(services.own_steward_project_ids(request.user)),
+        can_see_mine=bool(steward_queries.own_steward_project_ids(request.user)),
         breadcrumbs=_crumbs(),
     )
 
 
 def _problem_queryset(request: HttpRequest) -> Any:
-    return services.with_overdue(
+    return steward_queries.with_overdue(
         Problem.objects.select_related("project__area", "owner_department")
     )
 
 
 def _overdue_label(problem: Any) -> str:
-    days = services.days_overdue(problem)
+    days = steward_queries.days_overdue(problem)
     return AlertText(gettext("逾期 %(days)s 天") % {"days": days}) if days else ""
 
 
@@ -348,7 +348,7 @@ PROBLEM_LIST = ListSpec(
             "status",
             _("状态"),
             "status",
-            choices=lambda r: [(k, str(v)) for k, v in ProblemStatus.choices],
+            choices=choices_of(ProblemStatus.choices),
         ),
         Filter(
             "overdue",
@@ -357,13 +357,14 @@ PROBLEM_LIST = ListSpec(
             choices=lambda r: [("1", gettext("已逾期")), ("0", gettext("未逾期"))],
         ),
         Filter("department", _("责任部门"), "owner_department_id", choices=_department_choices),
-        Filter("area", _("区域"), "project__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "project__area_id", choices=area_choices),
         Filter("project", _("项目"), "project_id", choices=_steward_project_choices),
         Filter("q", _("关键词"), "", keyword_fields=("title", "description", "project__name")),
     ],
     default_sort="due_date",
     export_name="问题清单",
     template="projects/stewards/problems.html",
+    link=lambda problem: _one_chart_url(problem.project_id, "problems"),
 )
 
 
@@ -394,17 +395,16 @@ VISIT_LIST = ListSpec(
         Column("photo_count", _("照片（张）"), sort="photo_count", numeric=True),
     ],
     filters=[
-        Filter(
-            "kind", _("类型"), "kind", choices=lambda r: [(k, str(v)) for k, v in VisitKind.choices]
-        ),
+        Filter("kind", _("类型"), "kind", choices=choices_of(VisitKind.choices)),
         Filter("year", _("年度"), "date__year", choices=_year_choices),
-        Filter("area", _("区域"), "project__area_id", choices=_area_choices),
+        Filter("area", _("区域"), "project__area_id", choices=area_choices),
         Filter("project", _("项目"), "project_id", choices=_steward_project_choices),
         Filter("q", _("关键词"), "", keyword_fields=("visitors", "notes", "project__name")),
     ],
     default_sort="-date",
     export_name="走访记录",
     template="projects/stewards/visits.html",
+    link=lambda visit: _one_chart_url(visit.project_id, "visits"),
 )
 
 
@@ -493,13 +493,13 @@ def _sheet_context(request: HttpRequest, project: Project) -> dict[str, Any]:
     )
     problems = scoping.visible(
         user,
-        services.with_overdue(
+        steward_queries.with_overdue(
             Problem.objects.filter(project=project).select_related("owner_department")
         ),
     )
     open_problems = list(problems.filter(status=ProblemStatus.OPEN).order_by("due_date", "pk"))
     for problem in open_problems:
-        problem.days_overdue = services.days_overdue(problem, today)
+        problem.days_overdue = steward_queries.days_overdue(problem, today)
     closed = problems.filter(status=ProblemStatus.CLOSED).order_by("-closed_on", "-pk")
     visits = scoping.visible(
         user, Visit.objects.filter(project=project).prefetch_related("photos")
@@ -561,41 +561,56 @@ def steward_project(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _form_page(
-    request: HttpRequest, *, project: Project, form: Form, title: str, action: str, **extra: Any
+    request: HttpRequest,
+    form: Form,
+    action: Any,
+    *,
+    project: Project,
+    title: str,
+    success: str,
+    then: str,
+    **extra: Any,
 ) -> HttpResponse:
-    return render(
+    """A steward form (a visit, a problem, the leader, the team): `core.forms.form_page`
+    on the steward form template, under the project's one-chart page (the form posts
+    back to the page's own address)."""
+    return form_page(
         request,
-        "projects/stewards/form.html",
-        {
+        form,
+        action,
+        template="projects/stewards/form.html",
+        context={
             "project": project,
-            "form": form,
             "title": title,
-            "action": action,
             "breadcrumbs": _crumbs(
                 (project.name, reverse("stewards:project", args=[project.pk])), (title, None)
             ),
             **extra,
         },
+        success=success,
+        then=then,
     )
 
 
-def _project_url(project: Project, anchor: str = "") -> str:
-    url = reverse("stewards:project", args=[project.pk])
-    return f"{url}#{anchor}" if anchor else url
+def _project_for_new(request: HttpRequest, pk: int, model: Any) -> Project:
+    """The project a new `model` record (a visit, a problem, a team member) hangs off,
+    once it is clear the user may add one there."""
+    _in_projects(request)
+    project = _load_project(request, pk)
+    scoping.require(request.user, Action.CREATE, model=model, values=_project_scope(project))
+    return project
 
 
 def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
-    return redirect(_project_url(project, anchor))
+    return redirect(_one_chart_url(project.pk, anchor))
 
 
 @login_required
 def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     """登记走访, with photos (multipart)."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=Visit, values=_project_scope(project))
+    project = _project_for_new(request, pk, Visit)
     form = VisitForm(request.POST or None, request.FILES or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.visit_record(
@@ -607,17 +622,10 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
             notes=data["notes"],
             photos=data["photos"],
         ),
-        success=gettext("走访已登记"),
-        then=_project_url(project, "visits"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=project,
-        form=form,
         title=gettext("登记走访"),
-        action=reverse("stewards:visit_new", args=[project.pk]),
+        success=gettext("走访已登记"),
+        then=_one_chart_url(project.pk, "visits"),
         multipart=True,
     )
 
@@ -625,25 +633,16 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def problem_new(request: HttpRequest, pk: int) -> HttpResponse:
     """提出问题."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=Problem, values=_project_scope(project))
+    project = _project_for_new(request, pk, Problem)
     form = ProblemForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_raise(user=request.user, project=project, **data),
-        success=gettext("问题已登记"),
-        then=_project_url(project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=project,
-        form=form,
         title=gettext("提出问题"),
-        action=reverse("stewards:problem_new", args=[project.pk]),
+        success=gettext("问题已登记"),
+        then=_one_chart_url(project.pk, "problems"),
     )
 
 
@@ -665,21 +664,14 @@ def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题已销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "closed")
     form = ProblemCloseForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_close(user=request.user, problem=problem, **data),
-        success=gettext("问题已销号：%(title)s") % {"title": problem.title},
-        then=_project_url(problem.project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=problem.project,
-        form=form,
         title=gettext("问题销号"),
-        action=reverse("stewards:problem_close", args=[problem.pk]),
+        success=gettext("问题已销号：%(title)s") % {"title": problem.title},
+        then=_one_chart_url(problem.project.pk, "problems"),
         problem=problem,
     )
 
@@ -692,23 +684,16 @@ def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
         messages.info(request, gettext("该问题尚未销号：%(title)s") % {"title": problem.title})
         return _back_to_project(problem.project, "problems")
     form = ProblemReopenForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.problem_reopen(
             user=request.user, problem=problem, reason=data["reason"]
         ),
-        success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
-        then=_project_url(problem.project, "problems"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=problem.project,
-        form=form,
         title=gettext("重新打开问题"),
-        action=reverse("stewards:problem_reopen", args=[problem.pk]),
+        success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
+        then=_one_chart_url(problem.project.pk, "problems"),
         problem=problem,
     )
 
@@ -726,21 +711,14 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
             request.user, Action.CREATE, model=Stewardship, values=_project_scope(project)
         )
     form = StewardshipForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.stewardship_assign(user=request.user, project=project, **data),
-        success=gettext("包保领导已保存"),
-        then=_project_url(project),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=project,
-        form=form,
         title=gettext("更换包保领导") if current else gettext("指定包保领导"),
-        action=reverse("stewards:leader", args=[project.pk]),
+        success=gettext("包保领导已保存"),
+        then=_one_chart_url(project.pk),
         stewardship=current,
     )
 
@@ -748,25 +726,16 @@ def stewardship_edit(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def team_add(request: HttpRequest, pk: int) -> HttpResponse:
     """Add a member to the support team (帮办团队)."""
-    _in_projects(request)
-    project = _load_project(request, pk)
-    scoping.require(request.user, Action.CREATE, model=TeamMember, values=_project_scope(project))
+    project = _project_for_new(request, pk, TeamMember)
     form = TeamMemberForm(request.POST or None)
-    done = submit(
+    return _form_page(
         request,
         form,
         lambda data: services.team_member_add(user=request.user, project=project, **data),
-        success=gettext("已加入帮办团队"),
-        then=_project_url(project, "team"),
-    )
-    if done:
-        return done
-    return _form_page(
-        request,
         project=project,
-        form=form,
         title=gettext("添加帮办团队成员"),
-        action=reverse("stewards:team_add", args=[project.pk]),
+        success=gettext("已加入帮办团队"),
+        then=_one_chart_url(project.pk, "team"),
     )
 
 
@@ -782,12 +751,10 @@ def team_remove(request: HttpRequest, pk: int) -> HttpResponse:
     return _back_to_project(project, "team")
 
 
-@login_required
-def photo(request: HttpRequest, pk: int) -> FileResponse:
-    """A visit photo, for those who may see the visit (photos are not public media)."""
-    item = scoping.get_for_user(request.user, VisitPhoto, pk=pk)
+def photo_file(photo: VisitPhoto) -> FileResponse:
+    """A stored visit photo as the browser or the API gets it (a missing file is 404)."""
     try:
-        handle = item.file.open("rb")
+        handle = photo.file.open("rb")
     except (FileNotFoundError, ValueError) as exc:
         raise scoping.NotFound() from exc
     kind = services.photo_type(handle) or "application/octet-stream"
@@ -795,3 +762,9 @@ def photo(request: HttpRequest, pk: int) -> FileResponse:
     response["Cache-Control"] = "private, max-age=3600"
     response["Content-Disposition"] = "inline"
     return response
+
+
+@login_required
+def photo(request: HttpRequest, pk: int) -> FileResponse:
+    """A visit photo, for those who may see the visit (photos are not public media)."""
+    return photo_file(scoping.get_for_user(request.user, VisitPhoto, pk=pk))

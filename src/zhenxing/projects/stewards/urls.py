@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from zhenxing.projects import steward_views as views
+from zhenxing.projects.stewards import views
 
 app_name = "stewards"
 urlpatterns = [

@@ -1,6 +1,6 @@
 """项目管家 API, mounted at /api/v1/stewards: steward projects, visits, photos, problems.
 
-Every route loads records through `core.scoping` and writes through `steward_services`;
+Every route loads records through `core.scoping` and writes through `stewards.services`;
 refusals come back as problem+json (400 with `errors` per field, 403, 404).
 """
 
@@ -9,7 +9,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
-from django.http import FileResponse, HttpRequest
+from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, File, Router, Schema, Status, UploadedFile
 from ninja.pagination import paginate
@@ -17,12 +17,11 @@ from ninja.params import functions as param_functions
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
-from zhenxing.core.pagination import BoundedLimitOffsetPagination
+from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.projects import queries
-from zhenxing.projects import steward_services as services
 from zhenxing.projects.models import (
     Problem,
     ProblemStatus,
@@ -32,6 +31,9 @@ from zhenxing.projects.models import (
     VisitKind,
     VisitPhoto,
 )
+from zhenxing.projects.stewards import queries as steward_queries
+from zhenxing.projects.stewards import services
+from zhenxing.projects.stewards.views import photo_file
 
 router = Router(tags=["stewards"])
 
@@ -148,11 +150,11 @@ class ProblemOut(Schema):
 
     @staticmethod
     def resolve_overdue(obj: Problem) -> bool:
-        return services.is_overdue(obj)
+        return steward_queries.is_overdue(obj)
 
     @staticmethod
     def resolve_days_overdue(obj: Problem) -> int:
-        return services.days_overdue(obj)
+        return steward_queries.days_overdue(obj)
 
 
 class StewardProjectOut(Schema):
@@ -296,7 +298,9 @@ def _user(username: str | None, field: str) -> Any:
 
 
 def _projects(request: HttpRequest) -> Any:
-    return services.annotate_workload(Project.objects.select_related("area", "stewardship__leader"))
+    return steward_queries.annotate_workload(
+        Project.objects.select_related("area", "stewardship__leader")
+    )
 
 
 def _project(request: HttpRequest, project_id: int) -> Project:
@@ -335,12 +339,9 @@ def list_steward_projects(
 ) -> Any:
     """Projects with a leader (包保领导) the user may see; `mine` = led by or teamed with me."""
     qs = scoping.visible(request.user, _projects(request).filter(stewardship__isnull=False))
-    if area:
-        qs = qs.filter(area__code=area)
-    if leader:
-        qs = qs.filter(stewardship__leader__username=leader)
+    qs = filter_given(qs, area__code=area, stewardship__leader__username=leader)
     if mine:
-        qs = qs.filter(pk__in=services.own_steward_project_ids(request.user))
+        qs = qs.filter(pk__in=steward_queries.own_steward_project_ids(request.user))
     return qs.order_by("id")
 
 
@@ -349,7 +350,7 @@ def steward_totals(request: HttpRequest, until: datetime.date | None = None) -> 
     """走访 by kind and problems solved/open/overdue over the steward projects in scope."""
     day = until or clock.today()
     projects = scoping.visible(request.user, Project.objects.filter(stewardship__isnull=False))
-    totals = queries.steward_totals(projects=projects, until=day)
+    totals = steward_queries.steward_totals(projects=projects, until=day)
     return {**totals, "until": day, "total_investment": money(totals["total_investment"])}
 
 
@@ -426,16 +427,14 @@ def list_visits(
     date_to: datetime.date | None = None,
 ) -> Any:
     qs = scoping.visible(request.user, Visit.objects.prefetch_related("photos"))
-    if project:
-        qs = qs.filter(project_id=project)
-    if kind:
-        qs = qs.filter(kind=kind)
-    if area:
-        qs = qs.filter(project__area__code=area)
-    if date_from:
-        qs = qs.filter(date__gte=date_from)
-    if date_to:
-        qs = qs.filter(date__lte=date_to)
+    qs = filter_given(
+        qs,
+        project_id=project,
+        kind=kind,
+        project__area__code=area,
+        date__gte=date_from,
+        date__lte=date_to,
+    )
     return qs.order_by("-date", "-id")
 
 
@@ -469,14 +468,7 @@ def add_visit_photos(
     openapi_extra={"responses": {200: {"description": "图片", "content": {"image/*": {}}}}},
 )
 def get_photo(request: HttpRequest, photo_id: RecordId) -> Any:
-    photo = scoping.get_for_user(request.user, VisitPhoto, pk=photo_id)
-    try:
-        handle = photo.file.open("rb")
-    except (FileNotFoundError, ValueError) as exc:
-        raise scoping.NotFound() from exc
-    return FileResponse(
-        handle, content_type=services.photo_type(handle) or "application/octet-stream"
-    )
+    return photo_file(scoping.get_for_user(request.user, VisitPhoto, pk=photo_id))
 
 
 # ------------------------------------------------------------------ problems
@@ -497,13 +489,17 @@ def list_problems(
     if status:
         qs = qs.filter(status=status)
     if overdue is not None:
-        qs = qs.filter(services.overdue_q()) if overdue else qs.exclude(services.overdue_q())
-    if department:
-        qs = qs.filter(owner_department__code=department)
-    if area:
-        qs = qs.filter(project__area__code=area)
-    if project:
-        qs = qs.filter(project_id=project)
+        qs = (
+            qs.filter(steward_queries.overdue_q())
+            if overdue
+            else qs.exclude(steward_queries.overdue_q())
+        )
+    qs = filter_given(
+        qs,
+        owner_department__code=department,
+        project__area__code=area,
+        project_id=project,
+    )
     return qs.order_by("due_date", "id")
 
 
