@@ -48,7 +48,7 @@ class ClusterOut(Schema):
     name: str
     name_en: str
     tier: str
-    target_scale: Money | None = Field(None, description="目标规模（元）")
+    target_scale: Money | None = Field(..., description="目标规模（元）")
     target_year: int | None
 
     @staticmethod

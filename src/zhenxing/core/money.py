@@ -240,7 +240,18 @@ def _not_negative(value: Decimal) -> Decimal:
     return value
 
 
-NonNegativeMoney = Annotated[Money, AfterValidator(_not_negative)]
+NonNegativeMoney = Annotated[
+    Money,
+    AfterValidator(_not_negative),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "string", "format": "decimal"}, {"type": "number", "minimum": 0}],
+            "description": "金额（元），不能为负：数字或十进制字符串，最多两位小数",
+            "examples": ["1234.50"],
+        },
+        mode="validation",
+    ),
+]
 """`Money` that may not be below zero (investment, budgets, payments)."""
 
 
