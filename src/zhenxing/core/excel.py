@@ -70,6 +70,10 @@ class ImportColumn:
     required: bool = False
     example: str = ""
     help: str = ""
+    # Earlier headers of the same column in the same unit, still read (e.g. “值” for
+    # “值（元）”). A header that names another unit, or none where the unit changed,
+    # is refused rather than read in the wrong unit.
+    aliases: Sequence[str] = ()
 
 
 @dataclass
@@ -337,10 +341,13 @@ def parse_sheet(
         return [], [RowError(1, "表头", "", "文件是空的")]
     header_row = [_header_key(h) for h in table[0]]
     positions: dict[str, int] = {}
+    # a column's name → the sheet's header of it: as it is (no unit), or without its unit
     bare_headers = {_without_unit(h): h for h in header_row if h}
+    bare_headers.update({h: h for h in header_row if h})
     for column in spec.columns:
-        if column.header in header_row:
-            positions[column.key] = header_row.index(column.header)
+        accepted = [h for h in (column.header, *column.aliases) if h in header_row]
+        if accepted:
+            positions[column.key] = header_row.index(accepted[0])
         elif _without_unit(column.header) in bare_headers:
             # “营业收入” or “总投资（元）” where the template says “…（万元）”: reading it
             # would scale every amount; the unit must be the one the header names.

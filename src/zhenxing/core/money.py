@@ -172,6 +172,16 @@ class Wan(Decimal):
         return float(Decimal(self))
 
 
+class Yuan(Decimal):
+    """An amount in 元: a number in an Excel export, "1,234,567.80" on a page."""
+
+    def __str__(self) -> str:
+        return format_number(self)
+
+    def __float__(self) -> float:
+        return float(Decimal(self))
+
+
 def wan(yuan: Decimal | None) -> Wan | None:
     """Yuan as a `Wan` cell of a list (None stays None)."""
     return None if yuan is None else Wan(Decimal(yuan) / WAN)

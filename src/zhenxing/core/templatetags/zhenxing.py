@@ -75,6 +75,6 @@ def cell(value: Any) -> str:
         )
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%d")
-    if isinstance(value, decimal.Decimal) and not isinstance(value, money.Wan):
+    if isinstance(value, decimal.Decimal) and not isinstance(value, money.Wan | money.Yuan):
         return f"{value:,}"  # an amount in the unit its header names, with separators
     return str(value)
