@@ -123,8 +123,8 @@ def test_a_money_column_without_its_unit_is_refused_not_misread(
 
 
 def test_the_facts_template_names_the_unit_of_money(world: Any, defs: Any) -> None:
-    from zhenxing.enterprises.imports import fact_import_spec
     from zhenxing.enterprises.domain import Source
+    from zhenxing.enterprises.imports import fact_import_spec
 
     template = excel.template_bytes(fact_import_spec(Source.TAX))
     headers = [str(h) for h in excel.read_rows(template)[0]]
