@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from zhenxing.core import money
+from zhenxing.core.money import CENT
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.document import RuleVersion
@@ -37,8 +38,6 @@ ALLOCATION_WORDS = {
         "按应兑付金额从大到小依次足额兑付，额满为止（最后一户兑付剩余预算；同额按对象编号从小到大）"
     ),
 }
-
-CENT = Decimal("0.01")
 
 
 def to_fen(amount: Decimal) -> int:
