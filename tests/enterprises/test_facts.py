@@ -267,3 +267,35 @@ def test_enterprises_report_only_their_own_figures(world: Any, record: Any) -> N
             source="self_reported",
             values={"employees": 40},
         )
+
+
+def test_the_facts_form_takes_money_in_wan_as_the_table_shows_it(
+    world: Any, defs: Any, client: Any, today: Any
+) -> None:
+    """One unit per quantity: typed in 万元 (the label says so), kept in yuan, shown in 万元."""
+    from zhenxing.enterprises.models import FactValue
+
+    client.force_login(world.users["dept"])
+    url = f"/enterprises/{world.own_enterprise.pk}/facts/new/"
+    page = client.get(url).content.decode()
+    assert "值（金额单位：万元）" in page and "营业收入（万元）" in page
+    posted = client.post(
+        url,
+        {"year": "2023", "fact": defs["revenue"].pk, "source": "tax", "value": "1,234.5"},
+    )
+    assert posted.status_code == 302, posted.content.decode()[:2000]
+    stored = FactValue.objects.get(enterprise=world.own_enterprise, fact__code="revenue")
+    assert Decimal(stored.value) == Decimal("12345000.00")
+    table = client.get(f"/enterprises/{world.own_enterprise.pk}/?tab=facts").content.decode()
+    assert "1,234.50" in table  # the same figure, in the same unit
+    finer = client.post(
+        url,
+        {"year": "2023", "fact": defs["revenue"].pk, "source": "tax", "value": "0.0000001"},
+    )
+    assert finer.status_code == 200 and "六位小数" in finer.content.decode()
+    count = client.post(
+        url,
+        {"year": "2,023", "fact": defs["employees"].pk, "source": "tax", "value": "1,200"},
+    )
+    assert count.status_code == 302
+    assert FactValue.objects.get(fact__code="employees").value == "1200"  # not 万

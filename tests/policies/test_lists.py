@@ -234,10 +234,10 @@ def test_every_row_is_checked_and_each_error_names_row_column_value_and_reason(
         (2, "名称"),
         (3, "统一社会信用代码"),
         (4, "统一社会信用代码"),
-        (5, "值"),
-        (6, "值"),
+        (5, "值（元）"),  # a money fact's column names its unit
+        (6, "值（元）"),
     } <= found
-    assert (7, "值") in found and (8, "统一社会信用代码") in found
+    assert (7, "值（元）") in found and (8, "统一社会信用代码") in found
     check = next(r for r in report[1:] if r[0] == 3)
     assert check[2] == "91210804123456788G"
 
@@ -407,7 +407,8 @@ def test_the_export_of_a_list_uploads_again_unchanged(
     world: Any, staff: Any, three: list[Any], saved: FactList
 ) -> None:
     exported = staff.get(f"/policies/lists/{saved.pk}/?format=xlsx").content
-    assert excel.read_rows(exported)[0][:3] == list(HEADERS)
+    # the export names the unit (值（元）); the upload reads it as the template's column
+    assert excel.read_rows(exported)[0][:3] == ["统一社会信用代码", "名称", "值（元）"]
     preview = upload(staff, exported)
     assert preview.status_code == 200
     change = preview.context["change"]
@@ -422,7 +423,7 @@ def test_the_export_of_a_list_uploads_again_unchanged(
 def test_a_template_per_fact(world: Any, staff: Any) -> None:
     response = staff.get(f"/policies/lists/template/?fact_id={PRICE}")
     rows = excel.read_rows(response.content)
-    assert rows[0] == ["统一社会信用代码*", "名称", "值*"]
+    assert rows[0] == ["统一社会信用代码*", "名称", "值（元）*"]
     assert rows[1][2] == "1250000.00"
     enum = staff.get("/policies/lists/template/?fact_id=new_rd_institution_level")
     assert enum.status_code == 200  # its label holds “/”, which Excel refuses in sheet names

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from zhenxing.core.excel import read_rows
@@ -154,3 +155,43 @@ def test_refusals_show_on_the_form_and_successes_go_back_to_the_record(
         f"/policies/ledger/{reversal.pk}/correct/", {"amount": "1", "reason": "再改"}
     )
     assert again.status_code == 200 and "冲正记录不能更正" in again.content.decode()
+
+
+def test_budgets_and_corrections_accept_thousands_separators(
+    world: Any, client: Any, computed_run: Any, gxj: Any
+) -> None:
+    from zhenxing.policies.models import LedgerEntry, Policy
+
+    client.force_login(world.users["dept_head"])
+    form = {
+        "code": "separators",
+        "name": "千分位",
+        "department": gxj.pk,
+        "catalogue": "yingkou",
+        "rule_file": "subsidies-2019/first_set_equipment.yaml",
+        "rule_id": "first_set_equipment",
+        "beneficiary": "enterprise",
+        "annual_budget_wan": "1,200.5",
+        "city_share_pct": "50",
+        "stacking": "both",
+        "stacking_group": "",
+        "allocation": "pro_rata",
+    }
+    assert "年度预算（万元）" in client.get("/policies/new/").content.decode()
+    assert client.post("/policies/new/", form).status_code == 302
+    assert Policy.objects.get(code="separators").annual_budget == Decimal("12005000.00")
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    entry = LedgerEntry.objects.get(enterprise=world.own_enterprise)
+    page = client.get(f"/policies/ledger/{entry.pk}/correct/").content.decode()
+    assert "更正后的金额（元）" in page
+    finer = client.post(
+        f"/policies/ledger/{entry.pk}/correct/", {"amount": "1,000.005", "reason": "调减"}
+    )
+    assert finer.status_code == 200 and "两位小数" in finer.content.decode()
+    done = client.post(
+        f"/policies/ledger/{entry.pk}/correct/", {"amount": "100,000.5", "reason": "调减"}
+    )
+    assert done.status_code == 302
+    assert LedgerEntry.objects.get(kind="adjustment").amount == Decimal("100000.50")
+    ledger = client.get("/policies/ledger/").content.decode()
+    assert "100,000.50" in ledger  # 元 in the ledger, with separators

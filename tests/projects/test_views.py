@@ -488,3 +488,34 @@ def test_the_figures_page_shows_area_staff_only_their_area(
 def test_a_bad_period_on_the_figures_page_is_explained(area_client: Any, today: D) -> None:
     page = area_client.get("/projects/figures/?period=2024-13").content.decode()
     assert "月份应为 1–12" in page or "格式不对" in page
+
+
+def test_money_is_typed_with_separators_and_listed_with_them(
+    area_client: Any, world: Any, own_project: Any, today: D
+) -> None:
+    from zhenxing.core import excel
+    from zhenxing.projects.models import Project
+
+    form = area_client.get("/projects/new/").content.decode()
+    assert "总投资（万元）" in form and 'inputmode="decimal"' in form
+    response = area_client.post(
+        "/projects/new/",
+        {
+            "name": "千分位项目",
+            "area": world.own_area.pk,
+            "policy_category": "other",
+            "total_investment": "12,345.67",
+            "status": "planned",
+            "status_since": "2024-04-01",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert Project.objects.get(name="千分位项目").total_investment == Decimal("123456700.00")
+    assert "12,345.67" in area_client.get("/projects/?q=千分位").content.decode()
+    exported = excel.read_rows(area_client.get("/projects/?q=千分位&format=xlsx").content)
+    assert 12345.67 in exported[1]  # a number in the export, not text
+    plan = area_client.post(
+        f"/projects/{own_project.pk}/plans/", {"year": "2024", "planned_investment": "3,600"}
+    )
+    assert plan.status_code == 302
+    assert own_project.annual_plans.get().planned_investment == Decimal("36000000.00")

@@ -13,6 +13,7 @@ from zhenxing.core import scoping, tokens
 from zhenxing.core.codes import registry as code_registry
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import ApiToken, Area, AuditEntry, Department, Industry
+from zhenxing.core.money import Money
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 
 router = Router(tags=["reference"])
@@ -47,16 +48,12 @@ class ClusterOut(Schema):
     name: str
     name_en: str
     tier: str
-    target_scale: str | None
+    target_scale: Money | None = Field(..., description="目标规模（元）")
     target_year: int | None
 
     @staticmethod
     def resolve_tier(obj: Any) -> str:
         return str(obj.tier.name)
-
-    @staticmethod
-    def resolve_target_scale(obj: Any) -> str | None:
-        return None if obj.target_scale is None else f"{obj.target_scale:.2f}"
 
 
 class SchemeOut(Schema):

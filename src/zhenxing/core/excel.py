@@ -22,7 +22,7 @@ import datetime
 import decimal
 import io
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +32,13 @@ from django.http import HttpResponse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from zhenxing.core import money as _money
+
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_ROWS = 200_000
+MONEY_FORMAT = "#,##0.00"  # amounts, in the unit their header names
+COUNT_FORMAT = "#,##0"  # counts
 
 
 class CellError(ValueError):
@@ -66,6 +70,10 @@ class ImportColumn:
     required: bool = False
     example: str = ""
     help: str = ""
+    # Earlier headers of the same column in the same unit, still read (e.g. “值” for
+    # “值（元）”). A header that names another unit, or none where the unit changed,
+    # is refused rather than read in the wrong unit.
+    aliases: Sequence[str] = ()
 
 
 @dataclass
@@ -111,6 +119,7 @@ class ImportResult:
             ["行号", "列", "值", "错误原因"],
             ([e.row, e.column, e.value, e.reason] for e in self.errors),
             sheet_name="错误报告",
+            plain_columns={0},
         )
 
 
@@ -130,31 +139,41 @@ def text(value: Any) -> str:
 
 
 def money(value: Any) -> decimal.Decimal | None:
-    """Yuan with at most two decimals. Floats from Excel are read via their shortest repr."""
-    if _blank(value):
-        return None
-    raw = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
+    """Yuan with at most two decimals, `1,234.5` or `1234.5` (header: “…（元）”)."""
     try:
-        amount = decimal.Decimal(raw)
-    except decimal.InvalidOperation as exc:
-        raise CellError(f"“{value}”不是金额数字") from exc
-    if not amount.is_finite():
-        raise CellError(f"“{value}”不是金额数字")
-    if amount != amount.quantize(decimal.Decimal("0.01")):
-        raise CellError("金额最多保留两位小数（单位：元）")
-    return amount.quantize(decimal.Decimal("0.01"))
+        return _money.parse_yuan(value)
+    except _money.NumberError as exc:
+        raise CellError(exc.message) from exc
+
+
+def wan(value: Any) -> decimal.Decimal | None:
+    """An amount in 万元 (header: “…（万元）”), returned in yuan, exactly; at most six
+    decimals (a whole number of fen)."""
+    try:
+        return _money.parse_wan(value)
+    except _money.NumberError as exc:
+        raise CellError(exc.message) from exc
+
+
+def number(value: Any) -> decimal.Decimal | None:
+    """A decimal number, `1,234.5` or `1234.5`."""
+    try:
+        return _money.parse_number(value)
+    except _money.NumberError as exc:
+        raise CellError(exc.message) from exc
 
 
 def integer(value: Any) -> int | None:
-    if _blank(value):
-        return None
+    """A whole number, `1,234` or `1234`."""
     try:
-        number = decimal.Decimal(repr(value) if isinstance(value, float) else str(value).strip())
-    except decimal.InvalidOperation as exc:
-        raise CellError(f"“{value}”不是整数") from exc
-    if number != number.to_integral_value():
-        raise CellError(f"“{value}”不是整数")
-    return int(number)
+        parsed = _money.parse_number(value)
+    except _money.NumberError as exc:
+        raise CellError(f"“{text(value)}”不是整数") from exc
+    if parsed is None:
+        return None
+    if parsed != parsed.to_integral_value():
+        raise CellError(f"“{text(value)}”不是整数")
+    return int(parsed)
 
 
 def date(value: Any) -> datetime.date | None:
@@ -208,13 +227,18 @@ def build_xlsx(
     *,
     sheet_name: str = "Sheet1",
     notes: Sequence[str] = (),
+    plain_columns: Collection[int] = (),
 ) -> bytes:
+    """An .xlsx of `rows` under `headers`. Amounts (`Decimal`) show as 1,234.50 and
+    whole numbers as 1,234 (`MONEY_FORMAT`, `COUNT_FORMAT`), except in the
+    `plain_columns` (by position: years, row numbers), which show digits only."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
     sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", sheet_name)[:31] or "Sheet1")
     head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
-    money_format = book.add_format({"num_format": "#,##0.00"})
+    money_format = book.add_format({"num_format": MONEY_FORMAT})
+    count_format = book.add_format({"num_format": COUNT_FORMAT})
     widths = [max(8, len(str(h)) * 2 + 2) for h in headers]
     for col, header in enumerate(headers):
         sheet.write_string(0, col, str(header), head)
@@ -227,6 +251,8 @@ def build_xlsx(
                 sheet.write_string(r, col, "是" if value else "否")
             elif isinstance(value, decimal.Decimal):
                 sheet.write_number(r, col, float(value), money_format)
+            elif isinstance(value, int) and col not in plain_columns:
+                sheet.write_number(r, col, value, count_format)
             elif isinstance(value, int | float):
                 sheet.write_number(r, col, value)
             elif isinstance(value, datetime.datetime):
@@ -294,6 +320,14 @@ def _header_key(header: Any) -> str:
     return text(header).rstrip("*＊").strip()
 
 
+_UNIT_SUFFIX = re.compile(r"\s*[（(][^（）()]*[）)]$")
+
+
+def _without_unit(header: str) -> str:
+    """“总投资（万元）” → “总投资”: the name of a column without the unit it names."""
+    return _UNIT_SUFFIX.sub("", header)
+
+
 def parse_sheet(
     spec: ImportSpec, data: bytes
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
@@ -307,9 +341,26 @@ def parse_sheet(
         return [], [RowError(1, "表头", "", "文件是空的")]
     header_row = [_header_key(h) for h in table[0]]
     positions: dict[str, int] = {}
+    # a column's name → the sheet's header of it: as it is (no unit), or without its unit
+    bare_headers = {_without_unit(h): h for h in header_row if h}
+    bare_headers.update({h: h for h in header_row if h})
     for column in spec.columns:
-        if column.header in header_row:
-            positions[column.key] = header_row.index(column.header)
+        accepted = [h for h in (column.header, *column.aliases) if h in header_row]
+        if accepted:
+            positions[column.key] = header_row.index(accepted[0])
+        elif _without_unit(column.header) in bare_headers:
+            # “营业收入” or “总投资（元）” where the template says “…（万元）”: reading it
+            # would scale every amount; the unit must be the one the header names.
+            found = bare_headers[_without_unit(column.header)]
+            errors.append(
+                RowError(
+                    1,
+                    found,
+                    "",
+                    f"列“{found}”的单位与模板不符：请用模板的表头“{column.header}”，"
+                    "并按表头的单位填写",
+                )
+            )
         elif column.required:
             errors.append(RowError(1, column.header, "", f"缺少必需的列“{column.header}”"))
     if errors:

@@ -36,7 +36,9 @@ def error_report_response(request: HttpRequest, key: str, title: str) -> HttpRes
     rows = request.session.get(f"import-errors-{key}")
     if not rows:
         raise Http404()
-    content = excel.build_xlsx(["行号", "列", "值", "错误原因"], rows, sheet_name="错误报告")
+    content = excel.build_xlsx(
+        ["行号", "列", "值", "错误原因"], rows, sheet_name="错误报告", plain_columns={0}
+    )
     return excel.xlsx_response(content, f"{title}-错误报告")
 
 

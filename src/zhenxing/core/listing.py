@@ -17,7 +17,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from zhenxing.core import excel, scoping
+from zhenxing.core import excel, money, scoping
 from zhenxing.core.models import Area
 from zhenxing.core.roles import Action
 
@@ -30,6 +30,14 @@ def register_export(kind: str, spec: ListSpec) -> ListSpec:
     """Make a list exportable as `zhenxing export KIND FILE` too."""
     EXPORTS[kind] = spec
     return spec
+
+
+def _shown(value: Any, numeric: bool) -> Any:
+    """A count in a numeric column with thousands separators (a year elsewhere stays
+    2024); amounts format themselves (`money.Wan`, the `cell` filter)."""
+    if numeric and type(value) is int:  # subclasses (AlertCount) keep their marks
+        return money.format_count(value)
+    return value
 
 
 @dataclass
@@ -150,6 +158,8 @@ class ListSpec:
             [str(c.label) for c in self.columns],
             ([c.get(obj) for c in self.columns] for obj in qs.iterator(chunk_size=2000)),
             sheet_name=self.export_name,
+            # whole numbers outside numeric columns are years and the like: no separator
+            plain_columns={i for i, c in enumerate(self.columns) if not c.numeric},
         )
 
     def render(self, request: HttpRequest) -> HttpResponse:
@@ -185,7 +195,12 @@ class ListSpec:
                 "obj": obj,
                 "url": self.row_url(obj) if links else None,
                 "cells": [
-                    {"value": c.get(obj), "numeric": c.numeric, "link": c.link, "css": c.css}
+                    {
+                        "value": _shown(c.get(obj), c.numeric),
+                        "numeric": c.numeric,
+                        "link": c.link,
+                        "css": c.css,
+                    }
                     for c in self.columns
                 ],
             }

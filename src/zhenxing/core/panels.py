@@ -14,12 +14,12 @@ import dataclasses
 import datetime
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any, Literal
 
 from django.utils.translation import gettext
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import clock, money, scoping
 from zhenxing.core.periods import Period
 
 Severity = Literal["info", "warn", "danger"]
@@ -94,19 +94,9 @@ def panels_for(user: Any, *, today: datetime.date | None = None) -> list[Panel]:
 
 # --- helpers the parts' panel functions share ------------------------------------------
 
-YI = Decimal(100_000_000)
-WAN = Decimal(10_000)
-CENT = Decimal("0.01")
-
-
-def in_yi(yuan: Decimal) -> Decimal:
-    """Yuan as 亿元 with two decimals (headlines)."""
-    return (Decimal(yuan) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
-
-
-def in_wan(yuan: Decimal) -> Decimal:
-    """Yuan as 万元 with two decimals (an enterprise's own amounts)."""
-    return (Decimal(yuan) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+# Yuan as 亿元 (headlines) and 万元 (an enterprise's own amounts), two places, half up.
+in_yi = money.in_yi
+in_wan = money.in_wan
 
 
 def ytd_caption(period: Period) -> str:

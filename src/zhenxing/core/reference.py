@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import datetime
-from decimal import Decimal
 from importlib import resources
 from typing import Any, TypeVar
 
@@ -17,6 +16,7 @@ from django.db import models, transaction
 
 from zhenxing.clusters.models import Cluster, ClusterScheme, ClusterTier
 from zhenxing.core.models import Area, AreaKind, Department, Industry
+from zhenxing.core.money import YI
 
 M = TypeVar("M", bound=models.Model)
 
@@ -70,7 +70,6 @@ DEPARTMENTS: list[tuple[str, str, str, str]] = [
     ("scjgj", "营口市市场监督管理局", "市场监管局", "Market Regulation Bureau"),
 ]
 
-YI = Decimal("100000000")
 
 # scheme code -> (name, short, valid_from, valid_to, source, tiers, clusters)
 # tiers: (code, name, target scale in yuan or None); clusters: (code, tier, name, English)

@@ -489,7 +489,11 @@ class FactYearOut(Schema):
     label: str
     unit: str
     year: int
-    value: str | None = Field(None, description="规则读取的值（按来源优先级；推出的事实亦在此）")
+    value: str | None = Field(
+        None,
+        description="规则读取的值（按来源优先级；推出的事实亦在此）；"
+        "unit 为 yuan 的金额以元计，两位小数（网页与模板以万元显示和填写）",
+    )
     derived: bool
     conflict: bool
     sources: list[SourceValueOut]
@@ -550,7 +554,9 @@ class FactsIn(Schema):
     source: SourceIn
     as_of: datetime.date | None = None
     values: dict[str, str | int | float | bool | None] = Field(
-        ..., description="事实标识 → 值（金额以元计，日期 YYYY-MM-DD，布尔 true/false）"
+        ...,
+        description="事实标识 → 值（金额以元计，可为数字或 “1234.50” 这样的字符串，"
+        "最多两位小数；日期 YYYY-MM-DD，布尔 true/false）",
     )
 
 

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 
+from zhenxing.core import money
+
 # --------------------------------------------------------------------------------------
 # Sources and priority
 # --------------------------------------------------------------------------------------
@@ -130,15 +132,12 @@ def canonical(value: object, value_type: ValueType | str, scale: int = 0) -> str
     if value is None or (isinstance(value, str) and not value.strip()):
         raise Invalid("值为空")
     if kind in NUMERIC:
-        if isinstance(value, bool):
-            raise Invalid(f"“{value}”不是数字")
         try:
-            text = str(value).strip().replace(",", "").replace("，", "").replace(" ", "")
-            number = Decimal(repr(value) if isinstance(value, float) else text)
-        except InvalidOperation:
+            number = money.parse_number(value)  # 1,234.5 and 1234.5 alike
+        except money.NumberError:
             raise Invalid(f"“{value}”不是数字") from None
-        if not number.is_finite():
-            raise Invalid(f"“{value}”不是数字")
+        if number is None:
+            raise Invalid("值为空")
         places = 0 if kind is ValueType.INTEGER else scale
         quantum = Decimal(1).scaleb(-places)
         if number != number.quantize(quantum):
@@ -170,6 +169,18 @@ def canonical(value: object, value_type: ValueType | str, scale: int = 0) -> str
     if len(text) > 255:
         raise Invalid("文字太长（最多 255 字）")
     return text
+
+
+def canonical_wan(value: object, scale: int = 2) -> str:
+    """The stored text (in yuan) of an amount typed in 万元, the unit in which the pages
+    and the template take money facts. A figure finer than the fen is refused."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        raise Invalid("值为空")
+    try:
+        yuan = money.parse_wan(value)
+    except money.NumberError as exc:
+        raise Invalid(exc.message) from None
+    return canonical(yuan, ValueType.MONEY, scale)
 
 
 def typed(text: str | None, value_type: ValueType | str) -> object:

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, scoping
+from zhenxing.core.form_fields import WholeNumberField
 from zhenxing.core.models import Area
 from zhenxing.core.roles import Role
 from zhenxing.enterprises import domain
@@ -100,13 +101,17 @@ class TierLoseForm(forms.Form):
 
 
 class FactValueForm(forms.Form):
-    year = forms.IntegerField(label="年度", min_value=2000)
+    """One fact of one year. Money is typed in 万元, as the facts table shows it (the
+    fact's name in the list says so), and handed to the service in yuan."""
+
+    year = WholeNumberField(label="年度", min_value=2000)
     fact = forms.ModelChoiceField(label="事实", queryset=FactDefinition.objects.none())
     source = forms.ChoiceField(label="来源", choices=SOURCE_CHOICES)
     value = forms.CharField(
-        label="值",
+        label="值（金额单位：万元）",
         max_length=255,
-        help_text="金额以元为单位；比例如 0.35；是/否；日期如 2024-05-31",
+        help_text="金额填万元，如 1,234.5（系统按元保存，到分）；比例如 0.35；是/否；"
+        "日期如 2024-05-31",
     )
     as_of = forms.DateField(label="数据日期", widget=DATE, required=False)
 
@@ -116,7 +121,9 @@ class FactValueForm(forms.Form):
         field.queryset = FactDefinition.objects.exclude(
             derivation__in=[domain.Derivation.TIER.value, domain.Derivation.REGISTRY.value]
         )
-        field.label_from_instance = lambda d: d.short_label
+        field.label_from_instance = lambda d: (
+            f"{d.short_label}（万元）" if d.value_type == domain.ValueType.MONEY else d.short_label
+        )
         grants = scoping.grants_for(user)
         staff = grants.is_admin or bool(
             grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF}
@@ -126,10 +133,20 @@ class FactValueForm(forms.Form):
             source.choices = [c for c in SOURCE_CHOICES if c[0] == domain.Source.SELF_REPORTED]
         self.fields["year"].initial = clock.today().year - 1
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        fact, value = data.get("fact"), data.get("value")
+        if fact is not None and value and fact.value_type == domain.ValueType.MONEY:
+            try:
+                data["value"] = domain.canonical_wan(value, fact.scale)
+            except domain.Invalid as exc:
+                self.add_error("value", exc.message)
+        return data
+
 
 class PoolEntryForm(forms.Form):
     target = forms.ChoiceField(label="培育目标", choices=TIER_CHOICES)
-    year = forms.IntegerField(label="培育年度", min_value=2000)
+    year = WholeNumberField(label="培育年度", min_value=2000)
     responsible = forms.ModelChoiceField(
         label="责任人", queryset=get_user_model().objects.none(), required=False
     )

@@ -138,15 +138,24 @@ def _year(value: Any) -> int:
 
 
 def _fact_parser(value_type: str, scale: int) -> Any:
+    """A fact's cell → its stored text; money is typed in 万元 and stored in yuan."""
+
     def parse(value: Any) -> str | None:
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
         try:
+            if value_type == domain.ValueType.MONEY:
+                return domain.canonical_wan(value, scale)
             return domain.canonical(value, value_type, scale)
         except domain.Invalid as exc:
             raise excel.CellError(exc.message) from exc
 
     return parse
+
+
+def fact_header(label: str, value_type: str) -> str:
+    """A fact's column header: money facts name their unit, 万元."""
+    return f"{label}（万元）" if value_type == domain.ValueType.MONEY else label
 
 
 def _importable_facts() -> list[tuple[str, str, str, int]]:
@@ -239,14 +248,19 @@ def fact_import_spec(source: domain.Source) -> excel.ImportSpec:
     ]
     for code, header, kind, scale in _importable_facts():
         unit_help = {
-            "money": "单位：元，最多两位小数",
+            "money": "单位：万元（如 1,234.5），最多六位小数（到分）；系统按元保存",
             "ratio": "比例，如 0.35 表示 35%",
             "integer": "整数",
             "boolean": "是 / 否",
             "date": "日期，如 2024-05-31",
         }.get(kind, "数字" if kind == "decimal" else "")
         columns.append(
-            excel.ImportColumn(header, FACT_KEY + code, _fact_parser(kind, scale), help=unit_help)
+            excel.ImportColumn(
+                fact_header(header, kind),
+                FACT_KEY + code,
+                _fact_parser(kind, scale),
+                help=unit_help,
+            )
         )
     return excel.ImportSpec(
         kind=f"enterprise-facts-{source.value.replace('_', '-')}",

@@ -11,6 +11,7 @@ from ninja.pagination import paginate
 from zhenxing.core import scoping
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import Department
+from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -33,16 +34,12 @@ from zhenxing.rules import RulesError
 router = Router(tags=["policies"])
 
 
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
-
-
 # --- schemas -----------------------------------------------------------------------
 
 
 class PaidTotalOut(Schema):
     until: datetime.date
-    paid_total: str = Field(description="元，两位小数：兑付 − 冲正 + 调整")
+    paid_total: Money = Field(description="元，两位小数：兑付 − 冲正 + 调整")
     policies_paid: int = Field(description="截至该日兑付净额大于零的政策数")
 
 
@@ -82,9 +79,9 @@ class PolicyOut(Schema):
     rule_id: str
     beneficiary: str
     status: str
-    annual_budget: str
-    city_share_pct: str
-    county_share_pct: str
+    annual_budget: Money
+    city_share_pct: Percent
+    county_share_pct: Percent
     stacking: str
     stacking_group: str
     allocation: str
@@ -95,18 +92,6 @@ class PolicyOut(Schema):
     @staticmethod
     def resolve_department(obj: Policy) -> str:
         return obj.department.code
-
-    @staticmethod
-    def resolve_annual_budget(obj: Policy) -> str:
-        return f"{obj.annual_budget:.2f}"
-
-    @staticmethod
-    def resolve_city_share_pct(obj: Policy) -> str:
-        return f"{obj.city_share_pct:.2f}"
-
-    @staticmethod
-    def resolve_county_share_pct(obj: Policy) -> str:
-        return f"{obj.county_share_pct:.2f}"
 
 
 class PolicyDetailOut(PolicyOut):
@@ -138,11 +123,11 @@ class RunOut(Schema):
     rule_version: str
     population: int
     eligible_count: int
-    eligible_total: str
+    eligible_total: Money
     excluded_count: int
     payable_count: int
-    payable_total: str
-    budget_available: str | None
+    payable_total: Money
+    budget_available: Money | None
     allocation_note: str
     error: str
 
@@ -154,18 +139,6 @@ class RunOut(Schema):
     def resolve_approved_by(obj: PolicyRun) -> str | None:
         return obj.approved_by.username if obj.approved_by else None
 
-    @staticmethod
-    def resolve_eligible_total(obj: PolicyRun) -> str:
-        return f"{obj.eligible_total:.2f}"
-
-    @staticmethod
-    def resolve_payable_total(obj: PolicyRun) -> str:
-        return f"{obj.payable_total:.2f}"
-
-    @staticmethod
-    def resolve_budget_available(obj: PolicyRun) -> str | None:
-        return _money(obj.budget_available)
-
 
 class ResultOut(Schema):
     id: int
@@ -175,8 +148,8 @@ class ResultOut(Schema):
     eligible: bool
     status: int = Field(description="0 正常，1 缺失事实不符合，2 缺失事实需补报")
     conditions: dict[str, bool]
-    amount: str
-    payable: str
+    amount: Money
+    payable: Money
     excluded: bool
     exclusion_reason: str
     note: str
@@ -185,14 +158,6 @@ class ResultOut(Schema):
     def resolve_conditions(obj: RunResult) -> dict[str, bool]:
         names = obj.run.condition_names or []
         return {n: bool(obj.conditions >> i & 1) for i, n in enumerate(names)}
-
-    @staticmethod
-    def resolve_amount(obj: RunResult) -> str:
-        return f"{obj.amount:.2f}"
-
-    @staticmethod
-    def resolve_payable(obj: RunResult) -> str:
-        return f"{obj.payable:.2f}"
 
 
 class ResultDetailOut(ResultOut):
@@ -224,9 +189,9 @@ class LedgerOut(Schema):
     project_id: int | None
     area: str | None
     period: str
-    amount: str
-    city_amount: str
-    county_amount: str
+    amount: Money
+    city_amount: Money
+    county_amount: Money
     booked_on: datetime.date
     reverses_id: int | None
     corrects_id: int | None
@@ -236,21 +201,9 @@ class LedgerOut(Schema):
     def resolve_area(obj: LedgerEntry) -> str | None:
         return obj.area.code if obj.area else None
 
-    @staticmethod
-    def resolve_amount(obj: LedgerEntry) -> str:
-        return f"{obj.amount:.2f}"
-
-    @staticmethod
-    def resolve_city_amount(obj: LedgerEntry) -> str:
-        return f"{obj.city_amount:.2f}"
-
-    @staticmethod
-    def resolve_county_amount(obj: LedgerEntry) -> str:
-        return f"{obj.county_amount:.2f}"
-
 
 class CorrectIn(Schema):
-    amount: Decimal = Field(ge=0, description="更正后的金额（元）")
+    amount: NonNegativeMoney = Field(description="更正后的金额（元）")
     reason: str
 
 
@@ -265,8 +218,8 @@ class EntitlementOut(Schema):
     period: str
     result_id: int
     project_id: int | None
-    amount: str
-    paid: str
+    amount: Money
+    paid: Money
     explanation: str
 
 
@@ -304,18 +257,18 @@ class DryRunIn(Schema):
 class DryRunChangeOut(Schema):
     id: int
     name: str
-    before: str
-    after: str
-    delta: str
+    before: Money
+    after: Money
+    delta: Money
 
 
 class DryRunOut(Schema):
     period: str
     baseline: str
-    baseline_total: str
-    scenario_total: str
-    delta: str
-    budget: str
+    baseline_total: Money
+    scenario_total: Money
+    delta: Money
+    budget: Money
     baseline_count: int
     scenario_count: int
     gainers_count: int
@@ -466,7 +419,7 @@ def payouts_total(request: HttpRequest, until: datetime.date) -> Any:
     total = queries.payouts_total(until=until)
     return {
         "until": total.until,
-        "paid_total": f"{total.paid_total:.2f}",
+        "paid_total": total.paid_total,
         "policies_paid": total.policies_paid,
     }
 
@@ -592,8 +545,8 @@ def my_entitlements(request: HttpRequest) -> Any:
             "period": i.result.run.period,
             "result_id": i.result.pk,
             "project_id": i.result.project_id,
-            "amount": f"{i.result.amount:.2f}",
-            "paid": f"{i.paid:.2f}",
+            "amount": i.result.amount,
+            "paid": i.paid,
             "explanation": queries.explanation(i.result),
         }
         for i in items
@@ -845,9 +798,9 @@ def dry_run(request: HttpRequest, policy_id: int, payload: DryRunIn) -> Any:
             {
                 "id": r["id"],
                 "name": r["name"],
-                "before": f"{r['before']:.2f}",
-                "after": f"{r['after']:.2f}",
-                "delta": f"{r['delta']:.2f}",
+                "before": r["before"],
+                "after": r["after"],
+                "delta": r["delta"],
             }
             for r in items
         ]
@@ -855,10 +808,10 @@ def dry_run(request: HttpRequest, policy_id: int, payload: DryRunIn) -> Any:
     return {
         "period": report.period,
         "baseline": report.baseline_label,
-        "baseline_total": f"{report.baseline_total:.2f}",
-        "scenario_total": f"{report.scenario_total:.2f}",
-        "delta": f"{report.delta:.2f}",
-        "budget": f"{report.budget:.2f}",
+        "baseline_total": report.baseline_total,
+        "scenario_total": report.scenario_total,
+        "delta": report.delta,
+        "budget": report.budget,
         "baseline_count": report.baseline_count,
         "scenario_count": report.scenario_count,
         "gainers_count": report.gainers_count,

@@ -17,6 +17,8 @@ from typing import Any
 
 import polars as pl
 
+from zhenxing.core import money
+from zhenxing.core.money import CENT
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.document import RuleVersion
@@ -37,8 +39,6 @@ ALLOCATION_WORDS = {
     ),
 }
 
-CENT = Decimal("0.01")
-
 
 def to_fen(amount: Decimal) -> int:
     return int((amount * 100).to_integral_value(rounding=ROUND_HALF_UP))
@@ -50,8 +50,7 @@ def from_fen(fen: int) -> Decimal:
 
 def yuan(amount: Decimal | int | None) -> str:
     """1234567.8 → "1,234,567.80 元"."""
-    value = Decimal(amount or 0).quantize(CENT)
-    return f"{value:,.2f} 元"
+    return money.format_yuan(Decimal(amount or 0))
 
 
 # ---------------------------------------------------------------------------
@@ -220,9 +219,9 @@ def fmt_number(value: Decimal | dt.date, unit: str) -> str:
         pct = (value * 100).normalize()
         return f"{pct:f}%"
     if unit == "yuan":
-        if value != 0 and value % 10000 == 0:
-            return f"{(value / 10000).normalize():f}万元"
-        return f"{value:,.2f}元"
+        if value != 0 and value % money.WAN == 0:  # a whole number of 万元 reads as such
+            return f"{(value / money.WAN).normalize():,f}万元"
+        return f"{money.format_number(value)}元"
     if value == value.to_integral_value():
         return f"{value.normalize():f}"
     return f"{value:f}"
@@ -480,16 +479,12 @@ def _plain_text(raw: Any) -> str:
 
 
 def _list_number(fact: FactDef, raw: Any) -> str:
-    if isinstance(raw, bool):
-        raise BadValue(f"“{raw}”不是数字")
-    text = repr(raw) if isinstance(raw, float) else str(raw).strip()
-    text = text.replace(",", "").replace("，", "").replace(" ", "")
     try:
-        number = Decimal(text)
-    except ArithmeticError:
-        raise BadValue(f"“{raw}”不是数字") from None
-    if not number.is_finite():
-        raise BadValue(f"“{raw}”不是数字")
+        number = money.parse_number(raw)  # 1,234.5 and 1234.5 alike
+    except money.NumberError as exc:
+        raise BadValue(exc.message) from None
+    if number is None:
+        raise BadValue("值为空")
     places = 0 if fact.type is FactType.INTEGER else fact.scale
     quantum = Decimal(1).scaleb(-places)
     if number != number.quantize(quantum):

@@ -102,8 +102,9 @@ def payout_list_bytes(run: PolicyRun, user: Any) -> bytes:
     title = book.add_format({"bold": True, "font_size": 14})
     bold = book.add_format({"bold": True})
     head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1, "text_wrap": True})
-    money = book.add_format({"num_format": "#,##0.00", "border": 1})
-    money_bold = book.add_format({"num_format": "#,##0.00", "border": 1, "bold": True})
+    money = book.add_format({"num_format": excel.MONEY_FORMAT, "border": 1})
+    money_bold = book.add_format({"num_format": excel.MONEY_FORMAT, "border": 1, "bold": True})
+    count = book.add_format({"num_format": excel.COUNT_FORMAT, "border": 1})
     cell = book.add_format({"border": 1})
     wrap = book.add_format({"text_wrap": True, "valign": "top"})
     state = "兑付清单" if run.is_approved else "拟兑付清单（未审批）"
@@ -148,7 +149,7 @@ def payout_list_bytes(run: PolicyRun, user: Any) -> bytes:
             else:
                 sheet.write_string(row, col, str(value or ""), cell)
     row += 1
-    sheet.write_string(row, 1, f"合计（{len(rows)} 户）", bold)
+    sheet.write_string(row, 1, f"合计（{len(rows):,} 户）", bold)
     for i, col in enumerate(sorted(money_cols)):
         sheet.write_number(row, col, float(totals[i]), money_bold)
     widths = (
@@ -173,7 +174,7 @@ def payout_list_bytes(run: PolicyRun, user: Any) -> bytes:
         slot[3] += values[area_col + 3]
     for r, (name, (n, amount, city, county)) in enumerate(grouped.items(), start=1):
         areas.write_string(r, 0, name, cell)
-        areas.write_number(r, 1, n, cell)
+        areas.write_number(r, 1, n, count)
         areas.write_number(r, 2, float(amount), money)
         areas.write_number(r, 3, float(city), money)
         areas.write_number(r, 4, float(county), money)

@@ -12,11 +12,11 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, scoping
+from zhenxing.core.form_fields import NumberField, WanField, WholeNumberField, YuanField
 from zhenxing.core.models import Department
+from zhenxing.core.money import wan_to_yuan, yuan_to_wan
 from zhenxing.policies import catalogues
 from zhenxing.policies.models import Allocation, Beneficiary, Policy, Stacking
-
-WAN = Decimal(10_000)
 
 
 class PolicyForm(forms.Form):
@@ -35,10 +35,8 @@ class PolicyForm(forms.Form):
     )
     rule_id = forms.CharField(label=_("规则标识"), max_length=64)
     beneficiary = forms.ChoiceField(label=_("兑付对象"), choices=Beneficiary.choices)
-    annual_budget_wan = forms.DecimalField(
-        label=_("年度预算（万元）"), min_value=Decimal(0), max_digits=16, decimal_places=6
-    )
-    city_share_pct = forms.DecimalField(
+    annual_budget_wan = WanField(label=_("年度预算（万元）"), max_digits=16)
+    city_share_pct = NumberField(
         label=_("市级承担比例（%）"),
         min_value=Decimal(0),
         max_value=Decimal(100),
@@ -78,7 +76,7 @@ class PolicyForm(forms.Form):
             "rule_file": policy.rule_file,
             "rule_id": policy.rule_id,
             "beneficiary": policy.beneficiary,
-            "annual_budget_wan": (policy.annual_budget / WAN).normalize(),
+            "annual_budget_wan": yuan_to_wan(policy.annual_budget),
             "city_share_pct": policy.city_share_pct,
             "stacking": policy.stacking,
             "stacking_group": policy.stacking_group,
@@ -90,12 +88,12 @@ class PolicyForm(forms.Form):
 
     def values(self) -> dict[str, Any]:
         data = dict(self.cleaned_data)
-        data["annual_budget"] = (data.pop("annual_budget_wan") * WAN).quantize(Decimal("0.01"))
+        data["annual_budget"] = wan_to_yuan(data.pop("annual_budget_wan"))
         return data
 
 
 class RunForm(forms.Form):
-    period = forms.IntegerField(label=_("测算年度"), min_value=2000, max_value=2100)
+    period = WholeNumberField(label=_("测算年度"), min_value=2000, max_value=2100)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -107,9 +105,7 @@ class ExcludeForm(forms.Form):
 
 
 class CorrectForm(forms.Form):
-    amount = forms.DecimalField(
-        label=_("更正后的金额（元）"), min_value=Decimal(0), max_digits=18, decimal_places=2
-    )
+    amount = YuanField(label=_("更正后的金额（元）"), min_value=Decimal(0))
     reason = forms.CharField(label=_("更正原因"), max_length=200)
 
 
@@ -130,7 +126,7 @@ class ReplyForm(forms.Form):
 class DryRunForm(forms.Form):
     """The period and, per parameter of the rule, an optional new value."""
 
-    period = forms.IntegerField(label=_("测算年度"), min_value=2000, max_value=2100)
+    period = WholeNumberField(label=_("测算年度"), min_value=2000, max_value=2100)
 
     def __init__(
         self, *args: Any, parameters: Sequence[tuple[str, str, str]] = (), **kwargs: Any
@@ -141,8 +137,10 @@ class DryRunForm(forms.Form):
             if unit == "date":
                 self.fields[f"param_{name}"] = forms.DateField(label=label, required=False)
                 continue
-            hint = {"ratio": _("比例，如 0.08 表示 8%"), "yuan": _("元")}.get(unit, "")
-            self.fields[f"param_{name}"] = forms.DecimalField(
+            hint = {"ratio": _("比例，如 0.08 表示 8%"), "yuan": _("单位：元")}.get(unit, "")
+            if unit == "yuan":  # the unit in the label, as on every money input
+                label = _("%(label)s（元）") % {"label": label}
+            self.fields[f"param_{name}"] = NumberField(
                 label=label, required=False, max_digits=20, decimal_places=10, help_text=hint
             )
 
@@ -164,7 +162,7 @@ class FactListForm(forms.Form):
         help_text=_("名单提供的是哪一项事实（规则目录中声明的事实）"),
     )
     beneficiary = forms.ChoiceField(label=_("对象类型"), choices=Beneficiary.choices)
-    period = forms.IntegerField(label=_("期间（年度）"), min_value=2000, max_value=2100)
+    period = WholeNumberField(label=_("期间（年度）"), min_value=2000, max_value=2100)
     department = forms.ModelChoiceField(
         label=_("提供部门"), queryset=Department.objects.none(), empty_label=None
     )

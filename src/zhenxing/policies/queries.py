@@ -16,6 +16,7 @@ from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subq
 from django.db.models.functions import Cast
 
 from zhenxing.core import scoping
+from zhenxing.core.money import CENT
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
 from zhenxing.policies.models import (
@@ -61,7 +62,7 @@ def payouts_total(
     per_policy = qs.values("policy_id").annotate(net=Sum("amount"))
     total = sum((row["net"] or ZERO for row in per_policy), ZERO)
     paid = sum(1 for row in per_policy if (row["net"] or ZERO) > 0)
-    return PaidTotal(until, Decimal(total).quantize(domain.CENT), paid)
+    return PaidTotal(until, Decimal(total).quantize(CENT), paid)
 
 
 def paid_by_policy(entries: QuerySet[LedgerEntry] | None = None) -> dict[int, Decimal]:
@@ -376,8 +377,8 @@ def dry_run(
         period=period,
         overrides=overrides,
         baseline_label="现行政策" if live else "未实施（草稿）",
-        baseline_total=Decimal(report.baseline_total).quantize(domain.CENT),
-        scenario_total=Decimal(report.scenario_total).quantize(domain.CENT),
+        baseline_total=Decimal(report.baseline_total).quantize(CENT),
+        scenario_total=Decimal(report.scenario_total).quantize(CENT),
         baseline_count=base_count,
         scenario_count=new_count,
         budget=policy.annual_budget,
@@ -422,7 +423,7 @@ def entitlement_totals(enterprise_ids: list[int]) -> EntitlementTotals:
         .count()
     )
     paid = LedgerEntry.objects.filter(enterprise_id__in=enterprise_ids).aggregate(s=Sum("amount"))
-    return EntitlementTotals(count, Decimal(paid["s"] or ZERO).quantize(domain.CENT))
+    return EntitlementTotals(count, Decimal(paid["s"] or ZERO).quantize(CENT))
 
 
 # ---------------------------------------------------------------------------

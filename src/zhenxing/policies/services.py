@@ -25,6 +25,7 @@ from django_tasks import task
 
 from zhenxing.core import audit, clock, scoping
 from zhenxing.core.models import Department
+from zhenxing.core.money import CENT
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
 from zhenxing.policies import catalogues, domain
@@ -1049,7 +1050,7 @@ def ledger_correct(
         raise DomainError("冲正记录不能更正", {"entry": "冲正记录不能更正"})
     if LedgerEntry.objects.filter(reverses=locked).exists():
         raise DomainError("该记录已冲正，请更正其后的调整记录", {"entry": "已冲正"})
-    amount = Decimal(amount).quantize(domain.CENT)
+    amount = Decimal(amount).quantize(CENT)
     if amount < 0:
         raise DomainError("更正后的金额不能为负数", {"amount": "不能为负数"})
     booked_on = on or clock.today()

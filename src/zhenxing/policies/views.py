@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from zhenxing.core import audit, clock, excel, scoping
+from zhenxing.core import audit, clock, excel, money, scoping
 from zhenxing.core.forms import form_page, show_domain_error
 from zhenxing.core.import_views import (
     MAX_UPLOAD_BYTES,
@@ -62,7 +62,6 @@ from zhenxing.policies.models import (
 from zhenxing.rules import RulesError
 from zhenxing.rules.schema import FactDef, FactType
 
-WAN = Decimal(10_000)
 STATUS_BADGE = {
     PolicyStatus.DRAFT: "badge-muted",
     PolicyStatus.PUBLISHED: "badge-ok",
@@ -75,17 +74,6 @@ RUN_BADGE = {
     RunStatus.APPROVED: "badge-ok",
     RunStatus.FAILED: "badge-danger",
 }
-
-
-class Wan(Decimal):
-    """An amount in 万元: a number in the Excel export, "5,000.00" on the page."""
-
-    def __str__(self) -> str:
-        return f"{Decimal(self).quantize(Decimal('0.01')):,.2f}"
-
-
-def _wan(value: Decimal | None) -> Wan | None:
-    return None if value is None else Wan(Decimal(value) / WAN)
 
 
 def _crumbs(*items: tuple[str, str]) -> list[dict[str, str]]:
@@ -166,7 +154,7 @@ POLICY_LIST = ListSpec(
             "annual_budget",
             _("年度预算（万元）"),
             sort="annual_budget",
-            value=lambda p: _wan(p.annual_budget),
+            value=lambda p: money.wan(p.annual_budget),
             numeric=True,
         ),
         Column(
@@ -181,7 +169,7 @@ POLICY_LIST = ListSpec(
             "paid",
             _("累计兑付（万元）"),
             sort="paid",
-            value=lambda p: _wan(p.paid or Decimal(0)),
+            value=lambda p: money.wan(p.paid or Decimal(0)),
             numeric=True,
         ),
     ],
@@ -829,20 +817,13 @@ LIST_LIST = ListSpec(
 fact_lists = LIST_LIST.as_view()
 
 
-class Yuan(Decimal):
-    """An amount in yuan: a number in the Excel export, "1,234,567.80" on the page."""
-
-    def __str__(self) -> str:
-        return f"{Decimal(self):,.2f}"
-
-
 def _entry_value(fact: FactDef | None) -> Any:
     def value(entry: FactListEntry) -> Any:
         if fact is None:
             return entry.value
         typed = domain.list_value_typed(fact, entry.value)
         if isinstance(typed, Decimal) and fact.unit == "yuan":
-            return Yuan(typed)
+            return money.Yuan(typed)
         return typed
 
     return value
@@ -885,7 +866,7 @@ def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, An
             Column("b_name", _("名称"), sort="b_name", link=True),
             Column(
                 "value",
-                _("值"),
+                _("值（元）") if fact is not None and fact.unit == "yuan" else _("值"),
                 sort="value_number",
                 value=_entry_value(fact),
                 numeric=fact is not None and fact.is_number,

@@ -16,6 +16,7 @@ from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.errors import problem
 from zhenxing.core.models import Area, Department, Industry
+from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.services import DomainError
@@ -35,12 +36,6 @@ from zhenxing.projects.models import (
 )
 
 router = Router(tags=["projects"])
-
-Money = str  # yuan, a string with two decimals, e.g. "1250000.00"
-
-
-def _money(value: Decimal | None) -> str | None:
-    return None if value is None else f"{value:.2f}"
 
 
 def _invalid(field: str, message: str) -> ValidationError:
@@ -132,8 +127,8 @@ class ProjectOut(Schema):
         return obj.industry_id
 
     @staticmethod
-    def resolve_total_investment(obj: Project) -> str:
-        return f"{obj.total_investment:.2f}"
+    def resolve_total_investment(obj: Project) -> Decimal:
+        return obj.total_investment
 
     @staticmethod
     def resolve_status_label(obj: Project) -> str:
@@ -169,7 +164,7 @@ class ProjectIn(Schema):
     industry_code: str | None = Field(None, max_length=8)
     policy_category: PolicyCategory = PolicyCategory.OTHER
     location: str = Field("", max_length=255)
-    total_investment: Decimal = Field(..., ge=0, max_digits=18, decimal_places=2)
+    total_investment: NonNegativeMoney = Field(..., description="总投资（元）")
     planned_start: datetime.date | None = None
     planned_finish: datetime.date | None = None
     department_code: str | None = Field(None, max_length=32)
@@ -189,7 +184,7 @@ class ProjectPatch(Schema):
     industry_code: str | None = Field(None, max_length=8)
     policy_category: PolicyCategory | None = None
     location: str | None = Field(None, max_length=255)
-    total_investment: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
+    total_investment: NonNegativeMoney | None = Field(None, description="总投资（元）")
     planned_start: datetime.date | None = None
     planned_finish: datetime.date | None = None
     department_code: str | None = Field(None, max_length=32)
@@ -241,12 +236,12 @@ class AnnualPlanOut(Schema):
     planned_investment: Money
 
     @staticmethod
-    def resolve_planned_investment(obj: AnnualPlan) -> str:
-        return f"{obj.planned_investment:.2f}"
+    def resolve_planned_investment(obj: AnnualPlan) -> Decimal:
+        return obj.planned_investment
 
 
 class AnnualPlanIn(Schema):
-    planned_investment: Decimal = Field(..., ge=0, max_digits=18, decimal_places=2)
+    planned_investment: NonNegativeMoney = Field(..., description="年度计划投资（元）")
 
 
 class ReportOut(Schema):
@@ -257,7 +252,7 @@ class ReportOut(Schema):
     area_code: str
     period: str = Field(description="YYYY-MM")
     investment: Money = Field(description="当月完成投资（元）")
-    progress_pct: str | None
+    progress_pct: Percent | None
     progress_text: str
     problems: str
     version: int = Field(description="修改时原样带回；已被他人修改时返回 409")
@@ -282,12 +277,8 @@ class ReportOut(Schema):
         return str(Period(obj.year, obj.month))
 
     @staticmethod
-    def resolve_investment(obj: MonthlyReport) -> str:
-        return f"{obj.investment:.2f}"
-
-    @staticmethod
-    def resolve_progress_pct(obj: MonthlyReport) -> str | None:
-        return _money(obj.progress_pct)
+    def resolve_investment(obj: MonthlyReport) -> Decimal:
+        return obj.investment
 
     @staticmethod
     def resolve_submitted_by(obj: MonthlyReport) -> str | None:
@@ -299,9 +290,7 @@ class ReportOut(Schema):
 
 
 class ReportIn(Schema):
-    investment: Decimal = Field(
-        ..., ge=0, max_digits=18, decimal_places=2, description="当月完成投资（元）"
-    )
+    investment: NonNegativeMoney = Field(..., description="当月完成投资（元）")
     progress_pct: Decimal | None = Field(None, ge=0, le=100, max_digits=5, decimal_places=2)
     progress_text: str = Field("", max_length=500)
     problems: str = Field("", max_length=5000)
@@ -340,9 +329,9 @@ class FiguresOut(Schema):
     started_or_resumed: int = Field(description="开复工项目数")
     investment_ytd: Money = Field(description="1–N月累计完成投资（元）")
     investment_ytd_last_year: Money = Field(description="去年同期（元）")
-    investment_ytd_yoy_pct: str | None = Field(description="同比（%），去年同期为 0 时为 null")
+    investment_ytd_yoy_pct: Percent | None = Field(description="同比（%），去年同期为 0 时为 null")
     annual_plan: Money = Field(description="年度计划投资（元）")
-    plan_completion_pct: str | None = Field(description="年度计划完成率（%）")
+    plan_completion_pct: Percent | None = Field(description="年度计划完成率（%）")
     libraries: dict[str, LibraryTotalsOut] = Field(description="期末各项目库：个数、总投资")
     key_lists: list[KeyListTotalsOut]
 
@@ -499,13 +488,13 @@ def project_figures(request: HttpRequest, period: str, area: str | None = None) 
         "period": str(month),
         "area": area_obj.code if area_obj else None,
         "started_or_resumed": result.started_or_resumed,
-        "investment_ytd": _money(result.investment_ytd),
-        "investment_ytd_last_year": _money(result.investment_ytd_last_year),
-        "investment_ytd_yoy_pct": _money(result.investment_ytd_yoy_pct),
-        "annual_plan": _money(result.annual_plan),
-        "plan_completion_pct": _money(result.plan_completion_pct),
+        "investment_ytd": result.investment_ytd,
+        "investment_ytd_last_year": result.investment_ytd_last_year,
+        "investment_ytd_yoy_pct": result.investment_ytd_yoy_pct,
+        "annual_plan": result.annual_plan,
+        "plan_completion_pct": result.plan_completion_pct,
         "libraries": {
-            key: {"count": t.count, "total_investment": _money(t.total_investment)}
+            key: {"count": t.count, "total_investment": t.total_investment}
             for key, t in result.libraries.items()
         },
         "key_lists": [
@@ -513,7 +502,7 @@ def project_figures(request: HttpRequest, period: str, area: str | None = None) 
                 "code": k.code,
                 "name": k.name,
                 "count": k.count,
-                "total_investment": _money(k.total_investment),
+                "total_investment": k.total_investment,
             }
             for k in result.key_lists
         ],

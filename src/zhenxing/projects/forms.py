@@ -13,40 +13,12 @@ from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, scoping
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.form_fields import NumberField, WanField, WholeNumberField
 from zhenxing.core.models import Area, Department, Industry
+from zhenxing.core.money import wan_to_yuan, yuan_to_wan
 from zhenxing.enterprises.models import Enterprise
 from zhenxing.projects.domain import INITIAL, STATUS_LABELS, TRANSITIONS, Status
 from zhenxing.projects.models import KeyList, Library, PolicyCategory, Project
-
-WAN = Decimal(10_000)
-
-
-def wan_to_yuan(value: Decimal | None) -> Decimal | None:
-    """万元 → 元, exactly (a 万元 figure with up to six decimals is a whole number of fen)."""
-    if value is None:
-        return None
-    return (value * WAN).quantize(Decimal("0.01"))
-
-
-def yuan_to_wan(value: Decimal | None) -> Decimal | None:
-    if value is None:
-        return None
-    exact = (value / WAN).quantize(Decimal("0.000001")).normalize()
-    return Decimal(format(exact, "f"))
-
-
-class WanField(forms.DecimalField):
-    """An amount typed in 万元, at most six decimals (= whole fen)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("max_digits", 20)
-        kwargs.setdefault("decimal_places", 6)
-        kwargs.setdefault("min_value", Decimal(0))
-        super().__init__(**kwargs)
-        self.widget.attrs.setdefault("step", "0.01")
-        self.widget.attrs.setdefault("inputmode", "decimal")
-        self.error_messages["max_decimal_places"] = _("万元金额最多保留六位小数（即到分）")
-
 
 DATE = {"type": "date"}
 
@@ -219,7 +191,7 @@ class KeyListForm(forms.Form):
 
 
 class AnnualPlanForm(forms.Form):
-    year = forms.IntegerField(label=_("年度"), min_value=2000, max_value=2100)
+    year = WholeNumberField(label=_("年度"), min_value=2000, max_value=2100)
     planned_investment = WanField(label=_("年度计划投资（万元）"))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -229,7 +201,7 @@ class AnnualPlanForm(forms.Form):
 
 class ReportForm(forms.Form):
     investment = WanField(label=_("当月完成投资（万元）"))
-    progress_pct = forms.DecimalField(
+    progress_pct = NumberField(
         label=_("形象进度（%）"),
         required=False,
         min_value=Decimal(0),

@@ -14,7 +14,7 @@ from __future__ import annotations
 import datetime
 import re
 import threading
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from zhenxing.core import clock, excel, scoping
@@ -26,7 +26,6 @@ from zhenxing.core.services import DomainError
 from zhenxing.projects import reporting, services
 from zhenxing.projects.models import MonthlyReport, Project
 
-WAN = Decimal(10_000)
 KEY = "项目及月份"  # the in-file uniqueness key (project + month), named as the report shows it
 _MONTH = re.compile(r"^(\d{4})\s*(?:[-/.年])\s*(\d{1,2})\s*月?$")
 
@@ -52,37 +51,16 @@ def _period(value: Any) -> Period | None:
         raise excel.CellError(f"“{raw}”不是月份，应为 2024-05 这样的格式") from exc
 
 
-def _number(value: Any, what: str) -> Decimal | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return None
-    raw = repr(value) if isinstance(value, float) else str(value).strip().replace(",", "")
-    raw = raw.removesuffix("%").strip()
-    try:
-        number = Decimal(raw)
-    except InvalidOperation as exc:
-        raise excel.CellError(f"“{value}”不是{what}数字") from exc
-    if not number.is_finite():
-        raise excel.CellError(f"“{value}”不是{what}数字")
-    return number
-
-
 def _wan(value: Any) -> Decimal | None:
-    """万元 as typed → yuan, exactly: at most six decimals in 万元 (i.e. whole fen)."""
-    amount = _number(value, "金额")
-    if amount is None:
-        return None
-    if amount < 0:
+    """万元 as typed (1,250.5 or 1250.5) → yuan, exactly: whole fen, not negative."""
+    amount = excel.wan(value)
+    if amount is not None and amount < 0:
         raise excel.CellError("金额不能为负数")
-    yuan = amount * WAN
-    if yuan != yuan.quantize(Decimal("0.01")):
-        raise excel.CellError("金额以万元为单位最多保留六位小数（即到分）")
-    if yuan > services.MAX_MONEY:
-        raise excel.CellError("金额超出允许范围")
-    return yuan.quantize(Decimal("0.01"))
+    return amount
 
 
 def _pct(value: Any) -> Decimal | None:
-    pct = _number(value, "百分比")
+    pct = excel.number(value.strip().removesuffix("%") if isinstance(value, str) else value)
     if pct is None:
         return None
     if not Decimal(0) <= pct <= Decimal(100):

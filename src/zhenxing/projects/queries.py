@@ -28,13 +28,13 @@ from typing import TYPE_CHECKING, Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 
+from zhenxing.core.money import CENT
 from zhenxing.core.periods import Period, growth_pct, share_pct
 
 if TYPE_CHECKING:
     from zhenxing.core.models import Area
     from zhenxing.projects.models import Project
 
-CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
 LIBRARY_KEYS = ("reserve", "construction", "key")
 

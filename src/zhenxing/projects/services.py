@@ -25,9 +25,10 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from zhenxing.core import audit, clock, scoping
+from zhenxing.core import audit, clock, money, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.money import CENT
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
@@ -61,8 +62,7 @@ EDITABLE_FIELDS = (
     "description",
 )
 M = TypeVar("M", bound=models.Model)
-CENT = Decimal("0.01")
-MAX_MONEY = Decimal("9999999999999999.99")
+MAX_MONEY = money.MAX_YUAN - money.CENT
 
 
 class StaleVersion(DomainError):
@@ -94,16 +94,14 @@ def _save(obj: M, *, user: Any, reason: str = "", what: str = "信息有误") ->
 
 
 def _money(value: Any, field: str, label: str, *, required: bool = True) -> Decimal | None:
-    if value is None or value == "":
+    try:
+        amount = money.parse_number(value)  # 1,234.5 and 1234.5 alike, on every path
+    except money.NumberError as exc:
+        raise DomainError(f"{label}不是数字", {field: f"{label}应为数字"}) from exc
+    if amount is None:
         if required:
             raise DomainError(f"{label}必填", {field: f"请填写{label}"})
         return None
-    try:
-        amount = Decimal(str(value))
-    except (InvalidOperation, ValueError) as exc:
-        raise DomainError(f"{label}不是数字", {field: f"{label}应为数字"}) from exc
-    if not amount.is_finite():
-        raise DomainError(f"{label}不是数字", {field: f"{label}应为数字"})
     if amount < 0:
         raise DomainError(f"{label}不能为负数", {field: f"{label}不能为负数"})
     if amount != amount.quantize(CENT):

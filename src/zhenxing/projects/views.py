@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
 
@@ -23,10 +23,11 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
-from zhenxing.core import clock, excel, scoping
+from zhenxing.core import clock, excel, money, scoping
 from zhenxing.core.forms import form_page, show_domain_error, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Area, AuditEntry
+from zhenxing.core.money import wan_to_yuan
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -41,7 +42,6 @@ from zhenxing.projects.forms import (
     ReportForm,
     StatusChangeForm,
     report_initial,
-    wan_to_yuan,
 )
 from zhenxing.projects.models import (
     AnnualPlan,
@@ -54,7 +54,6 @@ from zhenxing.projects.models import (
     StatusChange,
 )
 
-WAN_YUAN = Decimal(10_000)
 # blue while under construction, green when done, grey before the start and when ended
 STATUS_BADGE = {
     Status.NEW_START: "",
@@ -95,19 +94,8 @@ class Badges(str):
         )
 
 
-class Wan(Decimal):
-    """An amount in 万元: a number in the Excel export, "5,000.00" on the page."""
-
-    def __str__(self) -> str:
-        plain = Decimal(self).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
-        return f"{plain:,.2f}"
-
-    def __float__(self) -> float:
-        return float(Decimal(self))
-
-
-def _wan(project: Project) -> Wan:
-    return Wan(project.total_investment / WAN_YUAN)
+def _wan(project: Project) -> money.Wan | None:
+    return money.wan(project.total_investment)
 
 
 def _library_badges(project: Project) -> Badges:
@@ -716,7 +704,7 @@ def _sheet_export(
                 project.code,
                 project.name,
                 str(period),
-                (report.investment / WAN_YUAN) if report else None,
+                money.yuan_to_wan(report.investment) if report else None,
                 report.progress_pct if report else None,
                 report.progress_text if report else "",
                 report.problems if report else "",
@@ -815,7 +803,7 @@ def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
     """ECharts option: investment 1–N月 this year and last year per area, in 亿元."""
 
     def yi(value: Decimal) -> float:
-        return float((value / Decimal(100_000_000)).quantize(Decimal("0.01")))
+        return float(money.in_yi(value))
 
     this_year = gettext("%(year)s年") % {"year": period.year}
     last_year = gettext("%(year)s年") % {"year": period.year - 1}
@@ -848,8 +836,8 @@ def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def _figures_export(period: Period, area: Area | None, context: dict[str, Any]) -> HttpResponse:
     """The table on screen as .xlsx: the areas, or one area's projects (money in 万元)."""
 
-    def wan(value: Decimal) -> Decimal:
-        return value / WAN_YUAN
+    def wan(value: Decimal) -> Decimal | None:
+        return money.wan(value)
 
     if area is None:
         headers = [

@@ -9,15 +9,9 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from zhenxing.core import money
+
 register = template.Library()
-
-WAN = decimal.Decimal(10_000)
-YI = decimal.Decimal(100_000_000)
-
-
-def _fmt(value: decimal.Decimal, places: int = 2) -> str:
-    quantum = decimal.Decimal(1).scaleb(-places)
-    return f"{value.quantize(quantum, rounding=decimal.ROUND_HALF_UP):,}"
 
 
 @register.filter
@@ -25,7 +19,7 @@ def wan(value: Any) -> str:
     """Yuan shown as 万元 with two decimals (the unit goes in the column header)."""
     if value is None or value == "":
         return "-"
-    return _fmt(decimal.Decimal(value) / WAN)
+    return money.format_wan(value)
 
 
 @register.filter
@@ -33,7 +27,15 @@ def yi(value: Any) -> str:
     """Yuan shown as 亿元 with two decimals."""
     if value is None or value == "":
         return "-"
-    return _fmt(decimal.Decimal(value) / YI)
+    return money.format_yi(value)
+
+
+@register.filter
+def yuan(value: Any) -> str:
+    """Yuan shown as 元 with separators and two decimals: 1,234,567.80."""
+    if value is None or value == "":
+        return "-"
+    return money.format_number(value)
 
 
 @register.filter
@@ -44,10 +46,10 @@ def figure(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):
-        return f"{value:,}"
+        return money.format_count(value)
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%d")
-    return _fmt(decimal.Decimal(value))
+    return money.format_number(value)
 
 
 @register.filter
@@ -55,7 +57,7 @@ def signed_pct(value: Any) -> str:
     if value is None or value == "":
         return "-"
     number = decimal.Decimal(value)
-    return ("+" if number > 0 else "") + _fmt(number, 1) + "%"
+    return ("+" if number > 0 else "") + money.format_number(number, 1) + "%"
 
 
 @register.filter
@@ -73,4 +75,6 @@ def cell(value: Any) -> str:
         )
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%d")
+    if isinstance(value, decimal.Decimal) and not isinstance(value, money.Wan | money.Yuan):
+        return f"{value:,}"  # an amount in the unit its header names, with separators
     return str(value)

@@ -14,14 +14,6 @@ _ENGLISH_TAIL = re.compile(r"\s*[A-Za-z][A-Za-z0-9 ,.;:'\"()/\-]*$")
 
 
 @register.filter
-def yuan(value: Any) -> str:
-    """An amount in yuan with separators and two decimals: 1,234,567.80."""
-    if value is None or value == "":
-        return "-"
-    return f"{decimal.Decimal(value).quantize(decimal.Decimal('0.01')):,.2f}"
-
-
-@register.filter
 def pct(value: Any) -> str:
     """60.00 → 60; 33.33 → 33.33."""
     if value is None or value == "":

@@ -5,7 +5,7 @@ refusals come back as problem+json (400 with `errors` per field, 403, 404).
 """
 
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Annotated, Any
 
 from django.contrib.auth import get_user_model
@@ -17,6 +17,7 @@ from ninja.params import functions as param_functions
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
+from zhenxing.core.money import Money, to_cent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
@@ -37,8 +38,6 @@ from zhenxing.projects.stewards.views import photo_file
 
 router = Router(tags=["stewards"])
 
-CENT = Decimal("0.01")
-
 # Record ids in paths and filters: positive and within a 64-bit integer, so that an
 # absurd number is a 422 rather than a database overflow.
 MAX_ID = 2**63 - 1
@@ -47,11 +46,6 @@ QueryId = Annotated[int | None, param_functions.Query(None, ge=1, le=MAX_ID)]
 
 
 Pages = BoundedLimitOffsetPagination
-
-
-def money(value: Any) -> str:
-    """Yuan as a string with two decimals."""
-    return str(Decimal(value or 0).quantize(CENT, rounding=ROUND_HALF_UP))
 
 
 # ------------------------------------------------------------------ schemas out
@@ -164,7 +158,7 @@ class StewardProjectOut(Schema):
     area_code: str
     area_name: str
     status: str
-    total_investment: str = Field(..., description="总投资（元，两位小数）")
+    total_investment: Money = Field(..., description="总投资（元）")
     leader: PersonOut | None
     leader_since: datetime.date | None
     open_problems: int
@@ -185,8 +179,8 @@ class StewardProjectOut(Schema):
         return obj.area.name
 
     @staticmethod
-    def resolve_total_investment(obj: Project) -> str:
-        return money(obj.total_investment)
+    def resolve_total_investment(obj: Project) -> Decimal:
+        return to_cent(obj.total_investment)
 
     @staticmethod
     def resolve_leader(obj: Project) -> dict[str, Any] | None:
@@ -205,9 +199,9 @@ class StewardProjectOut(Schema):
 
 class SeriesPointOut(Schema):
     period: str = Field(..., description="YYYY-MM")
-    investment: str
-    cumulative: str
-    planned_cumulative: str
+    investment: Money
+    cumulative: Money
+    planned_cumulative: Money
 
 
 class MilestoneOut(Schema):
@@ -229,7 +223,7 @@ class TotalsOut(Schema):
     until: datetime.date
     projects: int
     leaders: int
-    total_investment: str
+    total_investment: Money
     visits: dict[str, int]
     visits_total: int
     problems_total: int
@@ -318,9 +312,9 @@ def _series(project: Project) -> list[dict[str, Any]]:
     return [
         {
             "period": str(row["period"]),
-            "investment": money(row["investment"]),
-            "cumulative": money(row["cumulative"]),
-            "planned_cumulative": money(row["planned_cumulative"]),
+            "investment": to_cent(row["investment"]),
+            "cumulative": to_cent(row["cumulative"]),
+            "planned_cumulative": to_cent(row["planned_cumulative"]),
         }
         for row in queries.monthly_series(project=project, until=Period.of(clock.today()))
     ]
@@ -351,7 +345,7 @@ def steward_totals(request: HttpRequest, until: datetime.date | None = None) -> 
     day = until or clock.today()
     projects = scoping.visible(request.user, Project.objects.filter(stewardship__isnull=False))
     totals = steward_queries.steward_totals(projects=projects, until=day)
-    return {**totals, "until": day, "total_investment": money(totals["total_investment"])}
+    return {**totals, "until": day, "total_investment": to_cent(totals["total_investment"])}
 
 
 @router.get("/projects/{project_id}", response=StewardSheetOut)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.contrib import messages
@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import clock, money, scoping
 from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Department
@@ -48,9 +48,6 @@ from zhenxing.projects.stewards.forms import (
     VisitForm,
 )
 
-YI = Decimal(100_000_000)
-WAN = Decimal(10_000)
-CENT = Decimal("0.01")
 RECENT_VISITS = 10
 RECENT_CLOSED = 20
 
@@ -82,15 +79,11 @@ class AlertText(str):
 
 def yi(value: Any) -> Decimal | None:
     """Yuan as 亿元, two decimals (a number, so the Excel export stays numeric)."""
-    if value is None:
-        return None
-    return (Decimal(value) / YI).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None if value is None else money.in_yi(value)
 
 
 def wan(value: Any) -> Decimal | None:
-    if value is None:
-        return None
-    return (Decimal(value) / WAN).quantize(CENT, rounding=ROUND_HALF_UP)
+    return None if value is None else money.in_wan(value)
 
 
 def _url(name: str, *args: Any) -> str | None:
