@@ -21,7 +21,7 @@ from .schema import INTERNAL_SCALE, FactDef, FactSchema, FactType, MissingPolicy
 from .yamlsrc import ExprSource
 
 if TYPE_CHECKING:
-    from .document import Catalogue, NamedExpr, RuleVersion
+    from .document import NamedExpr, RuleFolder, RuleVersion
 
 SCALAR_UNITS = ("none", "ratio")
 RULE_FIELDS = ("eligible", "amount", "score")
@@ -198,7 +198,7 @@ class RuleSet:
 
 
 class _Checker:
-    def __init__(self, version: RuleVersion, catalogue: Catalogue | None) -> None:
+    def __init__(self, version: RuleVersion, catalogue: RuleFolder | None) -> None:
         self.v = version
         self.cat = catalogue
         self.diags: list[Diagnostic] = []
@@ -1035,7 +1035,7 @@ def _with_step(r: ir.Ratio, op: str, k: ir.Expr | None) -> ir.Ratio:
 
 
 def check_version(
-    version: RuleVersion, catalogue: Catalogue | None = None
+    version: RuleVersion, catalogue: RuleFolder | None = None
 ) -> tuple[CheckedRule, list[Diagnostic]]:
     """Check one rule version; returns the checked rule and every diagnostic."""
     checker = _Checker(version, catalogue)
@@ -1046,7 +1046,7 @@ def check_version(
 _CHECK_CACHE_ATTR = "_checked_cache"
 
 
-def _checked(cat: Catalogue, version: RuleVersion) -> tuple[CheckedRule, list[Diagnostic]]:
+def _checked(cat: RuleFolder, version: RuleVersion) -> tuple[CheckedRule, list[Diagnostic]]:
     cache: dict[int, tuple[CheckedRule, list[Diagnostic]]] = cat.__dict__.setdefault(
         _CHECK_CACHE_ATTR, {}
     )
@@ -1056,7 +1056,7 @@ def _checked(cat: Catalogue, version: RuleVersion) -> tuple[CheckedRule, list[Di
     return cache[key]
 
 
-def _rule_cycles(cat: Catalogue) -> list[Diagnostic]:
+def _rule_cycles(cat: RuleFolder) -> list[Diagnostic]:
     """Cycles between rules through `rules.X.field` references (any versions)."""
     graph: dict[str, set[str]] = {}
     where: dict[str, object] = {}
@@ -1092,7 +1092,7 @@ def _rule_cycles(cat: Catalogue) -> list[Diagnostic]:
     return out
 
 
-def _version_overlaps(cat: Catalogue) -> list[Diagnostic]:
+def _version_overlaps(cat: RuleFolder) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for rule in cat.rules.values():
         vs = rule.versions
@@ -1122,7 +1122,7 @@ def _version_overlaps(cat: Catalogue) -> list[Diagnostic]:
     return out
 
 
-def check_catalogue(cat: Catalogue) -> list[Diagnostic]:
+def check_catalogue(cat: RuleFolder) -> list[Diagnostic]:
     """Every diagnostic of a catalogue: loading, each version, versions, rule cycles."""
     diags = list(cat.diagnostics)
     for rule in cat.rules.values():
@@ -1149,7 +1149,7 @@ def _period_fits(kind: str, period: Period) -> bool:
 
 
 def select_rules(
-    cat: Catalogue,
+    cat: RuleFolder,
     *,
     entity: str | None = None,
     period: Period | str | int | None = None,

@@ -18,7 +18,7 @@ from typing import TextIO
 import polars as pl
 
 from .diagnostics import Lang, RulesError
-from .document import Catalogue, load_catalogue
+from .loader import Catalogue, load_catalogue
 
 
 def _parser() -> argparse.ArgumentParser:

@@ -1,8 +1,9 @@
 """Rule documents: one YAML file per rule (policy article or criterion).
 
-`load_catalogue(path)` reads every `*.yaml` under a folder (except `facts.yaml`),
-attaches to each rule the nearest `facts.yaml` at or above its folder, and returns
-a `Catalogue`. See docs/rules-language.md for the format.
+`read_rule_folder(path, kind)` reads every `*.yaml` under a folder (except
+`facts.yaml`) and attaches to each rule the nearest `facts.yaml` at or above its
+folder; `loader.load_catalogue(path)` wraps it and returns a `Catalogue`.
+See docs/rules-language.md for the format.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from .diagnostics import Diagnostic, Location, RulesError, error, warning
 from .schema import (
@@ -25,9 +26,6 @@ from .schema import (
     parse_fact,
 )
 from .yamlsrc import ExprSource, Pos, YList, YMap, load_yaml_file
-
-if TYPE_CHECKING:
-    from .check import RuleSet
 
 ENTITY_PERIODS = ("year", "month", "once")
 _RULE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -205,44 +203,19 @@ class Rule:
 
 
 @dataclass
-class Catalogue:
+class RuleFolder:
+    """The rules read from a folder, by id, with the problems met reading them.
+
+    Nothing here is checked yet: `loader.Catalogue` adds selecting and checking on
+    top (it lives higher up because it needs the checker and the test runner).
+    """
+
     root: Path
     rules: dict[str, Rule] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
-
-    def select(
-        self,
-        entity: str | None = None,
-        period: Period | str | int | None = None,
-        *,
-        verified_only: bool = False,
-        rule_ids: list[str] | None = None,
-    ) -> RuleSet:
-        """The checked rules in force for `period` (and `entity`), ready to evaluate.
-
-        Raises RulesError if a selected rule has errors.
-        """
-        from .check import select_rules
-
-        return select_rules(
-            self, entity=entity, period=period, verified_only=verified_only, rule_ids=rule_ids
-        )
-
-    def check(self, *, tests: bool = True) -> list[Diagnostic]:
-        """All diagnostics: loading problems, then per-version checks, then (unless
-        `tests` is false) the problems of the YAML test cases themselves, such as a
-        fact name that is not in the schema."""
-        from .check import check_catalogue
-
-        diags = check_catalogue(self)
-        if tests:
-            from .testing import check_cases
-
-            diags.extend(check_cases(self))
-        return diags
 
 
 # ---------------------------------------------------------------------------
@@ -727,14 +700,18 @@ def load_rule_file(
     return versions, tests, ctx.diags
 
 
-def load_catalogue(path: str | Path) -> Catalogue:
-    """Load every rule under `path` (a folder, searched recursively, or one file).
+Folder = TypeVar("Folder", bound=RuleFolder)
 
-    Loading never raises for problems in the files: they are collected in
-    `catalogue.diagnostics` (and `catalogue.check()` adds the semantic checks).
+
+def read_rule_folder(path: str | Path, kind: type[Folder]) -> Folder:
+    """Read every rule under `path` (a folder, searched recursively, or one file)
+    into a new `kind` (`RuleFolder` or a subclass such as `loader.Catalogue`).
+
+    Reading never raises for problems in the files: they are collected in
+    `.diagnostics`.
     """
     root = Path(path).resolve()
-    cat = Catalogue(root if root.is_dir() else root.parent)
+    cat = kind(root if root.is_dir() else root.parent)
     if not root.exists():
         cat.diagnostics.append(
             error("io", Location(str(path), 1, 1), detail="no such file or folder")
@@ -767,22 +744,23 @@ def load_catalogue(path: str | Path) -> Catalogue:
     return cat
 
 
-def require_clean(cat: Catalogue) -> None:
+def require_clean(cat: RuleFolder) -> None:
     errors = [d for d in cat.diagnostics if d.is_error]
     if errors:
         raise RulesError(errors)
 
 
 __all__ = [
-    "Catalogue",
     "NamedExpr",
     "ParamValue",
     "Parameter",
     "Rule",
+    "RuleFolder",
     "RuleVersion",
     "Score",
     "ScoreItem",
     "TestCase",
-    "load_catalogue",
     "load_rule_file",
+    "read_rule_folder",
+    "require_clean",
 ]
