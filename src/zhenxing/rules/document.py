@@ -228,6 +228,7 @@ class _Ctx:
         self.file = file
         self.lines = lines
         self.diags: list[Diagnostic] = []
+        self.facts_searched: tuple[Path, ...] = ()
 
     def expr(self, m: YMap | YList, key: Any, text: Any) -> ExprSource | None:
         pos: Pos = m.where(key)
@@ -500,7 +501,8 @@ def _parse_version(
             )
         )
     if schema is None:
-        diags.append(error("no-facts-schema", rule_pos))
+        folders = ", ".join(str(f) for f in ctx.facts_searched)
+        diags.append(error("no-facts-schema", rule_pos, folders=folders))
         return None
     entity = str(data["entity"])
     if entity not in schema.entities:
@@ -608,12 +610,29 @@ def _fact_fields(fact: FactDef) -> dict[str, Any]:
     return {name: getattr(fact, name) for name in FactDef.__dataclass_fields__}
 
 
+#: a folder holding one of these is the top of a project: the search for facts.yaml
+#: stops there (after looking in it), so it never reaches someone else's files
+FACTS_SEARCH_STOPS = (".git", "pyproject.toml", ".hg")
+
+
+@dataclass(frozen=True)
+class FactsLookup:
+    """The facts schema found for a folder, and the folders looked in, nearest first."""
+
+    schema: FactSchema | None
+    searched: tuple[Path, ...]
+
+
 def _nearest_schema(
-    folder: Path, root: Path, cache: dict[Path, FactSchema | None], diags: list[Diagnostic]
-) -> FactSchema | None:
+    folder: Path, cache: dict[Path, FactsLookup], diags: list[Diagnostic]
+) -> FactsLookup:
+    """The nearest facts.yaml at or above `folder`: a rule folder inside a catalogue
+    (`--rules …/criteria/tech-sme`) uses the catalogue's list two folders up. The
+    search stops at the first facts.yaml, at a project's top (`FACTS_SEARCH_STOPS`)
+    or at the top of the file system."""
     chain: list[Path] = []
     current = folder
-    found: FactSchema | None = None
+    found: FactsLookup | None = None
     while True:
         if current in cache:
             found = cache[current]
@@ -628,26 +647,32 @@ def _nearest_schema(
                 schema = None
             else:
                 diags.extend(sd)
-            found = schema
+            found = FactsLookup(schema, ())
             break
-        if current == root or current.parent == current:
+        if current.parent == current or any((current / m).exists() for m in FACTS_SEARCH_STOPS):
+            found = FactsLookup(None, ())
             break
         current = current.parent
-    for c in chain:
-        cache[c] = found
-    return found
+    # every folder on the way shares the answer; what it searched starts at itself
+    for i, c in enumerate(chain):
+        cache[c] = FactsLookup(found.schema, (*chain[i:], *found.searched))
+    return cache[folder]
 
 
 def load_rule_file(
-    path: Path, schema: FactSchema | None
+    path: Path, schema: FactSchema | None, facts_searched: tuple[Path, ...] = ()
 ) -> tuple[list[RuleVersion], list[TestCase], list[Diagnostic]]:
-    """Parse one rule file: its versions, its test cases, and any problems found."""
+    """Parse one rule file: its versions, its test cases, and any problems found.
+
+    `facts_searched` are the folders looked in for facts.yaml (named in the error
+    when `schema` is None)."""
     try:
         data = load_yaml_file(path)
     except RulesError as exc:
         return [], [], exc.diagnostics
     lines = path.read_text(encoding="utf-8").splitlines()
     ctx = _Ctx(path, lines)
+    ctx.facts_searched = facts_searched or (path.parent,)
     if not isinstance(data, YMap):
         return (
             [],
@@ -728,10 +753,10 @@ def read_rule_folder(path: str | Path, kind: type[Folder]) -> Folder:
             and not any(part.startswith(".") for part in p.relative_to(root).parts)
         )
     )
-    cache: dict[Path, FactSchema | None] = {}
+    cache: dict[Path, FactsLookup] = {}
     for file in files:
-        schema = _nearest_schema(file.parent, cat.root, cache, cat.diagnostics)
-        versions, tests, diags = load_rule_file(file, schema)
+        lookup = _nearest_schema(file.parent, cache, cat.diagnostics)
+        versions, tests, diags = load_rule_file(file, lookup.schema, lookup.searched)
         cat.diagnostics.extend(diags)
         for v in versions:
             rule = cat.rules.setdefault(v.rule_id, Rule(v.rule_id))
