@@ -126,11 +126,75 @@ class RuleSet:
     overrides: dict[str, Decimal | dt.date] = field(default_factory=dict)
 
     def with_overrides(self, overrides: Mapping[str, Decimal | int | str | dt.date]) -> RuleSet:
-        """A copy with parameter values replaced: keys `rule_id.param` or `param`."""
+        """A copy with parameter values replaced: keys `rule_id.param` or `param`.
+
+        Raises RulesError for a key that names no parameter of these rules (with the
+        closest name as a suggestion) and for a date given to a number parameter or
+        the reverse: an override that changed nothing would pass for a result.
+        """
+        problems = self.override_problems(overrides)
+        if problems:
+            raise RulesError(problems)
         merged = dict(self.overrides)
         for k, v in overrides.items():
             merged[k] = v if isinstance(v, dt.date) else Decimal(str(v))
         return replace(self, overrides=merged)
+
+    def override_problems(
+        self, overrides: Mapping[str, Decimal | int | str | dt.date]
+    ) -> list[Diagnostic]:
+        """What is wrong with these overrides (see `with_overrides`); empty if nothing."""
+        params = {
+            (rid, name): p
+            for rid, r in self.deps.items()
+            for name, p in r.version.parameters.items()
+        }
+        plain = sorted({name for _, name in params})
+        qualified = sorted(f"{rid}.{name}" for rid, name in params)
+        problems: list[Diagnostic] = []
+        for key, value in overrides.items():
+            rid, dot, name = key.rpartition(".")
+            if dot:
+                targets = [p for (r, n), p in params.items() if (r, n) == (rid, name)]
+                candidates = qualified
+            else:
+                targets = [p for (_, n), p in params.items() if n == name]
+                candidates = plain
+            if not targets:
+                guess = did_you_mean(key, candidates)
+                problems.append(
+                    error(
+                        "unknown-override",
+                        None,
+                        "did-you-mean" if guess else "override-choices",
+                        {"name": guess} if guess else {"choices": ", ".join(candidates) or "—"},
+                        name=key,
+                    )
+                )
+                continue
+            for param in targets:
+                wants_date = param.unit == "date"
+                if wants_date != isinstance(value, dt.date):
+                    zh, en = (
+                        ("日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)")
+                        if wants_date
+                        else (
+                            "数值",
+                            "a number",
+                        )
+                    )
+                    problems.append(
+                        error(
+                            "override-type",
+                            None,
+                            name=key,
+                            value=value,
+                            expected_zh=zh,
+                            expected_en=en,
+                        )
+                    )
+                    break
+        return problems
 
     def param_value(self, rule: CheckedRule, name: str) -> Decimal:
         """A number parameter's value for the period (the checker keeps date
