@@ -41,19 +41,9 @@ def test_the_pure_core_imports_no_django() -> None:
 
 
 # Cycles still being removed on other branches of issue 8; the lead deletes each entry
-# when its branch is merged. Removed by the audit/rules branches:
+# when its branch is merged. Removed by the audit branch:
 KNOWN_CYCLES: list[frozenset[str]] = [
     frozenset({"zhenxing.core.audit", "zhenxing.core.models"}),
-    frozenset(
-        {
-            "zhenxing.rules.check",
-            "zhenxing.rules.compile_polars",
-            "zhenxing.rules.document",
-            "zhenxing.rules.interpret",
-            "zhenxing.rules.ir",
-            "zhenxing.rules.testing",
-        }
-    ),
 ]
 
 

@@ -333,7 +333,7 @@ def build_parser() -> argparse.ArgumentParser:
     exp.set_defaults(func=cmd_export)
 
     for name, func, help_text in [
-        ("rules", cmd_rules, "规则引擎：check|test|eval|explain|simulate"),
+        ("rules", cmd_rules, "规则引擎：check|test|eval|explain|simulate|near-miss"),
         ("bench", cmd_bench, "运行 benchmarks/ 中的基准测试"),
         ("test", cmd_test, "运行全部测试（SQLite 与 PostgreSQL，含浏览器测试）"),
         ("manage", cmd_manage, "Django 管理命令"),

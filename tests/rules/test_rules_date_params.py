@@ -108,4 +108,4 @@ def test_the_command_line_simulates_a_moved_cut_off(write_rules: Any, tmp_path: 
     assert main([*base, "--set", "cutoff=2021-01-01"], out, err) == 0, err.getvalue()
     assert "增加 1 个主体" in out.getvalue()
     assert main([*base, "--set", "cutoff=2021-02-30"], io.StringIO(), err) == 2
-    assert "PARAM=YYYY-MM-DD" in err.getvalue()
+    assert "参数=YYYY-MM-DD" in err.getvalue()  # in Chinese unless --lang en

@@ -33,9 +33,10 @@ from .compile_polars import (
 )
 from .compile_sql import SqlQuery, SqlUnsupportedError, compile_sql, evaluate_duckdb, to_sql
 from .diagnostics import Diagnostic, Location, RulesError, Severity
-from .document import Catalogue, Rule, RuleVersion, TestCase, load_catalogue
+from .document import Rule, RuleVersion, TestCase
 from .gap import Gap, gaps, near_misses
 from .interpret import RuleResult, interpret
+from .loader import Catalogue, load_catalogue
 from .schema import FactDef, FactSchema, FactType, MissingPolicy, Period
 from .testing import run_tests
 

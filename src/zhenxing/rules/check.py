@@ -21,7 +21,7 @@ from .schema import INTERNAL_SCALE, FactDef, FactSchema, FactType, MissingPolicy
 from .yamlsrc import ExprSource
 
 if TYPE_CHECKING:
-    from .document import Catalogue, NamedExpr, RuleVersion
+    from .document import NamedExpr, RuleFolder, RuleVersion
 
 SCALAR_UNITS = ("none", "ratio")
 RULE_FIELDS = ("eligible", "amount", "score")
@@ -126,11 +126,75 @@ class RuleSet:
     overrides: dict[str, Decimal | dt.date] = field(default_factory=dict)
 
     def with_overrides(self, overrides: Mapping[str, Decimal | int | str | dt.date]) -> RuleSet:
-        """A copy with parameter values replaced: keys `rule_id.param` or `param`."""
+        """A copy with parameter values replaced: keys `rule_id.param` or `param`.
+
+        Raises RulesError for a key that names no parameter of these rules (with the
+        closest name as a suggestion) and for a date given to a number parameter or
+        the reverse: an override that changed nothing would pass for a result.
+        """
+        problems = self.override_problems(overrides)
+        if problems:
+            raise RulesError(problems)
         merged = dict(self.overrides)
         for k, v in overrides.items():
             merged[k] = v if isinstance(v, dt.date) else Decimal(str(v))
         return replace(self, overrides=merged)
+
+    def override_problems(
+        self, overrides: Mapping[str, Decimal | int | str | dt.date]
+    ) -> list[Diagnostic]:
+        """What is wrong with these overrides (see `with_overrides`); empty if nothing."""
+        params = {
+            (rid, name): p
+            for rid, r in self.deps.items()
+            for name, p in r.version.parameters.items()
+        }
+        plain = sorted({name for _, name in params})
+        qualified = sorted(f"{rid}.{name}" for rid, name in params)
+        problems: list[Diagnostic] = []
+        for key, value in overrides.items():
+            rid, dot, name = key.rpartition(".")
+            if dot:
+                targets = [p for (r, n), p in params.items() if (r, n) == (rid, name)]
+                candidates = qualified
+            else:
+                targets = [p for (_, n), p in params.items() if n == name]
+                candidates = plain
+            if not targets:
+                guess = did_you_mean(key, candidates)
+                problems.append(
+                    error(
+                        "unknown-override",
+                        None,
+                        "did-you-mean" if guess else "override-choices",
+                        {"name": guess} if guess else {"choices": ", ".join(candidates) or "—"},
+                        name=key,
+                    )
+                )
+                continue
+            for param in targets:
+                wants_date = param.unit == "date"
+                if wants_date != isinstance(value, dt.date):
+                    zh, en = (
+                        ("日期（YYYY-MM-DD）", "a date (YYYY-MM-DD)")
+                        if wants_date
+                        else (
+                            "数值",
+                            "a number",
+                        )
+                    )
+                    problems.append(
+                        error(
+                            "override-type",
+                            None,
+                            name=key,
+                            value=value,
+                            expected_zh=zh,
+                            expected_en=en,
+                        )
+                    )
+                    break
+        return problems
 
     def param_value(self, rule: CheckedRule, name: str) -> Decimal:
         """A number parameter's value for the period (the checker keeps date
@@ -198,7 +262,7 @@ class RuleSet:
 
 
 class _Checker:
-    def __init__(self, version: RuleVersion, catalogue: Catalogue | None) -> None:
+    def __init__(self, version: RuleVersion, catalogue: RuleFolder | None) -> None:
         self.v = version
         self.cat = catalogue
         self.diags: list[Diagnostic] = []
@@ -1035,7 +1099,7 @@ def _with_step(r: ir.Ratio, op: str, k: ir.Expr | None) -> ir.Ratio:
 
 
 def check_version(
-    version: RuleVersion, catalogue: Catalogue | None = None
+    version: RuleVersion, catalogue: RuleFolder | None = None
 ) -> tuple[CheckedRule, list[Diagnostic]]:
     """Check one rule version; returns the checked rule and every diagnostic."""
     checker = _Checker(version, catalogue)
@@ -1046,7 +1110,7 @@ def check_version(
 _CHECK_CACHE_ATTR = "_checked_cache"
 
 
-def _checked(cat: Catalogue, version: RuleVersion) -> tuple[CheckedRule, list[Diagnostic]]:
+def _checked(cat: RuleFolder, version: RuleVersion) -> tuple[CheckedRule, list[Diagnostic]]:
     cache: dict[int, tuple[CheckedRule, list[Diagnostic]]] = cat.__dict__.setdefault(
         _CHECK_CACHE_ATTR, {}
     )
@@ -1056,7 +1120,7 @@ def _checked(cat: Catalogue, version: RuleVersion) -> tuple[CheckedRule, list[Di
     return cache[key]
 
 
-def _rule_cycles(cat: Catalogue) -> list[Diagnostic]:
+def _rule_cycles(cat: RuleFolder) -> list[Diagnostic]:
     """Cycles between rules through `rules.X.field` references (any versions)."""
     graph: dict[str, set[str]] = {}
     where: dict[str, object] = {}
@@ -1092,7 +1156,7 @@ def _rule_cycles(cat: Catalogue) -> list[Diagnostic]:
     return out
 
 
-def _version_overlaps(cat: Catalogue) -> list[Diagnostic]:
+def _version_overlaps(cat: RuleFolder) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     for rule in cat.rules.values():
         vs = rule.versions
@@ -1122,7 +1186,7 @@ def _version_overlaps(cat: Catalogue) -> list[Diagnostic]:
     return out
 
 
-def check_catalogue(cat: Catalogue) -> list[Diagnostic]:
+def check_catalogue(cat: RuleFolder) -> list[Diagnostic]:
     """Every diagnostic of a catalogue: loading, each version, versions, rule cycles."""
     diags = list(cat.diagnostics)
     for rule in cat.rules.values():
@@ -1149,7 +1213,7 @@ def _period_fits(kind: str, period: Period) -> bool:
 
 
 def select_rules(
-    cat: Catalogue,
+    cat: RuleFolder,
     *,
     entity: str | None = None,
     period: Period | str | int | None = None,

@@ -13,71 +13,109 @@ import sys
 import time
 from decimal import Decimal
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
+from .cli_format import ChineseArgumentParser, format_table
 from .diagnostics import Lang, RulesError
-from .document import Catalogue, load_catalogue
+from .loader import Catalogue, load_catalogue
+
+if TYPE_CHECKING:
+    from .check import RuleSet
+    from .simulate import SimulationReport
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="zhenxing rules", description="政策规则引擎 / rules engine")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = ChineseArgumentParser(
+        prog="zhenxing rules",
+        description="政策规则引擎：检查规则、运行测试用例、求值、说明、模拟和差距分析。",
+        epilog="退出码：0 成功；1 发现问题（规则有错误、测试未通过、数据有误、没有适用的规则）；"
+        "2 用法错误（找不到规则目录、参数写法不对、输出文件的扩展名不对）。",
+    )
+    sub = p.add_subparsers(dest="command", required=True, metavar="命令")
 
-    def common(sp: argparse.ArgumentParser) -> None:
-        sp.add_argument("--rules", required=True, help="rules folder (searched recursively)")
-        sp.add_argument("--lang", choices=["zh", "en"], default="zh")
+    def add(name: str, summary: str) -> argparse.ArgumentParser:
+        sp = sub.add_parser(name, help=summary, description=summary)
+        sp.add_argument(
+            "--rules",
+            required=True,
+            help="规则目录（递归查找规则文件；facts.yaml 可在该目录或其上级目录中）",
+        )
+        sp.add_argument("--lang", choices=["zh", "en"], default="zh", help="输出语言（默认 zh）")
+        return sp
 
-    sp = sub.add_parser("check", help="检查规则 / check rules")
-    common(sp)
-    sp.add_argument("--json", action="store_true", help="diagnostics as JSON")
+    sp = add("check", "检查规则文件：语法、名称、类型、单位、循环引用等，列出错误和警告")
+    sp.add_argument("--json", action="store_true", help="以 JSON 输出诊断（汇总行写到标准错误）")
 
-    sp = sub.add_parser("test", help="运行规则中的测试用例 / run the YAML test cases")
-    common(sp)
-    sp.add_argument("--rule", action="append", help="only this rule id (repeatable)")
+    sp = add("test", "运行规则文件中的测试用例（参考解释器与向量化引擎各运行一次）")
+    sp.add_argument("--rule", action="append", help="只运行这条规则的用例（可重复）")
 
-    for name in ("eval", "explain", "simulate"):
-        sp = sub.add_parser(name)
-        common(sp)
-        sp.add_argument("--entity", required=name != "explain", help="project | enterprise | …")
-        sp.add_argument("--facts", required=True, help="facts file: .csv, .parquet or .xlsx")
-        sp.add_argument("--period", required=True, help="2024 or 2024-03")
-        sp.add_argument("--verified-only", action="store_true", help="skip unverified rules")
+    summaries = {
+        "eval": "对事实文件中的每个主体、每条适用的规则求值，写出结果文件",
+        "explain": "逐步说明一个主体为什么符合或不符合：中间值、条件和差距",
+        "simulate": "比较基线与方案（另一个规则目录或改过的参数）：符合数和金额的变化",
+    }
+    for name, summary in summaries.items():
+        sp = add(name, summary)
+        sp.add_argument(
+            "--entity",
+            required=name != "explain",
+            help="主体类型：project（项目）、enterprise（企业）……",
+        )
+        sp.add_argument("--facts", required=True, help="事实文件：.csv、.parquet 或 .xlsx")
+        sp.add_argument("--period", required=True, help="期间：2024 或 2024-03")
+        sp.add_argument("--verified-only", action="store_true", help="跳过未核实（暂定）的规则")
         if name == "eval":
-            sp.add_argument("--out", required=True, help="results: .csv or .parquet")
+            sp.add_argument("--out", required=True, help="结果文件：.csv 或 .parquet")
         if name == "explain":
-            sp.add_argument("--id", required=True, help="entity_id to explain")
-            sp.add_argument("--rule", action="append", help="only this rule id (repeatable)")
+            sp.add_argument("--id", required=True, help="要说明的主体编号（entity_id）")
+            sp.add_argument("--rule", action="append", help="只说明这条规则（可重复）")
         if name == "simulate":
-            sp.add_argument("--against", help="a second rules folder (the scenario)")
+            sp.add_argument("--against", help="方案的规则目录（与 --rules 的基线比较）")
             sp.add_argument(
                 "--set",
                 action="append",
                 default=[],
-                metavar="[RULE.]PARAM=VALUE",
-                help="override a parameter in the scenario",
+                metavar="[规则.]参数=值",
+                help="在方案中覆盖一个参数（可重复）；写错的参数名会被拒绝",
             )
-            sp.add_argument("--out", help="write the changed entities (.csv or .parquet)")
-    sp = sub.add_parser(
-        "near-miss",
-        help="差一个条件就符合的主体及差距 / entities one condition short, with the gap",
-    )
-    common(sp)
-    sp.add_argument("--entity", help="project | enterprise | …")
-    sp.add_argument("--facts", required=True, help="facts file: .csv, .parquet or .xlsx")
-    sp.add_argument("--period", required=True, help="2024 or 2024-03")
-    sp.add_argument("--rule", required=True, help="the rule id")
+            sp.add_argument("--out", help="写出金额或资格有变化的主体（.csv 或 .parquet）")
+    sp = add("near-miss", "差一个条件就符合的主体及差距")
+    sp.add_argument("--entity", help="主体类型：project（项目）、enterprise（企业）……")
+    sp.add_argument("--facts", required=True, help="事实文件：.csv、.parquet 或 .xlsx")
+    sp.add_argument("--period", required=True, help="期间：2024 或 2024-03")
+    sp.add_argument("--rule", required=True, help="规则 id")
     sp.add_argument(
         "--margin",
         action="append",
         default=[],
-        metavar="SHARE | FACT=AMOUNT",
-        help="0.1: the change is at most 10%% of the value to reach (default); "
-        "FACT=AMOUNT: at most AMOUNT (in the fact's unit), repeatable",
+        metavar="比例 | 事实=数额",
+        help="0.1：差距不超过要达到的值的 10%%（默认）；"
+        "事实=数额：差距不超过该数额（按事实的单位），可重复",
     )
-    sp.add_argument("--out", help="write the list (.csv or .parquet)")
+    sp.add_argument("--out", help="写出名单（.csv 或 .parquet）")
     return p
+
+
+def _say(lang: Lang, zh: str, en: str) -> str:
+    return zh if lang == "zh" else en
+
+
+def _bad_out(out: str | None, lang: Lang, err: TextIO) -> bool:
+    """True (after saying so) when an output file has a suffix we cannot write."""
+    if out is None or Path(out).suffix.lower() in (".csv", ".parquet"):
+        return False
+    print(
+        f"{out}: " + _say(lang, "输出文件须为 .csv 或 .parquet", "use .csv or .parquet"),
+        file=err,
+    )
+    return True
+
+
+def _not_in_force(rule_id: str, args: argparse.Namespace) -> str:
+    where = f"{args.entity or ''} {args.period}".strip()
+    return f"{rule_id}: " + _say(args.lang, f"该规则在 {where} 不适用", f"not in force for {where}")
 
 
 def _load(path: str, lang: Lang, err: TextIO) -> Catalogue | None:
@@ -93,8 +131,8 @@ def _write(frame: pl.DataFrame, out: str) -> None:
         frame.write_parquet(out)
     elif suffix == ".csv":
         frame.write_csv(out)
-    else:
-        raise RulesError([])
+    else:  # the commands refuse other suffixes before doing any work (`_bad_out`)
+        raise ValueError(f"{out}: use .csv or .parquet")
 
 
 def _failed_names(rules_conditions: dict[str, list[str]]) -> pl.Expr:
@@ -180,8 +218,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .facts import read_facts
     from .interpret import STATUS_NAMES
 
-    if Path(args.out).suffix.lower() not in (".csv", ".parquet"):
-        print(f"{args.out}: use .csv or .parquet", file=err)
+    if _bad_out(args.out, args.lang, err):
         return 2
     cat = _load(args.rules, args.lang, err)
     if cat is None:
@@ -196,7 +233,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=err,
         )
         return 1
-    facts = read_facts(args.facts, rs, args.period)
+    facts = read_facts(args.facts, rs, args.period, lang=args.lang)
     compiled, prepared = compile_for(rs, facts)
     wide = compiled.select(prepared).collect()
     long = to_long(wide, compiled).collect()
@@ -239,13 +276,18 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         entity=args.entity, period=args.period, verified_only=args.verified_only, rule_ids=None
     )
     ids = args.rule or rs.ids
-    facts = read_facts(args.facts, rs, args.period)
-    if "period" in facts.columns:
-        rows = facts.filter(pl.col("entity_id") == args.id)
-    else:
-        rows = facts.filter(pl.col("entity_id") == args.id)
+    facts = read_facts(args.facts, rs, args.period, lang=args.lang)
+    rows = facts.filter(pl.col("entity_id") == args.id)
     if rows.height == 0:
-        print(f"{args.facts}: entity_id '{args.id}' not found", file=err)
+        print(
+            f"{args.facts}: "
+            + _say(
+                args.lang,
+                f"找不到主体编号（entity_id）为「{args.id}」的行",
+                f"entity_id '{args.id}' not found",
+            ),
+            file=err,
+        )
         return 1
     row: dict[str, object] = {}
     current = rows.filter(pl.col("period") == args.period) if "period" in rows.columns else rows
@@ -259,17 +301,100 @@ def cmd_explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 row[ref.column] = prow[ref.fact.id][0]
     for rid in ids:
         if rid not in rs.deps:
-            print(f"{rid}: not in force for {args.entity or ''} {args.period}", file=err)
+            print(_not_in_force(rid, args), file=err)
             return 1
         print(explain(rs, rid, row, args.lang).text(), file=out)
         print(file=out)
     return 0
 
 
+def _overrides(items: list[str], lang: Lang, err: TextIO) -> dict[str, Decimal | dt.date] | None:
+    """The `--set` items as parameter values, or None (after saying why) if one is
+    not written as [RULE.]PARAM=VALUE."""
+    overrides: dict[str, Decimal | dt.date] = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        try:
+            # a date parameter takes a date: --set cutoff=2021-01-01
+            overrides[key.strip()] = (
+                dt.date.fromisoformat(value.strip())
+                if value.count("-") == 2
+                else Decimal(value.strip())
+            )
+        except (ArithmeticError, ValueError):
+            sep = ""
+        if not sep or not key.strip():
+            print(
+                f"--set {item}: "
+                + _say(
+                    lang,
+                    "应写作 [规则.]参数=数值 或 参数=YYYY-MM-DD",
+                    "use [RULE.]PARAM=NUMBER or PARAM=YYYY-MM-DD",
+                ),
+                file=err,
+            )
+            return None
+    return overrides
+
+
+def simulation_table(report: SimulationReport, rules: RuleSet, lang: Lang = "zh") -> str:
+    """Per rule, eligible counts and totals (yuan) of the baseline and the scenario,
+    with a total line: aligned columns, thousands separators, two decimals."""
+    zh = lang == "zh"
+    headers = (
+        [
+            "规则",
+            "名称",
+            "基线符合数",
+            "方案符合数",
+            "基线总额（元）",
+            "方案总额（元）",
+            "差额（元）",
+        ]
+        if zh
+        else ["rule", "title", "eligible", "eligible (new)", "total ¥", "total ¥ (new)", "change ¥"]
+    )
+
+    def title(rule_id: str) -> str:
+        checked = rules.deps.get(rule_id)
+        if checked is None:
+            return ""
+        v = checked.version
+        return v.title if zh else (v.title_en or v.title)
+
+    rows = [
+        [
+            r["rule_id"],
+            title(r["rule_id"]),
+            f"{r['base_count']:,}",
+            f"{r['new_count']:,}",
+            f"{r['base_total']:,.2f}",
+            f"{r['new_total']:,.2f}",
+            f"{r['delta']:+,.2f}",
+        ]
+        for r in report.per_rule.iter_rows(named=True)
+    ]
+    delta = report.scenario_total - report.baseline_total
+    rows.append(
+        [
+            "合计" if zh else "total",
+            "",
+            f"{int(report.per_rule['base_count'].sum() or 0):,}",
+            f"{int(report.per_rule['new_count'].sum() or 0):,}",
+            f"{report.baseline_total:,.2f}",
+            f"{report.scenario_total:,.2f}",
+            f"{delta:+,.2f}",
+        ]
+    )
+    return format_table(headers, rows, [False, False, True, True, True, True, True])
+
+
 def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .facts import read_facts
     from .simulate import simulate
 
+    if _bad_out(args.out, args.lang, err):
+        return 2
     cat = _load(args.rules, args.lang, err)
     if cat is None:
         return 2
@@ -283,28 +408,27 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         )
     else:
         scenario = base
-    overrides: dict[str, Decimal | dt.date] = {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        try:
-            # a date parameter takes a date: --set cutoff=2021-01-01
-            overrides[key.strip()] = (
-                dt.date.fromisoformat(value.strip())
-                if value.count("-") == 2
-                else Decimal(value.strip())
-            )
-        except (ArithmeticError, ValueError):
-            sep = ""
-        if not sep:
-            print(f"--set {item}: use [RULE.]PARAM=NUMBER or PARAM=YYYY-MM-DD", file=err)
-            return 2
+    overrides = _overrides(args.set, args.lang, err)
+    if overrides is None:
+        return 2
+    # a misspelt parameter would change nothing and pass for a result: refuse it
+    problems = scenario.override_problems(overrides)
+    if problems:
+        for d in problems:
+            item = next(i for i in args.set if i.partition("=")[0].strip() == d.args["name"])
+            print(f"--set {item}: {d.message(args.lang)}", file=err)
+            hint = d.hint(args.lang)
+            if hint:
+                print(f"    {_say(args.lang, '建议', 'hint')}: {hint}", file=err)
+        return 2
     if overrides:
         scenario = scenario.with_overrides(overrides)
-    facts = read_facts(args.facts, base if base.fact_columns() else scenario, args.period)
+    rules = base if base.fact_columns() else scenario
+    facts = read_facts(args.facts, rules, args.period, lang=args.lang)
     report = simulate(base, scenario, facts)
-    with pl.Config(tbl_rows=50, tbl_cols=10, tbl_width_chars=140):
-        print(report.per_rule, file=out)
-    print(report.summary(), file=out)
+    print(simulation_table(report, scenario if args.against else base, args.lang), file=out)
+    print(file=out)
+    print(report.summary(args.lang), file=out)
     if args.out:
         _write(report.changes, args.out)
     return 0
@@ -319,7 +443,7 @@ def cmd_near_miss(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     rs = cat.select(entity=args.entity, period=args.period, rule_ids=[args.rule])
     if args.rule not in rs.ids:
-        print(f"{args.rule}: not in force for {args.entity or ''} {args.period}", file=err)
+        print(_not_in_force(args.rule, args), file=err)
         return 1
     margin: Decimal | dict[str, Decimal] = Decimal("0.1")
     absolute: dict[str, Decimal] = {}
@@ -331,11 +455,21 @@ def cmd_near_miss(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             else:
                 margin = Decimal(key.strip())
         except ArithmeticError:
-            print(f"--margin {item}: use a share (0.1) or FACT=AMOUNT", file=err)
+            print(
+                f"--margin {item}: "
+                + _say(
+                    args.lang,
+                    "应写作比例（如 0.1）或 事实=数额",
+                    "use a share (0.1) or FACT=AMOUNT",
+                ),
+                file=err,
+            )
             return 2
     if absolute:
         margin = absolute
-    facts = read_facts(args.facts, rs, args.period)
+    if _bad_out(args.out, args.lang, err):
+        return 2
+    facts = read_facts(args.facts, rs, args.period, lang=args.lang)
     found = near_misses(rs, args.rule, facts, margin=margin)
     if args.out:
         _write(found, args.out)
@@ -378,7 +512,7 @@ def main(
         print(exc.format(args.lang), file=err)
         return 1
     except (OSError, ValueError, pl.exceptions.PolarsError) as exc:
-        print(f"{'错误' if args.lang == 'zh' else 'error'}: {exc}", file=err)
+        print(f"{'错误：' if args.lang == 'zh' else 'error: '}{exc}", file=err)
         return 1
 
 

@@ -45,8 +45,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "field-unknown": ("未知字段「{field}」", "unknown field '{field}'"),
     "no-facts-schema": (
-        "找不到事实清单 facts.yaml（应位于规则所在目录或其上级目录）",
-        "no facts.yaml found at or above the rule's folder",
+        "找不到事实清单 facts.yaml（应位于规则所在目录或其上级目录；已查找：{folders}）",
+        "no facts.yaml found at or above the rule's folder (searched: {folders})",
     ),
     "unknown-name": ("未知名称「{name}」", "unknown name '{name}'"),
     "unknown-fact": ("未知事实「{name}」", "unknown fact '{name}'"),
@@ -155,6 +155,29 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "测试「{name}」中「{field}」的值「{value}」无效：应为{expected_zh}",
         "test '{name}': '{field}' has the invalid value '{value}': {expected_en} expected",
     ),
+    "unknown-override": (
+        "没有可覆盖的参数「{name}」",
+        "there is no parameter '{name}' to override",
+    ),
+    "override-type": (
+        "参数「{name}」应为{expected_zh}，不能设为「{value}」",
+        "parameter '{name}' takes {expected_en}, not '{value}'",
+    ),
+    "facts-format": (
+        "事实文件须为 .csv、.parquet 或 .xlsx 文件",
+        "use a .csv, .parquet or .xlsx file",
+    ),
+    "no-file": ("找不到文件", "no such file"),
+    "facts-column": ("缺少列「{column}」（{label}）", "missing column '{column}' ({label})"),
+    "facts-entity-empty": ("entity_id 为空", "empty entity_id"),
+    "facts-entity-twice": (
+        "主体「{entity}」在同一期间出现两次",
+        "entity '{entity}' appears twice for the same period",
+    ),
+    "facts-value": (
+        "列「{column}」的值「{value}」无效（应为{expected_zh}）",
+        "column '{column}': '{value}' is not valid (expected {expected_en})",
+    ),
     "io": ("读取失败：{detail}", "cannot read: {detail}"),
     "data": ("数据错误：{detail}", "data error: {detail}"),
 }
@@ -176,6 +199,10 @@ SUGGESTIONS: dict[str, tuple[str, str]] = {
     "add-param-value": (
         "请为该参数补充一个起始日期不晚于 {date} 的取值",
         "add a value for the parameter starting on or before {date}",
+    ),
+    "override-choices": (
+        "可以覆盖的参数：{choices}",
+        "the parameters you can override: {choices}",
     ),
     "break-cycle": ("请去掉其中一个引用", "remove one of the references"),
     "list-fact": ("请把它加入 facts 列表", "add it to the facts list"),

@@ -1,8 +1,9 @@
 """Rule documents: one YAML file per rule (policy article or criterion).
 
-`load_catalogue(path)` reads every `*.yaml` under a folder (except `facts.yaml`),
-attaches to each rule the nearest `facts.yaml` at or above its folder, and returns
-a `Catalogue`. See docs/rules-language.md for the format.
+`read_rule_folder(path, kind)` reads every `*.yaml` under a folder (except
+`facts.yaml`) and attaches to each rule the nearest `facts.yaml` at or above its
+folder; `loader.load_catalogue(path)` wraps it and returns a `Catalogue`.
+See docs/rules-language.md for the format.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, TypeVar
 
 from .diagnostics import Diagnostic, Location, RulesError, error, warning
 from .schema import (
@@ -25,9 +26,6 @@ from .schema import (
     parse_fact,
 )
 from .yamlsrc import ExprSource, Pos, YList, YMap, load_yaml_file
-
-if TYPE_CHECKING:
-    from .check import RuleSet
 
 ENTITY_PERIODS = ("year", "month", "once")
 _RULE_ID_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -205,44 +203,19 @@ class Rule:
 
 
 @dataclass
-class Catalogue:
+class RuleFolder:
+    """The rules read from a folder, by id, with the problems met reading them.
+
+    Nothing here is checked yet: `loader.Catalogue` adds selecting and checking on
+    top (it lives higher up because it needs the checker and the test runner).
+    """
+
     root: Path
     rules: dict[str, Rule] = field(default_factory=dict)
     diagnostics: list[Diagnostic] = field(default_factory=list)
 
     def rule(self, rule_id: str) -> Rule:
         return self.rules[rule_id]
-
-    def select(
-        self,
-        entity: str | None = None,
-        period: Period | str | int | None = None,
-        *,
-        verified_only: bool = False,
-        rule_ids: list[str] | None = None,
-    ) -> RuleSet:
-        """The checked rules in force for `period` (and `entity`), ready to evaluate.
-
-        Raises RulesError if a selected rule has errors.
-        """
-        from .check import select_rules
-
-        return select_rules(
-            self, entity=entity, period=period, verified_only=verified_only, rule_ids=rule_ids
-        )
-
-    def check(self, *, tests: bool = True) -> list[Diagnostic]:
-        """All diagnostics: loading problems, then per-version checks, then (unless
-        `tests` is false) the problems of the YAML test cases themselves, such as a
-        fact name that is not in the schema."""
-        from .check import check_catalogue
-
-        diags = check_catalogue(self)
-        if tests:
-            from .testing import check_cases
-
-            diags.extend(check_cases(self))
-        return diags
 
 
 # ---------------------------------------------------------------------------
@@ -255,6 +228,7 @@ class _Ctx:
         self.file = file
         self.lines = lines
         self.diags: list[Diagnostic] = []
+        self.facts_searched: tuple[Path, ...] = ()
 
     def expr(self, m: YMap | YList, key: Any, text: Any) -> ExprSource | None:
         pos: Pos = m.where(key)
@@ -527,7 +501,8 @@ def _parse_version(
             )
         )
     if schema is None:
-        diags.append(error("no-facts-schema", rule_pos))
+        folders = ", ".join(str(f) for f in ctx.facts_searched)
+        diags.append(error("no-facts-schema", rule_pos, folders=folders))
         return None
     entity = str(data["entity"])
     if entity not in schema.entities:
@@ -635,12 +610,29 @@ def _fact_fields(fact: FactDef) -> dict[str, Any]:
     return {name: getattr(fact, name) for name in FactDef.__dataclass_fields__}
 
 
+#: a folder holding one of these is the top of a project: the search for facts.yaml
+#: stops there (after looking in it), so it never reaches someone else's files
+FACTS_SEARCH_STOPS = (".git", "pyproject.toml", ".hg")
+
+
+@dataclass(frozen=True)
+class FactsLookup:
+    """The facts schema found for a folder, and the folders looked in, nearest first."""
+
+    schema: FactSchema | None
+    searched: tuple[Path, ...]
+
+
 def _nearest_schema(
-    folder: Path, root: Path, cache: dict[Path, FactSchema | None], diags: list[Diagnostic]
-) -> FactSchema | None:
+    folder: Path, cache: dict[Path, FactsLookup], diags: list[Diagnostic]
+) -> FactsLookup:
+    """The nearest facts.yaml at or above `folder`: a rule folder inside a catalogue
+    (`--rules …/criteria/tech-sme`) uses the catalogue's list two folders up. The
+    search stops at the first facts.yaml, at a project's top (`FACTS_SEARCH_STOPS`)
+    or at the top of the file system."""
     chain: list[Path] = []
     current = folder
-    found: FactSchema | None = None
+    found: FactsLookup | None = None
     while True:
         if current in cache:
             found = cache[current]
@@ -655,26 +647,32 @@ def _nearest_schema(
                 schema = None
             else:
                 diags.extend(sd)
-            found = schema
+            found = FactsLookup(schema, ())
             break
-        if current == root or current.parent == current:
+        if current.parent == current or any((current / m).exists() for m in FACTS_SEARCH_STOPS):
+            found = FactsLookup(None, ())
             break
         current = current.parent
-    for c in chain:
-        cache[c] = found
-    return found
+    # every folder on the way shares the answer; what it searched starts at itself
+    for i, c in enumerate(chain):
+        cache[c] = FactsLookup(found.schema, (*chain[i:], *found.searched))
+    return cache[folder]
 
 
 def load_rule_file(
-    path: Path, schema: FactSchema | None
+    path: Path, schema: FactSchema | None, facts_searched: tuple[Path, ...] = ()
 ) -> tuple[list[RuleVersion], list[TestCase], list[Diagnostic]]:
-    """Parse one rule file: its versions, its test cases, and any problems found."""
+    """Parse one rule file: its versions, its test cases, and any problems found.
+
+    `facts_searched` are the folders looked in for facts.yaml (named in the error
+    when `schema` is None)."""
     try:
         data = load_yaml_file(path)
     except RulesError as exc:
         return [], [], exc.diagnostics
     lines = path.read_text(encoding="utf-8").splitlines()
     ctx = _Ctx(path, lines)
+    ctx.facts_searched = facts_searched or (path.parent,)
     if not isinstance(data, YMap):
         return (
             [],
@@ -727,14 +725,18 @@ def load_rule_file(
     return versions, tests, ctx.diags
 
 
-def load_catalogue(path: str | Path) -> Catalogue:
-    """Load every rule under `path` (a folder, searched recursively, or one file).
+Folder = TypeVar("Folder", bound=RuleFolder)
 
-    Loading never raises for problems in the files: they are collected in
-    `catalogue.diagnostics` (and `catalogue.check()` adds the semantic checks).
+
+def read_rule_folder(path: str | Path, kind: type[Folder]) -> Folder:
+    """Read every rule under `path` (a folder, searched recursively, or one file)
+    into a new `kind` (`RuleFolder` or a subclass such as `loader.Catalogue`).
+
+    Reading never raises for problems in the files: they are collected in
+    `.diagnostics`.
     """
     root = Path(path).resolve()
-    cat = Catalogue(root if root.is_dir() else root.parent)
+    cat = kind(root if root.is_dir() else root.parent)
     if not root.exists():
         cat.diagnostics.append(
             error("io", Location(str(path), 1, 1), detail="no such file or folder")
@@ -751,10 +753,10 @@ def load_catalogue(path: str | Path) -> Catalogue:
             and not any(part.startswith(".") for part in p.relative_to(root).parts)
         )
     )
-    cache: dict[Path, FactSchema | None] = {}
+    cache: dict[Path, FactsLookup] = {}
     for file in files:
-        schema = _nearest_schema(file.parent, cat.root, cache, cat.diagnostics)
-        versions, tests, diags = load_rule_file(file, schema)
+        lookup = _nearest_schema(file.parent, cache, cat.diagnostics)
+        versions, tests, diags = load_rule_file(file, lookup.schema, lookup.searched)
         cat.diagnostics.extend(diags)
         for v in versions:
             rule = cat.rules.setdefault(v.rule_id, Rule(v.rule_id))
@@ -767,22 +769,23 @@ def load_catalogue(path: str | Path) -> Catalogue:
     return cat
 
 
-def require_clean(cat: Catalogue) -> None:
+def require_clean(cat: RuleFolder) -> None:
     errors = [d for d in cat.diagnostics if d.is_error]
     if errors:
         raise RulesError(errors)
 
 
 __all__ = [
-    "Catalogue",
     "NamedExpr",
     "ParamValue",
     "Parameter",
     "Rule",
+    "RuleFolder",
     "RuleVersion",
     "Score",
     "ScoreItem",
     "TestCase",
-    "load_catalogue",
     "load_rule_file",
+    "read_rule_folder",
+    "require_clean",
 ]

@@ -257,8 +257,13 @@ def explain(
     if rule.values:
         w.lines.append("中间值：" if zh else "Values:")
         for name, e in rule.values.items():
-            got = trace.get(id(e))
-            shown = w.missing(got) if isinstance(got, Missing) else fmt_value(got, e.ty.unit, lang)
+            got = trace.get(id(e), _NOT_EVALUATED)
+            if got is _NOT_EVALUATED:
+                shown = "（未计算）" if zh else "(not evaluated)"
+            elif isinstance(got, Missing):
+                shown = w.missing(got)
+            else:
+                shown = fmt_value(got, e.ty.unit, lang)
             w.lines.append(f"  {name} = {shown}")
             for child in [e]:
                 w.node(child, 2)
@@ -293,9 +298,17 @@ def explain(
         w.lines.extend(gap_lines.get(ELIGIBLE, []))
         w.node(rule.eligible, 1)
     if rule.amount is not None and result.status == 0:
-        w.lines.append(
-            f"金额（{v.rounding}，保留到分）：" if zh else f"Amount ({v.rounding} to the fen):"
-        )
+        if result.eligible:
+            heading = (
+                f"金额（{v.rounding}，保留到分）：" if zh else f"Amount ({v.rounding} to the fen):"
+            )
+        else:  # the formula's value, shown so the reader sees every step; nothing is paid
+            heading = (
+                "金额（不符合条件，不予兑付；以下为按公式计算的值）："
+                if zh
+                else "Amount (not eligible, nothing is paid; what the formula gives):"
+            )
+        w.lines.append(heading)
         w.node(rule.amount, 1)
     return Explanation(rule, result, w.lines)
 

@@ -13,7 +13,7 @@ import polars as pl
 
 from .check import RuleSet
 from .compile_polars import ENTITY, PERIOD, dec
-from .diagnostics import Location, RulesError, error
+from .diagnostics import Lang, Location, RulesError, error
 from .schema import FactDef, FactType
 
 _TRUE = ["true", "1", "yes", "y", "是", "t"]
@@ -39,9 +39,7 @@ def _read_raw(path: Path) -> tuple[pl.DataFrame, bool]:
             h: [_cell(r[i]) if i < len(r) else None for r in rows[1:]] for i, h in enumerate(header)
         }
         return pl.DataFrame(data, schema=dict.fromkeys(header, pl.String)), True
-    raise RulesError(
-        [error("io", Location(str(path), 1, 1), detail="use a .csv, .parquet or .xlsx file")]
-    )
+    raise RulesError([error("facts-format", Location(str(path), 1, 1))])
 
 
 def _cell(value: object) -> str | None:
@@ -76,12 +74,15 @@ def _convert_text(col: pl.Expr, fact: FactDef) -> pl.Expr:
     return text
 
 
-def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) -> pl.DataFrame:
+def read_facts(
+    path: str | Path, ruleset: RuleSet, period: str | None = None, *, lang: Lang = "zh"
+) -> pl.DataFrame:
     """Read and validate a facts file for `ruleset`; raises RulesError naming the
-    file, the row (as a spreadsheet would number it) and the column."""
+    file, the row (as a spreadsheet would number it) and the column. `lang` is the
+    language of the note on standard error about facts that have no column."""
     p = Path(path)
     if not p.is_file():
-        raise RulesError([error("io", Location(str(p), 1, 1), detail="no such file")])
+        raise RulesError([error("no-file", Location(str(p), 1, 1))])
     try:
         frame, textual = _read_raw(p)
     except RulesError:
@@ -91,7 +92,14 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
     columns = frame.columns
     if ENTITY not in columns:
         raise RulesError(
-            [error("data", Location(str(p), 1, 1), detail=f"missing column '{ENTITY}'")]
+            [
+                error(
+                    "facts-column",
+                    Location(str(p), 1, 1),
+                    column=ENTITY,
+                    label="主体编号" if lang == "zh" else "entity id",
+                )
+            ]
         )
     renames: dict[str, str] = {}
     needed: dict[str, FactDef] = {}
@@ -109,9 +117,10 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
         raise RulesError(
             [
                 error(
-                    "data",
+                    "facts-column",
                     Location(str(p), 1, 1),
-                    detail=f"missing column '{fid}' ({needed[fid].label})",
+                    column=fid,
+                    label=needed[fid].label if lang == "zh" else needed[fid].label_en or fid,
                 )
                 for fid in absent
             ]
@@ -120,9 +129,11 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
         # A facts file in the shape of some rules (e.g. the 2019 subsidies) still runs the
         # whole catalogue: a fact with no column is missing for every entity, and each
         # fact's declared missing-value policy decides what that means. Say so on stderr.
+        names = ", ".join(sorted(absent))
         print(
-            f"{p}: no column for {len(absent)} fact(s), read as missing: "
-            + ", ".join(sorted(absent)),
+            f"{p}：{len(absent)} 个事实没有对应的列，按缺失处理：{names}"
+            if lang == "zh"
+            else f"{p}: no column for {len(absent)} fact(s), read as missing: {names}",
             file=sys.stderr,
         )
         frame = frame.with_columns([pl.lit(None, dtype=pl.String).alias(fid) for fid in absent])
@@ -134,9 +145,7 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
         frame = frame.with_columns(pl.lit(period).alias(PERIOD))
     if frame[ENTITY].null_count():
         row = frame.with_row_index().filter(pl.col(ENTITY).is_null())["index"][0]
-        raise RulesError(
-            [error("data", _cell_loc(p, row, frame, ENTITY, textual), detail="empty entity_id")]
-        )
+        raise RulesError([error("facts-entity-empty", _cell_loc(p, row, frame, ENTITY, textual))])
     keys = [ENTITY, PERIOD] if PERIOD in frame.columns else [ENTITY]
     dup = frame.with_row_index().filter(pl.struct(keys).is_duplicated())
     if dup.height:
@@ -144,9 +153,9 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
         raise RulesError(
             [
                 error(
-                    "data",
+                    "facts-entity-twice",
                     _cell_loc(p, row, frame, ENTITY, textual),
-                    detail=f"entity '{dup[ENTITY][0]}' appears twice for the same period",
+                    entity=dup[ENTITY][0],
                 )
             ]
         )
@@ -162,16 +171,25 @@ def read_facts(path: str | Path, ruleset: RuleSet, period: str | None = None) ->
             if bad.height:
                 row = int(bad["index"][0])
                 value = frame[fid][row]
-                expect = {
-                    FactType.BOOLEAN: "true/false",
-                    FactType.DATE: "YYYY-MM-DD",
-                    FactType.ENUM: " | ".join(fact.values),
-                }.get(fact.type, f"a number with at most {fact.scale} decimals")
+                expect_zh, expect_en = {
+                    FactType.BOOLEAN: ("true/false", "true/false"),
+                    FactType.DATE: ("YYYY-MM-DD", "YYYY-MM-DD"),
+                    FactType.ENUM: (" | ".join(fact.values), " | ".join(fact.values)),
+                }.get(
+                    fact.type,
+                    (
+                        f"最多 {fact.scale} 位小数的数值",
+                        f"a number with at most {fact.scale} decimals",
+                    ),
+                )
                 problems.append(
                     error(
-                        "data",
+                        "facts-value",
                         _cell_loc(p, row, frame, fid, textual),
-                        detail=f"column '{fid}': '{value}' is not valid (expected {expect})",
+                        column=fid,
+                        value=value,
+                        expected_zh=expect_zh,
+                        expected_en=expect_en,
                     )
                 )
         if problems:

@@ -169,6 +169,21 @@ class _Eval:
         self.results[rule.id] = result
         return result
 
+    def trace_the_rest(self, rule: CheckedRule) -> None:
+        """Evaluate, for the trace only, what the result did not need: every named
+        value and score item, and the amount of an entity that is not eligible.
+
+        Evaluation is lazy — a value that only the amount reads is not computed when
+        a condition fails — but an explanation must show every intermediate value.
+        The result is already decided; nothing here changes it.
+        """
+        for name in rule.values:
+            self.local(rule, name, "value")
+        for name in rule.items:
+            self.local(rule, name, "item")
+        if rule.amount is not None and self.trace is not None and id(rule.amount) not in self.trace:
+            self.value(rule, rule.amount)
+
     def local(
         self, rule: CheckedRule, name: str, kind: str, expr: ir.Expr | None = None
     ) -> Value | Missing:
@@ -480,6 +495,8 @@ def interpret(
 ) -> dict[str, RuleResult]:
     """Evaluate the rule set (or one rule) for one entity's facts.
 
+    With `trace`, every node evaluated is recorded there (id of the node → value),
+    including the named values, score items and amount that the result did not need.
     `facts` maps fact ids (or aliases; lagged values as `fact@year-1`) to values;
     they are normalised with `prepare_row`.
     """
@@ -496,7 +513,11 @@ def interpret_prepared(
 ) -> dict[str, RuleResult]:
     ev = _Eval(ruleset, row, trace)
     rules = ruleset.rules if rule_id is None else [ruleset.rule(rule_id)]
-    return {r.id: ev.rule(r) for r in rules}
+    results = {r.id: ev.rule(r) for r in rules}
+    if trace is not None:  # a trace is for explaining: it shows every step
+        for r in rules:
+            ev.trace_the_rest(r)
+    return results
 
 
 __all__ = [

@@ -14,6 +14,7 @@ import polars as pl
 
 from .check import RuleSet
 from .compile_polars import ENTITY, evaluate
+from .diagnostics import Lang
 
 
 @dataclass
@@ -31,13 +32,19 @@ class SimulationReport:
     def scenario_total(self) -> Decimal:
         return Decimal(str(self.per_rule["new_total"].sum() or 0))
 
-    def summary(self) -> str:
+    def summary(self, lang: Lang = "zh") -> str:
         gain = self.changes.filter(pl.col("delta") > 0).height
         lose = self.changes.filter(pl.col("delta") < 0).height
         delta = self.scenario_total - self.baseline_total
+        if lang == "en":
+            return (
+                f"baseline total ¥{self.baseline_total:,.2f}, scenario total "
+                f"¥{self.scenario_total:,.2f}, change ¥{delta:+,.2f}; "
+                f"{gain:,} entities gain, {lose:,} lose"
+            )
         return (
             f"基线总额 {self.baseline_total:,.2f} 元，方案总额 {self.scenario_total:,.2f} 元，"
-            f"差额 {delta:+,.2f} 元；增加 {gain} 个主体，减少 {lose} 个主体"
+            f"差额 {delta:+,.2f} 元；增加 {gain:,} 个主体，减少 {lose:,} 个主体"
         )
 
 

@@ -24,9 +24,9 @@ from typing import Any
 
 import polars as pl
 
-from .check import CheckedRule, RuleSet
+from .check import CheckedRule, RuleSet, select_rules
 from .diagnostics import Diagnostic, Location, RulesError, did_you_mean, error
-from .document import Catalogue, TestCase
+from .document import RuleFolder, TestCase
 from .interpret import STATUS_NAMES, RuleResult, interpret
 from .ir import fact_column
 from .schema import Period
@@ -293,7 +293,7 @@ def _failed(case: TestCase, stage: str, diags: list[Diagnostic]) -> TestOutcome:
 
 
 def _setup(
-    catalogue: Catalogue, case: TestCase, cache: _Cache
+    catalogue: RuleFolder, case: TestCase, cache: _Cache
 ) -> tuple[RuleSet, dict[str, Any]] | TestOutcome:
     """The rule set and facts to run a case with, or the outcome that stops it."""
     period_at = case.key_locations.get("period", case.location)
@@ -309,7 +309,7 @@ def _setup(
     key = (case.rule_id, str(period))
     if key not in cache:
         try:
-            cache[key] = catalogue.select(period=period, rule_ids=[case.rule_id])
+            cache[key] = select_rules(catalogue, period=period, rule_ids=[case.rule_id])
         except RulesError as exc:
             cache[key] = exc
     ruleset = cache[key]
@@ -328,7 +328,7 @@ def _setup(
     return ruleset, facts
 
 
-def check_cases(catalogue: Catalogue, rule_ids: list[str] | None = None) -> list[Diagnostic]:
+def check_cases(catalogue: RuleFolder, rule_ids: list[str] | None = None) -> list[Diagnostic]:
     """The problems of the test cases themselves, located in the rule files.
 
     Cases of a rule that does not check cleanly are skipped: the rule's own
@@ -448,7 +448,7 @@ def _run_group(
 
 
 def _run(
-    catalogue: Catalogue, cases: list[TestCase], engines: tuple[str, ...]
+    catalogue: RuleFolder, cases: list[TestCase], engines: tuple[str, ...]
 ) -> list[TestOutcome]:
     cache: _Cache = {}
     slots: list[list[TestOutcome]] = [[] for _ in cases]
@@ -471,14 +471,14 @@ def _run(
 
 
 def run_case(
-    catalogue: Catalogue, case: TestCase, engines: tuple[str, ...] = ENGINES
+    catalogue: RuleFolder, case: TestCase, engines: tuple[str, ...] = ENGINES
 ) -> list[TestOutcome]:
     """Check one test case, then run it with each engine."""
     return _run(catalogue, [case], engines)
 
 
 def run_tests(
-    catalogue: Catalogue,
+    catalogue: RuleFolder,
     rule_ids: list[str] | None = None,
     engines: tuple[str, ...] = ENGINES,
 ) -> list[TestOutcome]:
