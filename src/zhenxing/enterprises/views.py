@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import clock, excel, scoping
 from zhenxing.core.forms import submit
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
@@ -44,6 +44,7 @@ from zhenxing.enterprises.forms import (
     TierForm,
     TierLoseForm,
 )
+from zhenxing.enterprises.imports import fact_import_kind
 from zhenxing.enterprises.models import (
     LEVEL_CHOICES,
     STAGE_CHOICES,
@@ -443,9 +444,10 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     values={"enterprise__area": enterprise.area, "enterprise": enterprise},
                 ),
                 "import_sources": [
-                    (s.value.replace("_", "-"), domain.SOURCE_LABELS[s]) for s in domain.Source
+                    (fact_import_kind(s), domain.SOURCE_LABELS[s])
+                    for s in domain.Source
+                    if excel.may_import(user, excel.REGISTRY[fact_import_kind(s)])
                 ],
-                "is_staff": not scoping.grants_for(user).roles <= {"enterprise"},
             }
         )
     elif tab == "tiers":
@@ -495,8 +497,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             {
                 "entries": entries,
-                "sees_log": scoping.can(user, Action.VIEW, model=FollowUp)
-                and not scoping.grants_for(user).roles <= {"enterprise"},
+                "sees_log": scoping.can(user, Action.VIEW, model=FollowUp),
                 "can_enter": scoping.can(
                     user,
                     Action.CREATE,
@@ -586,7 +587,13 @@ def fact_new(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = scoping.get_for_user(
         request.user, Enterprise.objects.select_related("area"), pk=pk
     )
-    form = FactValueForm(request.POST or None, user=request.user)
+    scoping.require(
+        request.user,
+        Action.CREATE,
+        model=FactSubmission,
+        values={"enterprise__area": enterprise.area, "enterprise": enterprise},
+    )
+    form = FactValueForm(request.POST or None, user=request.user, enterprise=enterprise)
     return _form_flow(
         request,
         form,

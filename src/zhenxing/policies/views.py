@@ -481,9 +481,6 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     run = result.run
-    grants = scoping.grants_for(request.user)
-    if run.status != RunStatus.APPROVED and not grants.is_city_wide_reader and not grants.is_admin:
-        raise scoping.NotFound()
     form = ExcludeForm()
     if request.method == "POST":
         form = ExcludeForm(request.POST)
@@ -700,6 +697,7 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
     if result.run.status != RunStatus.APPROVED or result.enterprise is None:
         raise scoping.NotFound()
     enterprise = result.enterprise
+    scoping.require(request.user, Action.CREATE, model=Objection, values={"enterprise": enterprise})
     form = ObjectionForm(request.POST or None)
     done = submit(
         request,

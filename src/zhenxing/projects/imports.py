@@ -322,4 +322,5 @@ REPORT_IMPORT = excel.ImportSpec(
     write_row=_write,
     check_row=_check,
     unique=(KEY,),
+    writes=MonthlyReport,
 )

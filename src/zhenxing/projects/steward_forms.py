@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenxing.core import clock
+from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
-from zhenxing.core.roles import Role
-from zhenxing.projects.models import VisitKind
+from zhenxing.core.roles import Action, Role
+from zhenxing.projects.models import Project, Visit, VisitKind
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -67,6 +67,9 @@ class MultiplePhotoField(forms.FileField):
 
 
 class VisitForm(StewardForm):
+    """Offers only the kinds of visit the user may record on this project (a leader's
+    visit is not the area's to record)."""
+
     kind = forms.ChoiceField(label=_("走访类型"), choices=VisitKind.choices)
     date = forms.DateField(label=_("走访日期"), widget=DateInput())
     visitors = forms.CharField(
@@ -82,9 +85,16 @@ class VisitForm(StewardForm):
         help_text=_("JPEG、PNG 或 WebP 格式，每张不超过 10 MB，一次走访最多 20 张"),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = clock.today()
+        scope = {"project__area": project.area_id, "project": project.pk}
+        kind: Any = self.fields["kind"]
+        kind.choices = [
+            (value, label)
+            for value, label in VisitKind.choices
+            if scoping.can(user, Action.CREATE, model=Visit, values={**scope, "kind": value})
+        ]
 
 
 class ProblemForm(StewardForm):

@@ -294,6 +294,12 @@ def visit_record(
     if kind not in VISIT_KINDS:
         message = "请选择走访类型：" + "、".join(str(label) for label in VisitKind.labels)
         raise DomainError(message, {"kind": message})
+    if not scoping.can(
+        user, Action.CREATE, model=Visit, values={**_project_values(project), "kind": kind}
+    ):
+        raise scoping.PermissionDenied(
+            f"您不能登记“{VisitKind(kind).label}”：领导调研由市里或项目管家登记"
+        )
     date = _date(date, "date", "走访日期")
     today = clock.today()
     if date > today:

@@ -541,7 +541,7 @@ def _sheet_context(request: HttpRequest, project: Project) -> dict[str, Any]:
         "can_assign": can_assign,
         "can_team": _can_create(user, TeamMember, project),
         "project_url": _url("projects:detail", project.pk),
-        "visit_form": VisitForm(auto_id="visit_%s"),
+        "visit_form": VisitForm(auto_id="visit_%s", user=user, project=project),
         "problem_form": ProblemForm(auto_id="problem_%s"),
         "close_form": ProblemCloseForm(),
         "reopen_form": ProblemReopenForm(),
@@ -594,7 +594,9 @@ def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     _in_projects(request)
     project = _load_project(request, pk)
     scoping.require(request.user, Action.CREATE, model=Visit, values=_project_scope(project))
-    form = VisitForm(request.POST or None, request.FILES or None)
+    form = VisitForm(
+        request.POST or None, request.FILES or None, user=request.user, project=project
+    )
     done = submit(
         request,
         form,
