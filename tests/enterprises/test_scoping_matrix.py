@@ -284,7 +284,7 @@ def test_only_administrators_change_the_source_priority(
 CHANGE_REGISTRY = ENTER_POOL
 # role: the fact sources it may record for its own enterprise, and the sheets it may upload
 FACT_SOURCES = {
-    **dict.fromkeys(ROLES, set()),
+    **{role: set() for role in ROLES},
     "admin": {"tax", "statistics", "market_regulator", "self_reported"},
     "dept": {"tax", "statistics", "market_regulator", "self_reported"},
     "dept_head": {"tax", "statistics", "market_regulator", "self_reported"},
