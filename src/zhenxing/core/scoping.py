@@ -410,6 +410,30 @@ def works_for_the_city(user: Any) -> bool:
     return grants.is_admin or bool(grants.roles - {Role.ENTERPRISE})
 
 
+def is_enterprise_user(user: Any) -> bool:
+    """Does the user speak for an enterprise only (no role in the city's administration)?"""
+    grants = grants_for(user)
+    return bool(grants.roles) and grants.roles <= {Role.ENTERPRISE} and not grants.is_admin
+
+
+def is_steward(user: Any) -> bool:
+    """Does the user hold the steward role (even before leading any project)?"""
+    return Role.STEWARD in grants_for(user).roles
+
+
+def city_staff(users: QuerySet[M]) -> QuerySet[M]:
+    """Of `users`, the active ones with a role in the city's administration (anyone but an
+    enterprise's users): those a form may name for a project's team."""
+    staff_roles = [role for role in Role.values if role != Role.ENTERPRISE]
+    return users.filter(is_active=True, role_assignments__role__in=staff_roles).distinct()
+
+
+def project_leader_candidates(users: QuerySet[M]) -> QuerySet[M]:
+    """Of `users`, those who may lead a project (包保领导): city leaders and stewards."""
+    leading = [Role.LEADER, Role.STEWARD]
+    return city_staff(users).filter(role_assignments__role__in=leading).distinct()
+
+
 def area_choices_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:
     """The areas a user may pick in a form or filter: all for city users, its own for area staff."""
     grants = grants_for(user)

@@ -205,8 +205,7 @@ POLICY_LIST = ListSpec(
 
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    grants = scoping.grants_for(request.user)
-    if grants.enterprise_ids and not grants.is_city_wide_reader:
+    if scoping.is_enterprise_user(request.user):
         return redirect("policies:entitlements")
     if not _sees_catalogue(request.user):
         return _public_page(request, signed_in=True)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
-from zhenxing.core.roles import Action, Role
+from zhenxing.core.roles import Action
 from zhenxing.projects.models import Project, Visit, VisitKind
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
@@ -129,13 +129,7 @@ class UserChoiceField(forms.ModelChoiceField):
 
 def _staff_users() -> Any:
     """Active users who hold a role other than an enterprise's."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(role_assignments__role__in=[r for r in Role.values if r != Role.ENTERPRISE])
-        .distinct()
-        .order_by("display_name", "username")
-    )
+    return scoping.city_staff(get_user_model().objects.all()).order_by("display_name", "username")
 
 
 class StewardshipForm(StewardForm):
@@ -144,7 +138,9 @@ class StewardshipForm(StewardForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        leaders = _staff_users().filter(role_assignments__role__in=[Role.LEADER, Role.STEWARD])
+        leaders = scoping.project_leader_candidates(get_user_model().objects.all()).order_by(
+            "display_name", "username"
+        )
         self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
         self.fields["leader"].help_text = _("市领导；尚无项目管家角色的，指定后自动授予")
         self.fields["since"].initial = clock.today()

@@ -134,8 +134,7 @@ def _check_leader(leader: Any) -> None:
     if not leader.is_active:
         message = f"用户“{leader}”已停用，不能担任包保领导"
         raise DomainError(message, {"leader": message})
-    roles = set(RoleAssignment.objects.filter(user=leader).values_list("role", flat=True))
-    if roles and roles <= {Role.ENTERPRISE}:
+    if scoping.is_enterprise_user(leader):
         message = f"“{leader}”是企业用户，不能担任包保领导"
         raise DomainError(message, {"leader": message})
 
