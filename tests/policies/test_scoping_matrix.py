@@ -486,3 +486,68 @@ def test_pages_offer_nothing_to_write_to_those_who_may_not(
     response = client.get(f"/policies/results/{result.pk}/")
     if response.status_code == 200:
         assert write_affordances(response.content.decode(), response.request["PATH_INFO"]) == []
+
+
+def test_a_leader_walking_every_page_finds_nothing_to_write(
+    world: Any, client: Any, approved: Any
+) -> None:
+    """From the home page, follow every link a city leader is shown (a project, a batch,
+    an objection and lists in the data): no page offers a form, upload or write link."""
+    import datetime
+    import re
+    from html import unescape
+    from urllib.parse import urljoin, urlsplit
+
+    from zhenxing.projects import services as project_services
+    from zhenxing.projects import steward_services
+
+    from ..affordances import write_affordances
+
+    admin = world.users["admin"]
+    project = project_services.project_create(
+        user=admin,
+        name="鲅鱼圈巡查测试项目",
+        code="2023-210804-04-01-000077",
+        area=world.own_area,
+        total_investment=Decimal("80000000"),
+        status="continuing",
+        status_since=datetime.date(2023, 3, 1),
+    )
+    steward_services.stewardship_assign(
+        user=admin, project=project, leader=world.users["steward"], since="2024-01-02"
+    )
+    services.objection_file(
+        user=world.users["enterprise"],
+        enterprise=world.own_enterprise,
+        policy=approved.policy,
+        result=RunResult.objects.get(run=approved, enterprise=world.own_enterprise),
+        reason="合同金额应含税计算",
+    )
+    client.force_login(world.users["leader"])
+    skip = ("/api/", "/logout/", "/django-admin/", "/static/", "/media/", "/stewards/photos/")
+    seen: set[str] = set()
+    queue = ["/"]
+    offered: dict[str, list[str]] = {}
+    while queue and len(seen) < 100:
+        url = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        found = write_affordances(html, url)
+        if found:
+            offered[url] = found
+        for href in re.findall(r'<a\b[^>]*\bhref="([^"#]+)"', html):
+            parts = urlsplit(urljoin(url, unescape(href)))
+            if parts.netloc or not parts.path.startswith("/") or parts.path.startswith(skip):
+                continue
+            if any(k in parts.query for k in ("format=xlsx", "sort=", "page=")):
+                continue  # the same page again: an export, another order or page
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target not in seen:
+                queue.append(target)
+    assert len(seen) > 60, sorted(seen)
+    assert offered == {}
