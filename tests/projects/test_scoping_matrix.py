@@ -206,3 +206,31 @@ def test_the_service_refuses_a_leaders_visit_from_area_staff(world: Any, led: An
         visitors="鲅鱼圈区发改局",
     )
     assert visit.pk is not None
+
+
+# role: may name the project's leader, add to its team (own project)
+STEWARDSHIP_WRITES: dict[str, tuple[bool, bool]] = {
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (N, N),
+    "steward": (N, Y),
+    "enterprise": (N, N),
+    "leader": (N, N),
+    "nobody": (N, N),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_leader_and_team_pages_answer_only_those_who_assign(
+    world: Any, client: Any, led: Any, role: str
+) -> None:
+    client.force_login(world.users[role])
+    leader, team = STEWARDSHIP_WRITES[role]
+    for url, allowed in (
+        (f"/stewards/projects/{led.pk}/leader/", leader),
+        (f"/stewards/projects/{led.pk}/team/new/", team),
+    ):
+        status = client.get(url).status_code
+        assert status in (200, 403, 404), (url, status)
+        assert (status == 200) is allowed, (url, status)
