@@ -420,7 +420,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tab": tab,
         "tabs": TABS,
         "today": today,
-        "can_edit": scoping.can(user, Action.CHANGE, enterprise),
         "show_contacts": services.can_see_contacts(user, enterprise),
         "held": queries.tiers_held(enterprise, today),
     }
@@ -437,12 +436,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "conflicts": sum(1 for r in rows for c in r.cells if c.conflict),
                 "previous_to": years[-1] - 1,
                 "next_to": years[-1] + 1 if years[-1] < today.year else None,
-                "can_report": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=FactSubmission,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
-                ),
                 "import_sources": [
                     (fact_import_kind(s), domain.SOURCE_LABELS[s])
                     for s in domain.Source
@@ -466,12 +459,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     TierEvent.objects.filter(enterprise=enterprise)
                     .select_related("recorded_by", "tier")
                     .order_by("-date", "-id")
-                ),
-                "can_grant": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=Tier,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
                 ),
                 "state_labels": TIER_STATE_LABELS,
                 "state_badges": TIER_STATE_BADGE,
@@ -498,14 +485,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
             {
                 "entries": entries,
                 "sees_log": scoping.can(user, Action.VIEW, model=FollowUp),
-                "can_enter": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=PoolEntry,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
-                ),
-                "can_change_entries": scoping.can(user, Action.CHANGE, model=PoolEntry)
-                and scoping.can(user, Action.CHANGE, enterprise),
                 "stage_badges": STAGE_BADGE,
             }
         )
