@@ -426,3 +426,20 @@ def test_only_those_who_handle_the_enterprise_may_be_made_responsible(
     assert chosen == {"admin", "dept", "dept_head", "area"}
     chosen = {u.username for u in staff_choices(_target(records, "other")["enterprise"])}
     assert chosen == {"admin", "dept", "dept_head"}
+
+
+@pytest.mark.parametrize("role", ["admin", "dept", "area", "enterprise", "leader"])
+def test_the_enterprise_menu_holds_what_applies(world: Any, client: Any, role: str) -> None:
+    """The cultivation pool and its funnel are the city's work: not in an enterprise
+    user's menu."""
+    import re
+
+    client.force_login(world.users[role])
+    html = client.get("/enterprises/").content.decode()
+    menu = re.search(r'<nav class="tabs subnav"[^>]*>(.*?)</nav>', html, re.S)
+    assert menu is not None
+    links = set(re.findall(r'href="([^"]+)"', menu.group(1)))
+    city = {"/enterprises/pool/", "/enterprises/pool/funnel/"}
+    assert {"/enterprises/", "/enterprises/tiers/", "/enterprises/tiers/expiring/"} <= links
+    assert (city <= links) is (role != "enterprise")
+    assert not (city & links) or role != "enterprise"

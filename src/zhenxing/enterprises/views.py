@@ -80,19 +80,23 @@ STAGE_BADGE = {
     "recognised": "badge-ok",
     "exited": "badge-muted",
 }
+# (key, label, url name, for the city's staff only: the cultivation pool and its funnel
+# are the city's work, not an enterprise user's menu)
 SUBNAV = [
-    ("list", _("企业名录"), "enterprises:list"),
-    ("tiers", _("资质称号"), "enterprises:tiers"),
-    ("expiring", _("即将到期"), "enterprises:expiring"),
-    ("pool", _("培育库"), "enterprises:pool"),
-    ("funnel", _("培育漏斗"), "enterprises:funnel"),
+    ("list", _("企业名录"), "enterprises:list", False),
+    ("tiers", _("资质称号"), "enterprises:tiers", False),
+    ("expiring", _("即将到期"), "enterprises:expiring", False),
+    ("pool", _("培育库"), "enterprises:pool", True),
+    ("funnel", _("培育漏斗"), "enterprises:funnel", True),
 ]
 
 
-def _subnav(current: str) -> list[dict[str, Any]]:
+def _subnav(current: str, user: Any) -> list[dict[str, Any]]:
+    city = scoping.works_for_the_city(user)
     return [
         {"key": key, "label": label, "url": reverse(name), "active": key == current}
-        for key, label, name in SUBNAV
+        for key, label, name, city_only in SUBNAV
+        if city or not city_only
     ]
 
 
@@ -371,7 +375,7 @@ def pool_funnel(request: HttpRequest) -> HttpResponse:
         "enterprises/funnel.html",
         {
             "title": gettext("培育漏斗"),
-            "subnav": _subnav("funnel"),
+            "subnav": _subnav("funnel", request.user),
             "year": year,
             "years": years or [year],
             "tables": tables,
