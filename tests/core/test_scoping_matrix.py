@@ -236,3 +236,129 @@ def test_approval_is_for_the_head_of_the_department(world: Any) -> None:
     staff = scoping.grants_for(world.users["dept"])
     assert scoping.filter_for(staff, AuditEntry, Action.APPROVE) == scoping._NOTHING
     assert entry is None or not scoping.can(world.users["dept"], Action.APPROVE, entry)
+
+
+# --- navigation, imports and the {% can %} tag per role ------------------------------------
+
+NAV: dict[str, set[str]] = {
+    "admin": {"/", "/projects/", "/enterprises/", "/policies/", "/system/"},
+    "dept": {"/", "/projects/", "/enterprises/", "/policies/", "/system/"},
+    "dept_head": {"/", "/projects/", "/enterprises/", "/policies/", "/system/"},
+    "area": {"/", "/projects/", "/enterprises/", "/policies/", "/system/"},
+    "steward": {"/", "/projects/", "/policies/", "/system/"},
+    "enterprise": {"/", "/enterprises/", "/policies/"},
+    "leader": {"/", "/projects/", "/enterprises/", "/policies/", "/system/"},
+    "nobody": {"/", "/policies/"},
+}
+#  role: may use the registry import, the monthly reports import
+IMPORTS: dict[str, tuple[bool, bool]] = {
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (Y, Y),
+    "steward": (N, N),
+    "enterprise": (N, N),
+    "leader": (N, N),
+    "nobody": (N, N),
+}
+
+
+def _navigation(html: str) -> set[str]:
+    import re
+
+    nav = re.search(r'<nav class="sidenav"[^>]*>(.*?)</nav>', html, re.S)
+    return set(re.findall(r'href="([^"]+)"', nav.group(1))) if nav else set()
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_offers_only_the_parts_that_apply(world: Any, client: Any, role: str) -> None:
+    """No entry leads to a page that is empty or refused for the role: an enterprise user
+    has no projects and no system pages, a steward no enterprises."""
+    client.force_login(world.users[role])
+    entries = _navigation(client.get("/").content.decode())
+    assert entries == NAV[role]
+    for url in entries:
+        response = client.get(url, follow=True)
+        assert response.status_code == 200, url
+
+    if "/enterprises/" in entries:
+        page = client.get("/enterprises/").content.decode()
+        assert world.own_enterprise.name in page or world.other_enterprise.name in page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_import_pages_are_for_those_who_may_write_their_rows(
+    world: Any, client: Any, role: str
+) -> None:
+    """A leader used to get every upload page and see each row refused; now the page, its
+    template and its error report answer 403, and no page links to them."""
+    from zhenxing.core import excel
+
+    user = world.users[role]
+    client.force_login(user)
+    for kind, allowed in zip(("enterprises", "project-reports"), IMPORTS[role], strict=True):
+        for url in (f"/imports/{kind}/", f"/imports/{kind}/template/"):
+            status = client.get(url).status_code
+            assert status == (200 if allowed else 403), (url, status)
+        assert excel.may_import(user, excel.REGISTRY[kind]) is allowed
+    listed = client.get("/enterprises/").content.decode()
+    assert ("/imports/enterprises/" in listed) is IMPORTS[role][0]
+    assert client.get("/imports/nosuch/").status_code == 404
+
+
+def test_every_registered_import_says_what_it_writes() -> None:
+    from zhenxing.core import excel
+
+    assert excel.REGISTRY
+    for spec in excel.REGISTRY.values():
+        assert spec.writes is not None, spec.kind
+    with pytest.raises(TypeError, match="writes"):
+        excel.register(
+            excel.ImportSpec(kind="nothing", title="无", columns=[], write_row=lambda r, u: None)
+        )
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_can_tag_answers_as_scoping_does(world: Any, rf: Any, role: str) -> None:
+    from django.template import Context, Template
+
+    from zhenxing.core import scoping
+    from zhenxing.core.roles import Action
+    from zhenxing.enterprises.models import Enterprise, Tier
+
+    user = world.users[role]
+    request = rf.get("/")
+    request.user = user
+    template = Template(
+        "{% load access %}{% can 'change' e as a %}{% can 'create' 'enterprises.Tier' "
+        "enterprise=e enterprise__area=e.area as b %}{% can 'create' model as c %}"
+        "{{ a }}{{ b }}{{ c }}"
+    )
+    e = world.own_enterprise
+    rendered = template.render(Context({"request": request, "e": e, "model": Enterprise}))
+    expected = (
+        scoping.can(user, Action.CHANGE, e),
+        scoping.can(
+            user, Action.CREATE, model=Tier, values={"enterprise": e, "enterprise__area": e.area}
+        ),
+        scoping.can(user, Action.CREATE, model=Enterprise),
+    )
+    assert rendered == "".join(str(x) for x in expected)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_restricted_values_narrow_a_models_writers(world: Any, role: str) -> None:
+    """`ScopeSpec.restricted`: asked with only the restricted value, `can` answers "may
+    the user write such a record anywhere"; with the scope too, "here"."""
+    from zhenxing.core import scoping
+    from zhenxing.core.roles import Action
+    from zhenxing.projects.models import Visit
+
+    user = world.users[role]
+    city = role in ("admin", "dept", "dept_head")
+    here = {"project__area": world.own_area.pk}
+    leaders = scoping.can(user, Action.CREATE, model=Visit, values={"kind": "site"})
+    county = scoping.can(user, Action.CREATE, model=Visit, values={"kind": "county_team"})
+    assert leaders is (city or role == "steward")
+    assert county is (city or role in ("area", "steward"))
+    assert scoping.can(user, Action.CREATE, model=Visit, values={**here, "kind": "site"}) is city

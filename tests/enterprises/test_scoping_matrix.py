@@ -276,3 +276,170 @@ def test_only_administrators_change_the_source_priority(
     services.fact_priority_set(
         user=world.users["admin"], definition=defs["revenue"], priority=["statistics"]
     )
+
+
+# --- what each role is offered: write pages, buttons and uploads ---------------------
+
+# role: may change the enterprise's registry record and its pool (own, other)
+CHANGE_REGISTRY = ENTER_POOL
+# role: the fact sources it may record for its own enterprise, and the sheets it may upload
+FACT_SOURCES = {
+    **{role: set() for role in ROLES},
+    "admin": {"tax", "statistics", "market_regulator", "self_reported"},
+    "dept": {"tax", "statistics", "market_regulator", "self_reported"},
+    "dept_head": {"tax", "statistics", "market_regulator", "self_reported"},
+    "area": {"tax", "statistics", "market_regulator", "self_reported"},
+    "enterprise": {"self_reported"},
+}
+
+
+def _write_pages(target: dict[str, Any]) -> dict[str, str]:
+    e, entry, tier = target["enterprise"], target["entry"], target["tier"]
+    return {
+        "edit": f"/enterprises/{e.pk}/edit/",
+        "fact_new": f"/enterprises/{e.pk}/facts/new/",
+        "tier_new": f"/enterprises/{e.pk}/tiers/new/",
+        "tier_lose": f"/enterprises/tiers/{tier.pk}/lose/",
+        "pool_new": f"/enterprises/{e.pk}/pool/new/",
+        "pool_stage": f"/enterprises/pool/{entry.pk}/stage/",
+        "pool_follow_up": f"/enterprises/pool/{entry.pk}/follow-up/",
+        "pool_assign": f"/enterprises/pool/{entry.pk}/assign/",
+    }
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("which", ["own", "other"])
+def test_write_pages_answer_only_the_roles_that_may_write(
+    records: Any, world: Any, client: Any, role: str, which: str
+) -> None:
+    """A role that may not write gets 403/404 from the form page, not a form that fails
+    on submit (the facts form was open to a city leader)."""
+    other = which == "other"
+    expected = {
+        "edit": CHANGE_REGISTRY[role][other],
+        "fact_new": RECORD_FACTS[role][other],
+        "tier_new": GRANT_TIER[role][other],
+        "tier_lose": GRANT_TIER[role][other],
+        "pool_new": ENTER_POOL[role][other],
+        "pool_stage": ENTER_POOL[role][other],
+        "pool_follow_up": ENTER_POOL[role][other],
+        "pool_assign": ENTER_POOL[role][other],
+    }
+    client.force_login(world.users[role])
+    for name, url in _write_pages(_target(records, which)).items():
+        status = client.get(url).status_code
+        assert status in (200, 403, 404), (name, status)
+        assert (status == 200) is expected[name], (name, status)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_pages_offer_only_what_the_role_may_write(
+    records: Any, world: Any, client: Any, role: str
+) -> None:
+    from ..affordances import write_affordances
+
+    e = _target(records, "own")["enterprise"]
+    client.force_login(world.users[role])
+    offered: set[str] = set()
+    for tab in ("basic", "facts", "tiers", "portrait", "pool", "history"):
+        page = client.get(f"/enterprises/{e.pk}/?tab={tab}")
+        if page.status_code == 200:
+            offered.update(write_affordances(page.content.decode(), f"/enterprises/{e.pk}/"))
+    for url in ("/enterprises/", "/enterprises/tiers/", "/enterprises/pool/"):
+        page = client.get(url)
+        if page.status_code == 200:
+            offered.update(write_affordances(page.content.decode(), url))
+    names = {o.rsplit("(", 1)[-1].rstrip(")") for o in offered if o.startswith("link")}
+    assert ("enterprises:edit" in names) is CHANGE_REGISTRY[role][0], offered
+    assert ("enterprises:fact_new" in names) is RECORD_FACTS[role][0], offered
+    assert ("enterprises:tier_new" in names) is GRANT_TIER[role][0], offered
+    assert ("enterprises:pool_new" in names) is ENTER_POOL[role][0], offered
+    sheets = {
+        o.split("/imports/enterprise-facts-")[1].split("/")[0]
+        for o in offered
+        if "/imports/enterprise-facts-" in o
+    }
+    assert sheets == {s.replace("_", "-") for s in FACT_SOURCES[role]}, offered
+    if not any(FACT_SOURCES[role]) and not CHANGE_REGISTRY[role][0]:
+        assert offered == set(), offered
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_facts_form_offers_the_sources_the_role_may_record(
+    records: Any, world: Any, client: Any, role: str
+) -> None:
+    e = _target(records, "own")["enterprise"]
+    client.force_login(world.users[role])
+    page = client.get(f"/enterprises/{e.pk}/facts/new/")
+    if not FACT_SOURCES[role]:
+        assert page.status_code in (403, 404)
+        return
+    html = page.content.decode()
+    offered = {s for s in FACT_SOURCES["admin"] if f'value="{s}"' in html}
+    assert offered == FACT_SOURCES[role]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("source", ["tax", "self_reported"])
+def test_fact_and_registry_imports_per_role(
+    world: Any, client: Any, defs: Any, role: str, source: str
+) -> None:
+    allowed = source in FACT_SOURCES[role]
+    client.force_login(world.users[role])
+    kind = f"enterprise-facts-{source.replace('_', '-')}"
+    for url in (f"/imports/{kind}/", f"/imports/{kind}/template/"):
+        status = client.get(url).status_code
+        assert (status == 200) is allowed, (url, status)
+        assert status in (200, 403), (url, status)
+    registry = client.get("/imports/enterprises/").status_code
+    assert (registry == 200) is CHANGE_REGISTRY[role][0], registry
+
+
+def test_the_service_keeps_official_sources_for_staff(records: Any, world: Any) -> None:
+    from zhenxing.core import scoping
+    from zhenxing.enterprises import services
+
+    e = _target(records, "own")["enterprise"]
+    with pytest.raises(scoping.PermissionDenied, match="企业自报"):
+        services.facts_record(
+            user=world.users["enterprise"],
+            enterprise=e,
+            year=2023,
+            source="tax",
+            values={"employees": 80},
+        )
+    services.facts_record(
+        user=world.users["enterprise"],
+        enterprise=e,
+        year=2023,
+        source="self_reported",
+        values={"employees": 80},
+    )
+
+
+def test_only_those_who_handle_the_enterprise_may_be_made_responsible(
+    records: Any, world: Any
+) -> None:
+    from zhenxing.enterprises.forms import staff_choices
+
+    chosen = {u.username for u in staff_choices(_target(records, "own")["enterprise"])}
+    assert chosen == {"admin", "dept", "dept_head", "area"}
+    chosen = {u.username for u in staff_choices(_target(records, "other")["enterprise"])}
+    assert chosen == {"admin", "dept", "dept_head"}
+
+
+@pytest.mark.parametrize("role", ["admin", "dept", "area", "enterprise", "leader"])
+def test_the_enterprise_menu_holds_what_applies(world: Any, client: Any, role: str) -> None:
+    """The cultivation pool and its funnel are the city's work: not in an enterprise
+    user's menu."""
+    import re
+
+    client.force_login(world.users[role])
+    html = client.get("/enterprises/").content.decode()
+    menu = re.search(r'<nav class="tabs subnav"[^>]*>(.*?)</nav>', html, re.S)
+    assert menu is not None
+    links = set(re.findall(r'href="([^"]+)"', menu.group(1)))
+    city = {"/enterprises/pool/", "/enterprises/pool/funnel/"}
+    assert {"/enterprises/", "/enterprises/tiers/", "/enterprises/tiers/expiring/"} <= links
+    assert (city <= links) is (role != "enterprise")
+    assert not (city & links) or role != "enterprise"

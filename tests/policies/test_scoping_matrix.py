@@ -396,3 +396,168 @@ def test_replace_a_list(
     else:
         assert response.status_code in (400, 401, 403, 404)
         assert ids == {world.own_enterprise.pk}
+
+
+# --- results of a batch not yet approved, write pages and buttons per role -----------------
+
+#  role: sees the own enterprise's result before approval, after approval
+RESULTS: dict[str, tuple[bool, bool]] = {
+    "admin": (Y, Y),
+    "dept": (Y, Y),
+    "dept_head": (Y, Y),
+    "area": (N, Y),
+    "steward": (N, N),
+    "enterprise": (N, Y),
+    "leader": (Y, Y),
+    "nobody": (N, N),
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_a_batchs_results_reach_areas_and_enterprises_once_approved(
+    world: Any, client: Any, run: Any, role: str
+) -> None:
+    """Declared once (`RunResult.scope.released_when`), applied by `scoping.visible` to
+    every page, API route and query alike."""
+    from zhenxing.core import scoping
+
+    own = RunResult.objects.get(run=run, enterprise=world.own_enterprise)
+    user = world.users[role]
+    client.force_login(user)
+    for approved in (False, True):
+        if approved:
+            services.run_approve(user=world.users["dept_head"], run=run)
+        allowed = RESULTS[role][approved]
+        page = client.get(f"/policies/results/{own.pk}/")
+        api = client.get(f"/api/v1/policies/results/{own.pk}")
+        listed = scoping.visible(user, RunResult.objects.filter(run=run))
+        assert (page.status_code == 200) is allowed, (approved, page.status_code)
+        assert (api.status_code == 200) is allowed, (approved, api.status_code)
+        assert (own in listed) is allowed, approved
+        if not allowed:
+            assert _refused(page) and _refused(api)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_write_pages_answer_only_the_roles_that_may_write(
+    world: Any, client: Any, approved: Any, role: str
+) -> None:
+    policy = approved.policy
+    entry = LedgerEntry.objects.get(enterprise=world.own_enterprise)
+    result = RunResult.objects.get(run=approved, enterprise=world.own_enterprise)
+    expected = {
+        "/policies/new/": MATRIX[role][1],
+        f"/policies/{policy.pk}/edit/": MATRIX[role][1],
+        f"/policies/ledger/{entry.pk}/correct/": MATRIX[role][4],
+        f"/policies/results/{result.pk}/object/": LEDGER[role][2],
+        "/policies/lists/upload/": LISTS[role][1],
+        f"/policies/lists/template/?fact_id={PRICE}&beneficiary=enterprise": LISTS[role][1],
+    }
+    client.force_login(world.users[role])
+    for url, allowed in expected.items():
+        status = client.get(url).status_code
+        assert status in (200, 403, 404), (url, status)
+        assert (status == 200) is allowed, (url, status)
+
+
+@pytest.mark.parametrize("role", ["leader", "area", "steward", "enterprise", "nobody"])
+def test_pages_offer_nothing_to_write_to_those_who_may_not(
+    world: Any, client: Any, run: Any, role: str
+) -> None:
+    """A city leader reads every batch, result and list and is offered no button; areas
+    and enterprises have nothing of the departments' to write either (an enterprise's
+    objection is offered on its own entitlements page, tested above)."""
+    from ..affordances import write_affordances
+
+    result = RunResult.objects.get(run=run, enterprise=world.own_enterprise)
+    policy = run.policy
+    pages = [f"/policies/{policy.pk}/?tab={tab}" for tab in ("guide", "runs", "ledger")]
+    pages += [f"/policies/{policy.pk}/dry-run/", f"/policies/runs/{run.pk}/"]
+    pages += [f"/policies/results/{result.pk}/", "/policies/", "/policies/ledger/"]
+    pages += ["/policies/lists/", "/policies/objections/"]
+    client.force_login(world.users[role])
+    offered = set()
+    for url in pages:
+        response = client.get(url)
+        if response.status_code == 200:
+            offered.update(write_affordances(response.content.decode(), url))
+    assert offered == set()
+    services.run_approve(user=world.users["dept_head"], run=run)
+    response = client.get(f"/policies/results/{result.pk}/")
+    if response.status_code == 200:
+        assert write_affordances(response.content.decode(), response.request["PATH_INFO"]) == []
+
+
+@pytest.mark.parametrize("role", ["leader", "enterprise", "steward", "area"])
+def test_walking_every_page_a_role_is_shown(
+    world: Any, client: Any, approved: Any, role: str
+) -> None:
+    """From the home page, follow every link the role is shown (a project, a batch, an
+    objection and lists in the data): no link leads to a page refused to it (403/404),
+    and a city leader is offered no form, upload or write link anywhere."""
+    import datetime
+    import re
+    from html import unescape
+    from urllib.parse import urljoin, urlsplit
+
+    from zhenxing.projects import services as project_services
+    from zhenxing.projects import steward_services
+
+    from ..affordances import write_affordances
+
+    admin = world.users["admin"]
+    project = project_services.project_create(
+        user=admin,
+        name="鲅鱼圈巡查测试项目",
+        code="2023-210804-04-01-000077",
+        area=world.own_area,
+        total_investment=Decimal("80000000"),
+        status="continuing",
+        status_since=datetime.date(2023, 3, 1),
+    )
+    steward_services.stewardship_assign(
+        user=admin, project=project, leader=world.users["steward"], since="2024-01-02"
+    )
+    services.objection_file(
+        user=world.users["enterprise"],
+        enterprise=world.own_enterprise,
+        policy=approved.policy,
+        result=RunResult.objects.get(run=approved, enterprise=world.own_enterprise),
+        reason="合同金额应含税计算",
+    )
+    client.force_login(world.users[role])
+    skip = ("/api/", "/logout/", "/django-admin/", "/static/", "/media/", "/stewards/photos/")
+    # the same page again: an export, another order, page or year
+    again = ("format=xlsx", "sort=", "page=", "to=", "year=", "period=")
+    seen: set[str] = set()
+    queue = [("/", "")]
+    offered: dict[str, list[str]] = {}
+    refused: list[tuple[str, int, str]] = []
+    while queue and len(seen) < 80:
+        url, origin = queue.pop(0)
+        if url in seen:
+            continue
+        seen.add(url)
+        response = client.get(url)
+        if response.status_code in (403, 404):
+            refused.append((url, response.status_code, origin))
+        if response.status_code != 200 or "text/html" not in response.get("Content-Type", ""):
+            continue
+        html = response.content.decode()
+        found = write_affordances(html, url)
+        if found:
+            offered[url] = found
+        for href in re.findall(r'<a\b[^>]*\bhref="([^"#]+)"', html):
+            parts = urlsplit(urljoin(url, unescape(href)))
+            if parts.netloc or not parts.path.startswith("/") or parts.path.startswith(skip):
+                continue
+            if any(k in parts.query for k in again):
+                continue
+            target = parts.path + (f"?{parts.query}" if parts.query else "")
+            if target not in seen:
+                queue.append((target, url))
+    assert len(seen) > 15, sorted(seen)
+    assert refused == []
+    if role == "leader":
+        assert len(seen) > 40, sorted(seen)
+        assert offered == {}

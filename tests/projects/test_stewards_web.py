@@ -663,11 +663,12 @@ def test_matrix_record_visit_in_api_and_ui(
         client,
         "post",
         f"/api/v1/stewards/projects/{target.project.pk}/visits",
-        {"kind": "phone", "date": "2024-06-30", "visitors": f"API {role}"},
+        {"kind": "county_team", "date": "2024-06-30", "visitors": f"API {role}"},
     )
+    # (a leader's visit is not the area's to record: tests/projects/test_scoping_matrix.py)
     ui = client.post(
         f"/stewards/projects/{target.project.pk}/visits/new/",
-        {"kind": "site", "date": "2024-06-30", "visitors": f"UI {role}"},
+        {"kind": "city_team", "date": "2024-06-30", "visitors": f"UI {role}"},
     )
     made = set(
         Visit.objects.filter(project=target.project, date=D(2024, 6, 30)).values_list(

@@ -27,12 +27,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import xlsxwriter
-from django.db import transaction
+from django.db import models, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
 from zhenxing.core import money as _money
+from zhenxing.core import scoping
+from zhenxing.core.roles import Action
 
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -91,6 +93,10 @@ class ImportSpec:
     # [(row number, row)]; raises RowsRefused naming rows. What it returns is the
     # result's `outcome` (e.g. how many entries a replaced list gained and lost).
     write_rows: Callable[[list[tuple[int, dict[str, Any]]], Any], Any] | None = None
+    # The model each row creates or changes, and the values every such record holds (the
+    # source of a facts sheet): the import is offered only to users who may write that.
+    writes: type[models.Model] | None = None
+    writes_values: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if (self.write_row is None) == (self.write_rows is None):
@@ -102,8 +108,24 @@ REGISTRY: dict[str, ImportSpec] = {}
 
 def register(spec: ImportSpec) -> ImportSpec:
     """Make an import available at /imports/<kind>/ and as `zhenxing import <kind> FILE`."""
+    if spec.writes is None:
+        raise TypeError(f"import {spec.kind}: say which model it `writes` (who may use it)")
     REGISTRY[spec.kind] = spec
     return spec
+
+
+def may_import(user: Any, spec: ImportSpec) -> bool:
+    """May the user use this import at all? (Each row is still checked for its own scope:
+    area staff import their own area's rows.) The upload page, its template and the links
+    to it ask this, so a role that may not write is never offered a sheet to upload."""
+    if spec.writes is None:
+        return False
+    return scoping.can(user, Action.CREATE, model=spec.writes, values=spec.writes_values or None)
+
+
+def imports_for(user: Any) -> list[ImportSpec]:
+    """The registered imports the user may use."""
+    return [spec for spec in REGISTRY.values() if may_import(user, spec)]
 
 
 @dataclass

@@ -14,7 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext
 
-from zhenxing.core import excel
+from zhenxing.core import excel, scoping
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 ERROR_REPORT_LIMIT = 5000
@@ -42,16 +42,20 @@ def error_report_response(request: HttpRequest, key: str, title: str) -> HttpRes
     return excel.xlsx_response(content, f"{title}-错误报告")
 
 
-def _spec(kind: str) -> excel.ImportSpec:
+def _spec(request: HttpRequest, kind: str) -> excel.ImportSpec:
+    """The import, if it exists and the user may use it (403 otherwise: a leader is not
+    shown an upload form whose every row would be refused)."""
     spec = excel.REGISTRY.get(kind)
     if spec is None:
         raise Http404()
+    if not excel.may_import(request.user, spec):
+        raise scoping.PermissionDenied()
     return spec
 
 
 @login_required
 def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
-    spec = _spec(kind)
+    spec = _spec(request, kind)
     form = UploadForm(request.POST or None, request.FILES or None)
     result = None
     if request.method == "POST" and form.is_valid():
@@ -75,9 +79,9 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
 
 @login_required
 def import_template(request: HttpRequest, kind: str) -> HttpResponse:
-    return excel.template_response(_spec(kind))
+    return excel.template_response(_spec(request, kind))
 
 
 @login_required
 def import_error_report(request: HttpRequest, kind: str) -> HttpResponse:
-    return error_report_response(request, kind, _spec(kind).title)
+    return error_report_response(request, kind, _spec(request, kind).title)

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
@@ -24,7 +25,12 @@ class ScopeSpec:
     Each attribute is an ORM path from the model to the related key (or None):
     `area` to an Area, `enterprise` to an Enterprise, `department` to a Department,
     `project` to a Project. `reference` models are visible to every signed-in user
-    and changed only by administrators. `writers` are the roles that may write at all.
+    and changed only by administrators. `writers` are the roles that may write at all;
+    `restricted` narrows them for records holding certain values (a leader's visit is
+    recorded by the city and the stewards, not by an area). `released_when` is the state
+    a record must be in before the roles with a local scope (area staff, stewards,
+    enterprise users) see it: a department's working figures stay the department's
+    until approved.
     """
 
     area: str | None = None
@@ -34,6 +40,17 @@ class ScopeSpec:
     reference: bool = False
     system: bool = False
     writers: frozenset[str] = frozenset({Role.ADMIN})
+    restricted: tuple[ValueWriters, ...] = ()
+    released_when: Q | None = None
+
+
+@dataclass(frozen=True)
+class ValueWriters:
+    """Only `roles` (of the model's writers) write a record whose `field` is in `values`."""
+
+    field: str
+    values: frozenset[str]
+    roles: frozenset[str]
 
 
 class AreaKind(models.TextChoices):

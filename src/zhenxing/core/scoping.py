@@ -146,8 +146,26 @@ _NOTHING = Q(pk__in=[])
 _EVERYTHING = Q()
 
 
+# Roles that see only their own corner of the city: a record with `released_when`
+# reaches them once it holds (city-wide readers see the department's work in progress).
+LOCAL_ROLES = frozenset({Role.AREA_STAFF, Role.STEWARD, Role.ENTERPRISE})
+
+
 def _role_filter(grants: Grants, role: str, spec: ScopeSpec, action: str) -> Q | None:
     """The records one role grants `action` on, as a Q; None grants nothing."""
+    q = _scope_filter(grants, role, spec, action)
+    if q is None:
+        return None
+    if action in WRITE_ACTIONS:
+        for rule in spec.restricted:
+            if role not in rule.roles:
+                q &= ~Q(**{f"{rule.field}__in": sorted(rule.values)})
+    if role in LOCAL_ROLES and spec.released_when is not None:
+        q &= spec.released_when
+    return q
+
+
+def _scope_filter(grants: Grants, role: str, spec: ScopeSpec, action: str) -> Q | None:
     writing = action in WRITE_ACTIONS
     if writing and role not in spec.writers:
         return None
@@ -258,7 +276,7 @@ def can(
         return True
     if obj is not None and obj.pk is not None:
         return target_model._default_manager.filter(pk=obj.pk).filter(q).exists()
-    if action == Action.CREATE and values is not None:
+    if action in WRITE_ACTIONS and values is not None:
         return _values_match(grants, target_model, values, action)
     # A model-level question ("may this user create any?") is yes if some scope allows it.
     return True
@@ -267,6 +285,9 @@ def can(
 def _values_match(
     grants: Grants, model: type[models.Model], values: dict[str, Any], action: str
 ) -> bool:
+    """May some role of the user write a record holding `values`? Scope paths missing
+    from `values` altogether leave the scope open ("may this user record a leader's
+    visit anywhere?"); restricted values are always checked."""
     spec = spec_of(model)
     if grants.is_admin:
         return True
@@ -274,9 +295,22 @@ def _values_match(
     def _id(value: Any) -> Any:
         return getattr(value, "pk", value)
 
+    scope_given = any(
+        path in values
+        for path in (spec.area, spec.enterprise, spec.department, spec.project)
+        if path
+    )
     for role in grants.roles:
         if _role_filter(grants, role, spec, action) is None:
             continue
+        if any(
+            role not in rule.roles and values.get(rule.field) in rule.values
+            for rule in spec.restricted
+            if rule.field in values
+        ):
+            continue
+        if not scope_given:
+            return True
         if role in (Role.DEPT_STAFF, Role.DEPT_HEAD):
             if not spec.department or _id(values.get(spec.department)) in grants.department_ids:
                 return True
@@ -306,6 +340,98 @@ def require(
     """Raise PermissionDenied unless `can(...)`."""
     if not can(user, action, obj, model=model, values=values):
         raise PermissionDenied()
+
+
+def users_who_may(
+    users: QuerySet[M], action: str, *, model: type[models.Model], values: dict[str, Any]
+) -> QuerySet[M]:
+    """Of `users`, those who may `action` a record of `model` holding `values`: the
+    people a form may name as responsible for it. Stewards are left out (their scope is
+    found from the projects, not the other way round)."""
+    if action not in WRITE_ACTIONS:
+        raise ValueError("users_who_may answers for writes only")
+    spec = spec_of(model)
+
+    def _id(value: Any) -> Any:
+        return getattr(value, "pk", value)
+
+    allowed = Q(is_superuser=True) | Q(role_assignments__role=Role.ADMIN)
+    for role in spec.writers:
+        if any(
+            role not in rule.roles and values.get(rule.field) in rule.values
+            for rule in spec.restricted
+        ):
+            continue
+        if role in (Role.DEPT_STAFF, Role.DEPT_HEAD):
+            department = {}
+            if spec.department:
+                department = {"role_assignments__department": _id(values.get(spec.department))}
+            allowed |= Q(role_assignments__role=role, **department)
+        elif role == Role.AREA_STAFF and spec.area:
+            allowed |= Q(
+                role_assignments__role=role, role_assignments__area=_id(values.get(spec.area))
+            )
+        elif role == Role.ENTERPRISE and spec.enterprise:
+            enterprise = _id(values.get(spec.enterprise))
+            allowed |= Q(role_assignments__role=role, role_assignments__enterprise=enterprise)
+    return users.filter(allowed, is_active=True).distinct()
+
+
+def sees_personal_data(user: Any, obj: models.Model) -> bool:
+    """Contacts and other personal data on a record are for those who may change it (the
+    staff who handle it) and for the enterprise it belongs to; not for readers such as
+    city leaders, stewards or other areas."""
+    if can(user, Action.CHANGE, obj):
+        return True
+    grants = grants_for(user)
+    spec = spec_of(type(obj))
+    if Role.ENTERPRISE not in grants.roles or not spec.enterprise:
+        return False
+    lookup = {f"{spec.enterprise}__in": grants.enterprise_ids}
+    return type(obj)._default_manager.filter(pk=obj.pk, **lookup).exists()
+
+
+def departments_followed(user: Any) -> frozenset[int] | None:
+    """Whose work the user follows on the home page: None for the whole city
+    (administrators and city leaders), its own departments for department staff and
+    heads, and none for everyone else."""
+    grants = grants_for(user)
+    if grants.is_admin or Role.LEADER in grants.roles:
+        return None
+    if grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD}:
+        return grants.department_ids
+    return frozenset()
+
+
+def works_for_the_city(user: Any) -> bool:
+    """Does the user hold a role in the city's administration (every role but an
+    enterprise user's)? The system pages (reference data, the audit log) are theirs."""
+    grants = grants_for(user)
+    return grants.is_admin or bool(grants.roles - {Role.ENTERPRISE})
+
+
+def is_enterprise_user(user: Any) -> bool:
+    """Does the user speak for an enterprise only (no role in the city's administration)?"""
+    grants = grants_for(user)
+    return bool(grants.roles) and grants.roles <= {Role.ENTERPRISE} and not grants.is_admin
+
+
+def is_steward(user: Any) -> bool:
+    """Does the user hold the steward role (even before leading any project)?"""
+    return Role.STEWARD in grants_for(user).roles
+
+
+def city_staff(users: QuerySet[M]) -> QuerySet[M]:
+    """Of `users`, the active ones with a role in the city's administration (anyone but an
+    enterprise's users): those a form may name for a project's team."""
+    staff_roles = [role for role in Role.values if role != Role.ENTERPRISE]
+    return users.filter(is_active=True, role_assignments__role__in=staff_roles).distinct()
+
+
+def project_leader_candidates(users: QuerySet[M]) -> QuerySet[M]:
+    """Of `users`, those who may lead a project (包保领导): city leaders and stewards."""
+    leading = [Role.LEADER, Role.STEWARD]
+    return city_staff(users).filter(role_assignments__role__in=leading).distinct()
 
 
 def area_choices_for(user: Any, queryset: QuerySet[M]) -> QuerySet[M]:

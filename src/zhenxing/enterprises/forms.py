@@ -5,13 +5,13 @@ from typing import Any
 
 from django import forms
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, scoping
 from zhenxing.core.form_fields import WholeNumberField
 from zhenxing.core.models import Area
-from zhenxing.core.roles import Role
+from zhenxing.core.roles import Action
 from zhenxing.enterprises import domain
 from zhenxing.enterprises.models import (
     LEVEL_CHOICES,
@@ -20,7 +20,9 @@ from zhenxing.enterprises.models import (
     TIER_CHOICES,
     Enterprise,
     FactDefinition,
+    FactSubmission,
     FollowUpKind,
+    PoolEntry,
 )
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -66,17 +68,14 @@ class EnterpriseForm(forms.ModelForm):
 
 
 def staff_choices(enterprise: Enterprise) -> QuerySet[Any]:
-    """Who may be responsible for an enterprise: city department staff, its area's staff."""
-    return (
-        get_user_model()
-        .objects.filter(
-            Q(role_assignments__role__in=[Role.DEPT_STAFF, Role.DEPT_HEAD])
-            | Q(role_assignments__role=Role.AREA_STAFF, role_assignments__area=enterprise.area_id)
-        )
-        .filter(is_active=True)
-        .distinct()
-        .order_by("display_name", "username")
-    )
+    """Who may be responsible for an enterprise's cultivation: those who may change its
+    pool entries (city department staff, its area's staff, administrators)."""
+    return scoping.users_who_may(
+        get_user_model().objects.all(),
+        Action.CHANGE,
+        model=PoolEntry,
+        values={"enterprise__area": enterprise.area_id, "enterprise": enterprise.pk},
+    ).order_by("display_name", "username")
 
 
 class TierForm(forms.Form):
@@ -115,7 +114,7 @@ class FactValueForm(forms.Form):
     )
     as_of = forms.DateField(label="数据日期", widget=DATE, required=False)
 
-    def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, enterprise: Enterprise, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field: Any = self.fields["fact"]
         field.queryset = FactDefinition.objects.exclude(
@@ -124,13 +123,16 @@ class FactValueForm(forms.Form):
         field.label_from_instance = lambda d: (
             f"{d.short_label}（万元）" if d.value_type == domain.ValueType.MONEY else d.short_label
         )
-        grants = scoping.grants_for(user)
-        staff = grants.is_admin or bool(
-            grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF}
-        )
-        if not staff:
-            source: Any = self.fields["source"]
-            source.choices = [c for c in SOURCE_CHOICES if c[0] == domain.Source.SELF_REPORTED]
+        # only the sources this user may record (an enterprise: its own declaration)
+        scope = {"enterprise__area": enterprise.area_id, "enterprise": enterprise.pk}
+        source: Any = self.fields["source"]
+        source.choices = [
+            (value, label)
+            for value, label in SOURCE_CHOICES
+            if scoping.can(
+                user, Action.CREATE, model=FactSubmission, values={**scope, "source": value}
+            )
+        ]
         self.fields["year"].initial = clock.today().year - 1
 
     def clean(self) -> dict[str, Any]:

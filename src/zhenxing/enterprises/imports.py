@@ -117,6 +117,7 @@ ENTERPRISE_IMPORT = excel.ImportSpec(
     write_row=_write,
     check_row=_check,
     unique=("uscc",),
+    writes=Enterprise,
 )
 
 
@@ -224,6 +225,11 @@ def _fact_writer(source: str) -> Any:
     return write
 
 
+def fact_import_kind(source: domain.Source) -> str:
+    """The import of one source's sheet, at /imports/<kind>/."""
+    return f"enterprise-facts-{source.value.replace('_', '-')}"
+
+
 def fact_import_spec(source: domain.Source) -> excel.ImportSpec:
     label = domain.SOURCE_LABELS[source]
     columns = [
@@ -263,12 +269,14 @@ def fact_import_spec(source: domain.Source) -> excel.ImportSpec:
             )
         )
     return excel.ImportSpec(
-        kind=f"enterprise-facts-{source.value.replace('_', '-')}",
+        kind=fact_import_kind(source),
         title=f"企业年度数据（{label}）",
         columns=columns,
         write_row=_fact_writer(source.value),
         check_row=_check_facts,
         unique=(UNIQUE_KEY,),
+        writes=FactSubmission,
+        writes_values={"source": source.value},
     )
 
 

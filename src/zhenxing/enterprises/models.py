@@ -21,16 +21,22 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from zhenxing.core.models import Area, Industry, ScopeSpec
+from zhenxing.core.models import Area, Industry, ScopeSpec, ValueWriters
 from zhenxing.core.roles import Role
 from zhenxing.enterprises import domain
 
 REGISTRY_WRITERS = frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF})
 # Tiers are recognised by the city's departments (科技局, 工信局, 统计局) from official lists.
 TIER_WRITERS = frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD})
-# Enterprises may report their own figures (source 企业自报 only; the service checks).
+# Enterprises may report their own figures, under the source 企业自报 only: what the tax
+# office, statistics or the market regulator said is recorded by the city's staff.
 FACT_WRITERS = frozenset(
     {Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF, Role.ENTERPRISE}
+)
+OFFICIAL_SOURCES = ValueWriters(
+    field="source",
+    values=frozenset(s.value for s in domain.Source if s != domain.Source.SELF_REPORTED),
+    roles=REGISTRY_WRITERS,
 )
 
 SOURCE_CHOICES = [(s.value, domain.SOURCE_LABELS[s]) for s in domain.Source]
@@ -201,7 +207,12 @@ class FactSubmission(models.Model):
     recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
     history = HistoricalRecords()
 
-    scope = ScopeSpec(area="enterprise__area", enterprise="enterprise", writers=FACT_WRITERS)
+    scope = ScopeSpec(
+        area="enterprise__area",
+        enterprise="enterprise",
+        writers=FACT_WRITERS,
+        restricted=(OFFICIAL_SOURCES,),
+    )
 
     class Meta:
         ordering = ["-year", "source"]
@@ -228,7 +239,12 @@ class FactValue(models.Model):
     as_of = models.DateField(_("数据日期"))
     effective = models.BooleanField(_("采用"), default=False)
 
-    scope = ScopeSpec(area="enterprise__area", enterprise="enterprise", writers=FACT_WRITERS)
+    scope = ScopeSpec(
+        area="enterprise__area",
+        enterprise="enterprise",
+        writers=FACT_WRITERS,
+        restricted=(OFFICIAL_SOURCES,),
+    )
 
     class Meta:
         ordering = ["enterprise", "-year", "fact", "source"]

@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from zhenxing.core import clock, scoping
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
-from zhenxing.core.roles import Action, Role
+from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
 from zhenxing.enterprises import criteria, domain
 from zhenxing.enterprises.models import (
@@ -112,12 +112,7 @@ def can_see_contacts(user: Any, enterprise: Enterprise) -> bool:
     departments, the staff of its own area, administrators — and to the enterprise itself.
     Not to city leaders (they read figures, not people's phone numbers), stewards, or
     other areas."""
-    grants = scoping.grants_for(user)
-    if grants.is_admin or grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD}:
-        return True
-    if Role.AREA_STAFF in grants.roles and enterprise.area_id in grants.area_ids:
-        return True
-    return Role.ENTERPRISE in grants.roles and enterprise.pk in grants.enterprise_ids
+    return scoping.sees_personal_data(user, enterprise)
 
 
 # --------------------------------------------------------------------------------------
@@ -252,11 +247,12 @@ def _fact_writable(user: Any, enterprise: Enterprise, source: str) -> None:
         model=FactSubmission,
         values={"enterprise__area": enterprise.area, "enterprise": enterprise},
     )
-    grants = scoping.grants_for(user)
-    staff = grants.is_admin or bool(
-        grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF}
-    )
-    if not staff and source != domain.Source.SELF_REPORTED:
+    if not scoping.can(
+        user,
+        Action.CREATE,
+        model=FactSubmission,
+        values={"enterprise__area": enterprise.area, "enterprise": enterprise, "source": source},
+    ):
         raise scoping.PermissionDenied("企业只能报送“企业自报”来源的数据")
 
 
@@ -494,10 +490,12 @@ def tier_correct(*, user: Any, tier: Tier, reason: str = "", **values: Any) -> T
 def _check_responsible(responsible: Any, enterprise: Enterprise) -> None:
     if responsible is None:
         return
-    grants = scoping.grants_for(responsible)
-    if grants.is_admin or grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD}:
-        return
-    if Role.AREA_STAFF in grants.roles and enterprise.area_id in grants.area_ids:
+    if scoping.can(
+        responsible,
+        Action.CHANGE,
+        model=PoolEntry,
+        values={"enterprise__area": enterprise.area, "enterprise": enterprise},
+    ):
         return
     raise DomainError("责任人有误", {"responsible": "责任人应为市直部门或企业所在区域的工作人员"})
 

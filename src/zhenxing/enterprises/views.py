@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import clock, excel, scoping
 from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import AuditEntry
@@ -44,6 +44,7 @@ from zhenxing.enterprises.forms import (
     TierForm,
     TierLoseForm,
 )
+from zhenxing.enterprises.imports import fact_import_kind
 from zhenxing.enterprises.models import (
     LEVEL_CHOICES,
     STAGE_CHOICES,
@@ -79,19 +80,23 @@ STAGE_BADGE = {
     "recognised": "badge-ok",
     "exited": "badge-muted",
 }
+# (key, label, url name, for the city's staff only: the cultivation pool and its funnel
+# are the city's work, not an enterprise user's menu)
 SUBNAV = [
-    ("list", _("企业名录"), "enterprises:list"),
-    ("tiers", _("资质称号"), "enterprises:tiers"),
-    ("expiring", _("即将到期"), "enterprises:expiring"),
-    ("pool", _("培育库"), "enterprises:pool"),
-    ("funnel", _("培育漏斗"), "enterprises:funnel"),
+    ("list", _("企业名录"), "enterprises:list", False),
+    ("tiers", _("资质称号"), "enterprises:tiers", False),
+    ("expiring", _("即将到期"), "enterprises:expiring", False),
+    ("pool", _("培育库"), "enterprises:pool", True),
+    ("funnel", _("培育漏斗"), "enterprises:funnel", True),
 ]
 
 
-def _subnav(current: str) -> list[dict[str, Any]]:
+def _subnav(current: str, user: Any) -> list[dict[str, Any]]:
+    city = scoping.works_for_the_city(user)
     return [
         {"key": key, "label": label, "url": reverse(name), "active": key == current}
-        for key, label, name in SUBNAV
+        for key, label, name, city_only in SUBNAV
+        if city or not city_only
     ]
 
 
@@ -361,7 +366,7 @@ def pool_funnel(request: HttpRequest) -> HttpResponse:
         "enterprises/funnel.html",
         {
             "title": gettext("培育漏斗"),
-            "subnav": _subnav("funnel"),
+            "subnav": _subnav("funnel", request.user),
             "year": year,
             "years": years or [year],
             "tables": tables,
@@ -410,7 +415,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tab": tab,
         "tabs": TABS,
         "today": today,
-        "can_edit": scoping.can(user, Action.CHANGE, enterprise),
         "show_contacts": services.can_see_contacts(user, enterprise),
         "held": queries.tiers_held(enterprise, today),
     }
@@ -427,16 +431,11 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "conflicts": sum(1 for r in rows for c in r.cells if c.conflict),
                 "previous_to": years[-1] - 1,
                 "next_to": years[-1] + 1 if years[-1] < today.year else None,
-                "can_report": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=FactSubmission,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
-                ),
                 "import_sources": [
-                    (s.value.replace("_", "-"), domain.SOURCE_LABELS[s]) for s in domain.Source
+                    (fact_import_kind(s), domain.SOURCE_LABELS[s])
+                    for s in domain.Source
+                    if excel.may_import(user, excel.REGISTRY[fact_import_kind(s)])
                 ],
-                "is_staff": not scoping.grants_for(user).roles <= {"enterprise"},
             }
         )
     elif tab == "tiers":
@@ -455,12 +454,6 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     TierEvent.objects.filter(enterprise=enterprise)
                     .select_related("recorded_by", "tier")
                     .order_by("-date", "-id")
-                ),
-                "can_grant": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=Tier,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
                 ),
                 "state_labels": TIER_STATE_LABELS,
                 "state_badges": TIER_STATE_BADGE,
@@ -486,16 +479,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context.update(
             {
                 "entries": entries,
-                "sees_log": scoping.can(user, Action.VIEW, model=FollowUp)
-                and not scoping.grants_for(user).roles <= {"enterprise"},
-                "can_enter": scoping.can(
-                    user,
-                    Action.CREATE,
-                    model=PoolEntry,
-                    values={"enterprise__area": enterprise.area, "enterprise": enterprise},
-                ),
-                "can_change_entries": scoping.can(user, Action.CHANGE, model=PoolEntry)
-                and scoping.can(user, Action.CHANGE, enterprise),
+                "sees_log": scoping.can(user, Action.VIEW, model=FollowUp),
                 "stage_badges": STAGE_BADGE,
             }
         )
@@ -569,7 +553,13 @@ def fact_new(request: HttpRequest, pk: int) -> HttpResponse:
     enterprise = scoping.get_for_user(
         request.user, Enterprise.objects.select_related("area"), pk=pk
     )
-    form = FactValueForm(request.POST or None, user=request.user)
+    scoping.require(
+        request.user,
+        Action.CREATE,
+        model=FactSubmission,
+        values={"enterprise__area": enterprise.area, "enterprise": enterprise},
+    )
+    form = FactValueForm(request.POST or None, user=request.user, enterprise=enterprise)
     return _form_flow(
         request,
         form,

@@ -490,11 +490,6 @@ def get_result(request: HttpRequest, result_id: int) -> Any:
     result = scoping.get_for_user(
         request.user, RunResult.objects.select_related("run__policy"), pk=result_id
     )
-    grants = scoping.grants_for(request.user)
-    if result.run.status != RunStatus.APPROVED and not (
-        grants.is_city_wide_reader or grants.is_admin
-    ):
-        raise scoping.NotFound()
     return result
 
 

@@ -297,6 +297,8 @@ class RunResult(models.Model):
         enterprise="enterprise",
         department="run__policy__department",
         writers=DEPARTMENT_WRITERS,
+        # A batch is the department's working figures until its head approves it.
+        released_when=Q(run__status=RunStatus.APPROVED),
     )
 
     class Meta:

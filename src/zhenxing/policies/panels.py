@@ -8,13 +8,14 @@ import datetime
 from typing import Any
 from urllib.parse import urlencode
 
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext
 
 from zhenxing.core import scoping
 from zhenxing.core.models import Department
 from zhenxing.core.panels import Figure, Panel, Severity, Todo, in_wan, in_yi
-from zhenxing.core.roles import Role
+from zhenxing.core.roles import Action
 from zhenxing.policies import queries
 from zhenxing.policies.models import (
     LedgerEntry,
@@ -34,11 +35,16 @@ def _url(name: str, *args: Any, **params: Any) -> str:
     return reverse(name, args=args) + (f"?{query}" if query else "")
 
 
-def _run_todos(user: Any, runs: list[PolicyRun], heads: frozenset[int], admin: bool) -> list[Todo]:
+def _run_todos(user: Any, runs: list[PolicyRun]) -> list[Todo]:
     """One line per batch: to approve (a head of its department, or the administrator, who
     did not prepare it), to review (its department's staff), failed (to run again)."""
     todos = []
     severity: Severity
+    approvable = set(
+        scoping.visible(
+            user, PolicyRun.objects.filter(pk__in=[r.pk for r in runs]), Action.APPROVE
+        ).values_list("pk", flat=True)
+    )
     for run in runs:
         name = gettext("%(policy)s（%(period)s年）") % {
             "policy": run.policy.name,
@@ -46,9 +52,7 @@ def _run_todos(user: Any, runs: list[PolicyRun], heads: frozenset[int], admin: b
         }
         if run.status == RunStatus.FAILED:
             text, severity = gettext("测算失败：%(run)s") % {"run": name}, "danger"
-        elif (admin or run.policy.department_id in heads) and user.pk not in (
-            run.preparer_ids or []
-        ):
+        elif run.pk in approvable and user.pk not in (run.preparer_ids or []):
             text, severity = gettext("待您审批：%(run)s") % {"run": name}, "warn"
         else:
             text, severity = gettext("待审批：%(run)s") % {"run": name}, "info"
@@ -59,20 +63,21 @@ def _run_todos(user: Any, runs: list[PolicyRun], heads: frozenset[int], admin: b
 def policies_panel(user: Any, today: datetime.date) -> Panel | None:
     """政策兑付 for department staff and heads (their departments), the administrator and
     city leaders (every department)."""
-    grants = scoping.grants_for(user)
-    city = grants.is_admin or Role.LEADER in grants.roles
-    staff = bool(grants.roles & {Role.DEPT_STAFF, Role.DEPT_HEAD}) and grants.department_ids
-    if not (city or staff):
+    followed = scoping.departments_followed(user)
+    if followed is not None and not followed:
         return None
-    departments = None if city else sorted(grants.department_ids)
+    departments = None if followed is None else sorted(followed)
     department = departments[0] if departments and len(departments) == 1 else None
 
-    runs = scoping.visible(
-        user,
-        PolicyRun.objects.filter(status__in=[RunStatus.COMPUTED, RunStatus.FAILED]).select_related(
-            "policy"
-        ),
+    # A batch waiting for approval concerns everyone who follows the department; a failed
+    # one only those who can run it again (for a city leader it is the department's work).
+    waiting_approval = scoping.visible(user, PolicyRun.objects.filter(status=RunStatus.COMPUTED))
+    to_rerun = scoping.visible(
+        user, PolicyRun.objects.filter(status=RunStatus.FAILED), Action.CHANGE
     )
+    runs = PolicyRun.objects.filter(
+        Q(pk__in=waiting_approval.values("pk")) | Q(pk__in=to_rerun.values("pk"))
+    ).select_related("policy")
     objections = scoping.visible(user, Objection.objects.filter(status=ObjectionStatus.OPEN))
     published = scoping.visible(user, Policy.objects.filter(status=PolicyStatus.PUBLISHED))
     year_start = datetime.date(today.year, 1, 1)
@@ -82,8 +87,6 @@ def policies_panel(user: Any, today: datetime.date) -> Panel | None:
         objections = objections.filter(policy__department_id__in=departments)
         published = published.filter(department_id__in=departments)
         ledger = ledger.filter(policy__department_id__in=departments)
-    if Role.LEADER in grants.roles and not grants.is_admin:
-        runs = runs.filter(status=RunStatus.COMPUTED)  # a failed run is the department's work
     waiting = list(runs.order_by("policy__name", "-period", "pk"))
     paid = queries.payouts_total(until=today, entries=ledger)
 
@@ -104,7 +107,7 @@ def policies_panel(user: Any, today: datetime.date) -> Panel | None:
             caption=gettext("免申即享"),
         ),
     ]
-    todos = _run_todos(user, waiting[:RUNS_LISTED], grants.head_department_ids, grants.is_admin)
+    todos = _run_todos(user, waiting[:RUNS_LISTED])
     if not waiting:
         todos.append(
             Todo(

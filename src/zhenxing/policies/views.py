@@ -187,8 +187,7 @@ POLICY_LIST = ListSpec(
 
 @login_required
 def policy_list(request: HttpRequest) -> HttpResponse:
-    grants = scoping.grants_for(request.user)
-    if grants.enterprise_ids and not grants.is_city_wide_reader:
+    if scoping.is_enterprise_user(request.user):
         return redirect("policies:entitlements")
     if not _sees_catalogue(request.user):
         return _public_page(request, signed_in=True)
@@ -454,9 +453,6 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
         pk=pk,
     )
     run = result.run
-    grants = scoping.grants_for(request.user)
-    if run.status != RunStatus.APPROVED and not grants.is_city_wide_reader and not grants.is_admin:
-        raise scoping.NotFound()
     form = ExcludeForm()
     if request.method == "POST":
         form = ExcludeForm(request.POST)
@@ -667,6 +663,7 @@ def objection_create(request: HttpRequest, result_pk: int) -> HttpResponse:
     if result.run.status != RunStatus.APPROVED or result.enterprise is None:
         raise scoping.NotFound()
     enterprise = result.enterprise
+    scoping.require(request.user, Action.CREATE, model=Objection, values={"enterprise": enterprise})
     form = ObjectionForm(request.POST or None)
     return form_page(
         request,

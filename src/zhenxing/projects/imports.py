@@ -300,4 +300,5 @@ REPORT_IMPORT = excel.ImportSpec(
     write_row=_write,
     check_row=_check,
     unique=(KEY,),
+    writes=MonthlyReport,
 )

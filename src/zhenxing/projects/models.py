@@ -15,7 +15,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from zhenxing.core.models import Area, Department, Industry, ScopeSpec
+from zhenxing.core.models import Area, Department, Industry, ScopeSpec, ValueWriters
 from zhenxing.core.roles import Role
 from zhenxing.projects.domain import STATUS_LABELS, Status
 
@@ -380,6 +380,9 @@ class VisitKind(models.TextChoices):
     COUNTY_TEAM = "county_team", _("县区团队现场调研")
 
 
+LEADER_VISIT_KINDS = frozenset({VisitKind.SITE.value, VisitKind.PHONE.value})
+
+
 class Visit(models.Model):
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="visits")
     kind = models.CharField(_("类型"), max_length=16, choices=VisitKind.choices)
@@ -396,6 +399,15 @@ class Visit(models.Model):
         project="project",
         writers=frozenset(
             {Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF, Role.STEWARD}
+        ),
+        # A city leader's visit is recorded by the city and the project's stewards, not by
+        # the area whose project was visited.
+        restricted=(
+            ValueWriters(
+                field="kind",
+                values=LEADER_VISIT_KINDS,
+                roles=frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.STEWARD}),
+            ),
         ),
     )
 

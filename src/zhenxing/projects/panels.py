@@ -22,7 +22,6 @@ from zhenxing.core.panels import (
     scope_label,
     ytd_caption,
 )
-from zhenxing.core.roles import Role
 from zhenxing.projects import queries, reporting
 from zhenxing.projects.models import Problem, Project
 from zhenxing.projects.stewards import queries as steward_queries
@@ -117,7 +116,7 @@ def steward_panel(user: Any, today: datetime.date) -> Panel | None:
     """项目管家: the projects the user leads or is on the team of, their open and overdue
     problems and the last visit (the figures of 我的包保项目)."""
     own_ids = steward_queries.own_steward_project_ids(user)
-    if not own_ids and Role.STEWARD not in scoping.grants_for(user).roles:
+    if not own_ids and not scoping.is_steward(user):
         return None
     own = scoping.visible(user, Project.objects.filter(pk__in=own_ids))
     totals = steward_queries.steward_totals(projects=own, until=today)

@@ -302,13 +302,6 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tabs": TABS,
         "status_badge": _status_badge(project),
         "library_badges": _library_badges(project),
-        "can_edit": scoping.can(request.user, Action.CHANGE, project),
-        "can_report": scoping.can(
-            request.user,
-            Action.CREATE,
-            model=MonthlyReport,
-            values={"project__area": project.area_id, "project": project.pk},
-        ),
         # the steward colleague's panel; switched on when it lands
         "steward_panel": True,
         "current_period": reporting.current_period(),

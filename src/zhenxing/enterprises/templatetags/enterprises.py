@@ -13,11 +13,12 @@ from zhenxing.core.templatetags.zhenxing import wan
 register = template.Library()
 
 
-@register.inclusion_tag("enterprises/_subnav.html")
-def enterprise_subnav(current: str) -> dict[str, Any]:
+@register.inclusion_tag("enterprises/_subnav.html", takes_context=True)
+def enterprise_subnav(context: template.Context, current: str) -> dict[str, Any]:
     from zhenxing.enterprises.views import _subnav
 
-    return {"subnav": _subnav(current)}
+    request = context.get("request")
+    return {"subnav": _subnav(current, getattr(request, "user", None))}
 
 
 @register.filter

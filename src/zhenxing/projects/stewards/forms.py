@@ -13,10 +13,10 @@ from django.contrib.auth import get_user_model
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenxing.core import clock
+from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
-from zhenxing.core.roles import Role
-from zhenxing.projects.models import VisitKind
+from zhenxing.core.roles import Action
+from zhenxing.projects.models import Project, Visit, VisitKind
 
 PHOTO_ACCEPT = "image/jpeg,image/png,image/webp"
 
@@ -67,6 +67,9 @@ class MultiplePhotoField(forms.FileField):
 
 
 class VisitForm(StewardForm):
+    """Offers only the kinds of visit the user may record on this project (a leader's
+    visit is not the area's to record)."""
+
     kind = forms.ChoiceField(label=_("走访类型"), choices=VisitKind.choices)
     date = forms.DateField(label=_("走访日期"), widget=DateInput())
     visitors = forms.CharField(
@@ -82,9 +85,16 @@ class VisitForm(StewardForm):
         help_text=_("JPEG、PNG 或 WebP 格式，每张不超过 10 MB，一次走访最多 20 张"),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, user: Any, project: Project, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["date"].initial = clock.today()
+        scope = {"project__area": project.area_id, "project": project.pk}
+        kind: Any = self.fields["kind"]
+        kind.choices = [
+            (value, label)
+            for value, label in VisitKind.choices
+            if scoping.can(user, Action.CREATE, model=Visit, values={**scope, "kind": value})
+        ]
 
 
 class ProblemForm(StewardForm):
@@ -119,13 +129,7 @@ class UserChoiceField(forms.ModelChoiceField):
 
 def _staff_users() -> Any:
     """Active users who hold a role other than an enterprise's."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .filter(role_assignments__role__in=[r for r in Role.values if r != Role.ENTERPRISE])
-        .distinct()
-        .order_by("display_name", "username")
-    )
+    return scoping.city_staff(get_user_model().objects.all()).order_by("display_name", "username")
 
 
 class StewardshipForm(StewardForm):
@@ -134,7 +138,9 @@ class StewardshipForm(StewardForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        leaders = _staff_users().filter(role_assignments__role__in=[Role.LEADER, Role.STEWARD])
+        leaders = scoping.project_leader_candidates(get_user_model().objects.all()).order_by(
+            "display_name", "username"
+        )
         self.fields["leader"].queryset = leaders  # type: ignore[attr-defined]
         self.fields["leader"].help_text = _("市领导；尚无项目管家角色的，指定后自动授予")
         self.fields["since"].initial = clock.today()

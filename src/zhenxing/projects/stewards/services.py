@@ -106,8 +106,7 @@ def _check_leader(leader: Any) -> None:
     if not leader.is_active:
         message = f"用户“{leader}”已停用，不能担任包保领导"
         raise DomainError(message, {"leader": message})
-    roles = set(RoleAssignment.objects.filter(user=leader).values_list("role", flat=True))
-    if roles and roles <= {Role.ENTERPRISE}:
+    if scoping.is_enterprise_user(leader):
         message = f"“{leader}”是企业用户，不能担任包保领导"
         raise DomainError(message, {"leader": message})
 
@@ -266,6 +265,12 @@ def visit_record(
     if kind not in VISIT_KINDS:
         message = "请选择走访类型：" + "、".join(str(label) for label in VisitKind.labels)
         raise DomainError(message, {"kind": message})
+    if not scoping.can(
+        user, Action.CREATE, model=Visit, values={**_project_values(project), "kind": kind}
+    ):
+        raise scoping.PermissionDenied(
+            f"您不能登记“{VisitKind(kind).label}”：领导调研由市里或项目管家登记"
+        )
     date = _date(date, "date", "走访日期")
     today = clock.today()
     if date > today:

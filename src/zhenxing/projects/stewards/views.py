@@ -534,7 +534,7 @@ def _sheet_context(request: HttpRequest, project: Project) -> dict[str, Any]:
         "can_assign": can_assign,
         "can_team": _can_create(user, TeamMember, project),
         "project_url": _url("projects:detail", project.pk),
-        "visit_form": VisitForm(auto_id="visit_%s"),
+        "visit_form": VisitForm(auto_id="visit_%s", user=user, project=project),
         "problem_form": ProblemForm(auto_id="problem_%s"),
         "close_form": ProblemCloseForm(),
         "reopen_form": ProblemReopenForm(),
@@ -602,7 +602,9 @@ def _back_to_project(project: Project, anchor: str = "") -> HttpResponse:
 def visit_new(request: HttpRequest, pk: int) -> HttpResponse:
     """登记走访, with photos (multipart)."""
     project = _project_for_new(request, pk, Visit)
-    form = VisitForm(request.POST or None, request.FILES or None)
+    form = VisitForm(
+        request.POST or None, request.FILES or None, user=request.user, project=project
+    )
     return _form_page(
         request,
         form,
