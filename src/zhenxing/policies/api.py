@@ -737,6 +737,7 @@ def save_fact_list(request: HttpRequest, payload: FactListIn) -> Answer[Any]:
     )
     lookup = queries.BeneficiaryLookup(request.user, payload.beneficiary)
     key = "project_code" if payload.beneficiary == Beneficiary.PROJECT else "uscc"
+    value_domain = services.list_value_domain(fact, payload.beneficiary)
     errors: dict[str, str] = {}
     codes: list[str | None] = []
     for index, entry in enumerate(payload.entries):
@@ -755,7 +756,7 @@ def save_fact_list(request: HttpRequest, payload: FactListIn) -> Answer[Any]:
         where = f"entries[{index}]"
         value: str | None = None
         try:
-            value = domain.list_value(fact, entry.value)
+            value = domain.list_value(fact, entry.value, value_domain)
         except domain.BadValue as exc:
             errors[f"{where}.value"] = f"第 {index + 1} 项：{exc}"
         if code is None:

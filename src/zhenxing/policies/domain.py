@@ -17,6 +17,7 @@ from typing import Any
 
 import polars as pl
 
+from zhenxing.enterprises.domain import Invalid, ValueDomain
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.document import RuleVersion
@@ -500,8 +501,6 @@ def _list_number(fact: FactDef, raw: Any) -> str:
         raise BadValue(f"最多保留 {places} 位小数")
     if abs(number) >= _LIST_NUMBER_LIMIT:
         raise BadValue(f"“{raw}”超出范围")
-    if fact.unit == "count" and number < 0:
-        raise BadValue("数量不能为负数")
     return f"{number.quantize(quantum):f}"
 
 
@@ -536,11 +535,22 @@ def _list_enum(fact: FactDef, raw: Any) -> str:
     raise BadValue(f"“{text}”不是可选值，可选：{options}")
 
 
-def list_value(fact: FactDef, raw: Any) -> str:
+def list_value(fact: FactDef, raw: Any, value_domain: ValueDomain | None = None) -> str:
     """The stored text of one list value of `fact`: exact decimals at the fact's scale,
     "true"/"false", ISO dates, the code of an enum value. Booleans are also read from
     是/否, dates from 2024/5/31 or 2024年5月31日, enum values from their Chinese names.
-    Raises BadValue."""
+    With `value_domain` (the fact definition's, `services.list_value_domain`) the value
+    is held to it as every other write of the fact is. Raises BadValue."""
+    text = _list_text(fact, raw)
+    if value_domain is not None:
+        try:
+            value_domain.check(text, fact.type.value)
+        except Invalid as exc:
+            raise BadValue(exc.message) from None
+    return text
+
+
+def _list_text(fact: FactDef, raw: Any) -> str:
     if _blank(raw):
         raise BadValue("值为空")
     kind = fact.type
@@ -595,8 +605,14 @@ def list_value_words(fact: FactDef, text: str) -> str:
     return str(value)
 
 
-def list_value_hint(fact: FactDef) -> str:
+def list_value_hint(fact: FactDef, value_domain: ValueDomain | None = None) -> str:
     """What the 值 column of a list of `fact` holds (the template's note)."""
+    hint = _type_hint(fact)
+    bounds = value_domain.describe() if value_domain is not None else ""
+    return f"{hint}，{bounds}" if bounds and fact.is_number else hint
+
+
+def _type_hint(fact: FactDef) -> str:
     kind = fact.type
     if kind is FactType.BOOLEAN:
         return "填“是”或“否”"
@@ -609,7 +625,7 @@ def list_value_hint(fact: FactDef) -> str:
     if kind is FactType.TEXT:
         return f"文字，最多 {LIST_TEXT_MAX} 字"
     if kind is FactType.INTEGER:
-        return "整数" + ("，不能为负数" if fact.unit == "count" else "")
+        return "整数"
     if fact.unit == "yuan":
         return "金额，单位：元，最多两位小数"
     if fact.unit == "ratio":

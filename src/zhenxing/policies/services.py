@@ -26,6 +26,8 @@ from zhenxing.core import audit, clock, scoping
 from zhenxing.core.models import Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
+from zhenxing.enterprises.domain import ValueDomain, default_domain
+from zhenxing.enterprises.models import FactDefinition
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
 from zhenxing.policies.models import (
@@ -220,6 +222,19 @@ def list_fact(fact_id: str) -> FactDef | None:
     return _catalogue_facts().get(fact_id)
 
 
+def list_value_domain(fact: FactDef, beneficiary: str) -> ValueDomain:
+    """The values a list may give `fact`: for an enterprise fact the domain of its
+    definition in the registry (the same check as every other write of the fact), else
+    the default domain of its declaration (amounts and counts non-negative, enum
+    members)."""
+    if beneficiary == Beneficiary.ENTERPRISE:
+        definition = FactDefinition.objects.filter(code=fact.id).first()
+        if definition is not None:
+            return definition.domain
+    value_type = "money" if fact.unit == "yuan" else fact.type.value
+    return default_domain(fact.id, value_type, fact.values)
+
+
 def list_fact_choices(beneficiary: str) -> list[tuple[str, str]]:
     """(fact id, Chinese label) of the catalogue facts a list of `beneficiary`
     (enterprise or project) may supply: those the catalogues declare for that kind of
@@ -405,9 +420,10 @@ def fact_list_save(
         raise DomainError(message, {"entries": message})
     entry_errors: dict[int, tuple[str, str]] = {}
     new: dict[int, str] = {}
+    value_domain = list_value_domain(fact, beneficiary)
     for key, raw in values.items():
         try:
-            new[int(key)] = domain.list_value(fact, raw)
+            new[int(key)] = domain.list_value(fact, raw, value_domain)
         except domain.BadValue as exc:
             entry_errors[int(key)] = ("value", str(exc))
     missing = _check_beneficiaries(user, beneficiary, sorted(new))

@@ -952,7 +952,11 @@ def fact_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fact_list": fact_list,
         "fact": fact,
         "fact_label": _fact_label(fact_list.fact_id),
-        "value_hint": domain.list_value_hint(fact) if fact is not None else "",
+        "value_hint": (
+            domain.list_value_hint(fact, services.list_value_domain(fact, fact_list.beneficiary))
+            if fact is not None
+            else ""
+        ),
         "read_by": queries.policies_reading(
             fact_list, scoping.visible(request.user, Policy.objects.all())
         ),
