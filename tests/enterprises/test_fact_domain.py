@@ -144,7 +144,9 @@ def test_the_cli_import_refuses_the_same_rows(
 
     sheet = tmp_path / "tax.xlsx"
     sheet.write_bytes(_sheet(10, -100))
-    args = argparse.Namespace(kind="enterprise-facts-tax", file=str(sheet), user="dept", errors=None)
+    args = argparse.Namespace(
+        kind="enterprise-facts-tax", file=str(sheet), user="dept", errors=None
+    )
     assert cli.cmd_import(args) == 1
     assert "第 3 行 [营业收入（销售收入）]" in capsys.readouterr().err
     assert not FactValue.objects.exists()

@@ -157,11 +157,19 @@ class FactDefinition(models.Model):
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
     # The domain (domain.ValueDomain): every write of a value is checked against it.
     minimum = models.DecimalField(
-        _("最小值"), max_digits=26, decimal_places=6, null=True, blank=True,
+        _("最小值"),
+        max_digits=26,
+        decimal_places=6,
+        null=True,
+        blank=True,
         help_text=_("空为不限；金额与人数默认为 0（不能为负数）"),
     )
     maximum = models.DecimalField(
-        _("最大值"), max_digits=26, decimal_places=6, null=True, blank=True,
+        _("最大值"),
+        max_digits=26,
+        decimal_places=6,
+        null=True,
+        blank=True,
         help_text=_("空为不限"),
     )
     members = models.CharField(
