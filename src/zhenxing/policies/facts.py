@@ -141,7 +141,11 @@ def population(beneficiary: str, entity_ids: Sequence[int] | None = None) -> pl.
     schema = {ENTITY: pl.Int64, "enterprise_id": pl.Int64, "area_id": pl.Int64}
     if beneficiary == "project":
         where, params = id_filter("id", entity_ids)
-        sql = f"SELECT id, owner_enterprise_id, area_id FROM projects_project WHERE 1 = 1{where}"
+        # a voided project (作废) is no beneficiary of any policy
+        sql = (
+            "SELECT id, owner_enterprise_id, area_id FROM projects_project "
+            f"WHERE voided_at IS NULL{where}"
+        )
     else:
         where, params = id_filter("id", entity_ids)
         sql = f"SELECT id, id, area_id FROM enterprises_enterprise WHERE 1 = 1{where}"
