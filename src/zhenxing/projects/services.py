@@ -185,8 +185,7 @@ def _check_new_facts(project: Project, *, changed: set[str], confirm: bool) -> N
         if near:
             names = "、".join(f"“{name}”" for _pk, name in near[:5])
             message = (
-                f"{project.area.name}已有名称相近的项目：{names}。"
-                "如确为不同项目，请确认后再保存"
+                f"{project.area.name}已有名称相近的项目：{names}。如确为不同项目，请确认后再保存"
             )
             raise DomainError(message, {"confirm": message})
 
@@ -248,9 +247,7 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(
-    *, user: Any, project: Project, confirm: bool = False, **values: Any
-) -> Project:
+def project_update(*, user: Any, project: Project, confirm: bool = False, **values: Any) -> Project:
     """Change a project's facts. The status moves only through `project_change_status`."""
     scoping.require(user, Action.CHANGE, project)
     _not_voided(project)
