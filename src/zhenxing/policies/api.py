@@ -123,6 +123,10 @@ class PublicPolicyOut(Schema):
 
 class RunIn(Schema):
     period: str = Field(description="年度，如 2023")
+    confirm: bool = Field(
+        False,
+        description="规则读取的名单在该年度没有登记时须为 true（否则 400，errors 指向 confirm）",
+    )
 
 
 class RunOut(Schema):
@@ -843,7 +847,10 @@ def get_policy(request: HttpRequest, policy_id: int) -> Any:
 def start_run(request: HttpRequest, policy_id: int, payload: RunIn) -> Answer[Any]:
     """Start (or re-run) the run of the policy for a year; it executes in the background."""
     policy = _policy(request, policy_id)
-    return Answer(201, services.run_start(user=request.user, policy=policy, period=payload.period))
+    run = services.run_start(
+        user=request.user, policy=policy, period=payload.period, confirm=payload.confirm
+    )
+    return Answer(201, run)
 
 
 @router.post("/{policy_id}/dry-run", response=DryRunOut)

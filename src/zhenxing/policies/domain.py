@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -451,6 +452,35 @@ def guide(rs: RuleSet, rule_id: str) -> Guide:
         validity=v.validity(),
         verified=v.verified,
     )
+
+
+# ---------------------------------------------------------------------------
+# The dry run's parameters (试算)
+# ---------------------------------------------------------------------------
+
+
+def override_errors(parameters: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with the new parameter values of a dry run (name → message): a name
+    the rule does not have, a date for a number or a number for a date, and a negative
+    amount, ratio or count — an award is never below zero."""
+    errors: dict[str, str] = {}
+    for name, value in overrides.items():
+        param = parameters.get(name)
+        if param is None:
+            known = "、".join(parameters) or "无"
+            errors[name] = f"规则没有参数“{name}”；可调整的参数：{known}"
+            continue
+        label = param.label or name
+        if param.unit == "date":
+            if not isinstance(value, dt.date):
+                errors[name] = f"{label}应为日期"
+            continue
+        number = isinstance(value, (int, Decimal)) and not isinstance(value, (bool, dt.date))
+        if not number or not Decimal(value).is_finite():
+            errors[name] = f"{label}应为数字"
+        elif value < 0:
+            errors[name] = f"{label}不能为负数"
+    return errors
 
 
 # ---------------------------------------------------------------------------

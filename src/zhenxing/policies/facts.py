@@ -276,6 +276,18 @@ PROJECT_FACTS = (
 )
 
 
+def list_only(beneficiary: str, fact_ids: Sequence[str]) -> list[str]:
+    """The facts of `fact_ids` that only department lists (名单) supply for this kind of
+    beneficiary: without a list for a year, nobody has them that year."""
+    if beneficiary == "project":
+        return [f for f in fact_ids if f not in PROJECT_FACTS]
+    try:
+        from zhenxing.enterprises import queries as enterprise_queries
+    except ImportError:
+        return []
+    return [f for f in fact_ids if not _registry_knows(enterprise_queries, f)]
+
+
 def project_facts(req: FactsRequest) -> pl.DataFrame:
     """Project facts for the years of `req` (`entity_id` = project id)."""
     years = req.years
