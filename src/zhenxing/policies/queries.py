@@ -336,8 +336,8 @@ def dry_run(
     period = str(period)
     overrides = dict(overrides or {})
     cat = catalogues.catalogue(policy.catalogue)
-    rule = cat.rules.get(policy.rule_id)
-    version = rule.version_for(period) if rule is not None else None
+    declared = cat.rules.get(policy.rule_id)
+    version = declared.version_for(period) if declared is not None else None
     if version is not None:
         errors = domain.override_errors(version.parameters, overrides)
         if errors:

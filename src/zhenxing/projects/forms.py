@@ -156,8 +156,8 @@ class ProjectForm(forms.Form):
         """The service asks the user to confirm: show the checkbox, unticked."""
         field = self.fields["confirm"]
         field.widget = forms.CheckboxInput()
-        self.data = self.data.copy()
-        self.data.pop(self.add_prefix("confirm"), None)
+        unticked = self.add_prefix("confirm")
+        self.data = {k: v for k, v in self.data.items() if k != unticked}
 
     def values(self) -> dict[str, Any]:
         """The cleaned data as the services take them (money in yuan)."""
