@@ -110,7 +110,8 @@ def test_values_are_stored_in_the_facts_type(
         (PRICE, "", "值为空"),
         ("recognized_high_tech_in_period", "可能", "“可能”应为“是”或“否”"),
         ("high_level_talents_hired", "2.5", "“2.5”不是整数"),
-        ("high_level_talents_hired", "-1", "数量不能为负数"),
+        ("high_level_talents_hired", "-1", "不能为负数"),
+        (PRICE, "-100", "不能为负数"),
         ("first_above_quota_date", "2023-13-01", "不是日期，应为 2024-05-31 这样的格式"),
         (
             "new_rd_institution_level",
@@ -121,8 +122,9 @@ def test_values_are_stored_in_the_facts_type(
     ],
 )
 def test_bad_values_are_refused_saying_why(ref: None, fact_id: str, raw: Any, reason: str) -> None:
+    fact = _fact(fact_id)
     with pytest.raises(domain.BadValue) as refused:
-        domain.list_value(_fact(fact_id), raw)
+        domain.list_value(fact, raw, services.list_value_domain(fact, "enterprise"))
     assert reason in str(refused.value)
 
 

@@ -193,7 +193,7 @@ def test_correction_is_a_reversal_plus_one_adjustment(world: Any, computed_run: 
         )
     )
     assert net == Decimal("120000.00")
-    with pytest.raises(DomainError, match="已冲正"):
+    with pytest.raises(DomainError, match="号冲正记录冲正"):
         services.ledger_correct(
             user=world.users["dept_head"], entry=payment, amount=Decimal("1"), reason="再次更正"
         )

@@ -182,7 +182,11 @@ def test_a_status_change_moves_the_project_and_keeps_its_note_in_the_history(
 def test_a_finished_project_cannot_move_again(make: Any, world: Any) -> None:
     from zhenxing.projects import services
 
-    project = make.project(world.own_area, status="in_production", since=D(2024, 1, 1))
+    project = make.project(world.own_area, status="new_start", since=D(2023, 6, 1))
+    for status, day in (("completed", D(2023, 12, 1)), ("in_production", D(2024, 1, 1))):
+        services.project_change_status(
+            user=world.users["admin"], project=project, status=status, date=day
+        )
     with pytest.raises(DomainError) as caught:
         services.project_change_status(
             user=world.users["admin"], project=project, status="terminated", date=D(2024, 2, 1)

@@ -22,7 +22,11 @@ from zhenxing.core.services import DomainError
 
 def show_domain_error(form: Any, exc: DomainError, fallback_field: str | None = None) -> None:
     """Put a refused change's messages on the form: each on the field it names, the
-    rest (and a message that names no field) on `fallback_field` or the whole form."""
+    rest (and a message that names no field) on `fallback_field` or the whole form.
+    A service that needs the user's confirmation (the error names `confirm`) gets it
+    offered on forms that know how (`ask_to_confirm`: a checkbox shown unticked)."""
+    if "confirm" in exc.errors and hasattr(form, "ask_to_confirm"):
+        form.ask_to_confirm()
     for field, message in exc.errors.items():
         form.add_error(field if field in form.fields else fallback_field, message)
     if not exc.errors:

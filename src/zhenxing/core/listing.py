@@ -68,6 +68,8 @@ class Filter:
     lookup: str  # ORM lookup the value is applied to
     choices: Callable[[HttpRequest], Sequence[tuple[str, str]]] | None = None
     keyword_fields: Sequence[str] = ()  # for a free-text filter: fields searched with icontains
+    # instead of `lookup`: a filter that is not one lookup (queryset, chosen value → queryset)
+    apply: Callable[[QuerySet[Any], str], QuerySet[Any]] | None = None
 
 
 def choices_of(
@@ -138,6 +140,9 @@ class ListSpec:
                     allowed = {str(k) for k, _ in flt.choices(request)}
                     if value not in allowed:
                         continue  # an unknown choice filters nothing rather than erroring
+                if flt.apply is not None:
+                    qs = flt.apply(qs, value)
+                    continue
                 qs = qs.filter(**{flt.lookup: value})
         sort = request.GET.get("sort", "") or self.default_sort
         sortable = {c.key: c.sort for c in self.columns if c.sort}

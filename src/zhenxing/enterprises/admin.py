@@ -31,7 +31,8 @@ class EnterpriseAdmin(SimpleHistoryAdmin):
 
 @admin.register(FactDefinition)
 class FactDefinitionAdmin(SimpleHistoryAdmin):
-    """Only the source priority is edited here; the rest follows the rule catalogue."""
+    """Only the source priority and the domain (range, enum members) are edited here;
+    the rest follows the rule catalogue."""
 
     list_display = ["code", "label", "value_type", "unit", "source_priority", "derivation"]
     search_fields = ["code", "label"]
@@ -46,8 +47,13 @@ class FactDefinitionAdmin(SimpleHistoryAdmin):
         "derivation",
         "in_catalogue",
         "source_priority",
+        "minimum",
+        "maximum",
+        "members",
     ]
-    readonly_fields = [f for f in fields if f != "source_priority"]
+    readonly_fields = [
+        f for f in fields if f not in ("source_priority", "minimum", "maximum", "members")
+    ]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False

@@ -183,6 +183,82 @@ def canonical_wan(value: object, scale: int = 2) -> str:
     return canonical(yuan, ValueType.MONEY, scale)
 
 
+@dataclass(frozen=True)
+class ValueDomain:
+    """The values a fact may take beyond its type: a range for numbers (either end may be
+    open) and the members of an enumeration. Kept as data on the fact's definition, so
+    that every path that writes a value (page, API, Excel, CLI, a department's list)
+    refuses the same values with the same words."""
+
+    minimum: Decimal | None = None
+    maximum: Decimal | None = None
+    members: tuple[str, ...] = ()
+
+    def check(self, text: str, value_type: ValueType | str) -> None:
+        """Raise Invalid if the canonical `text` lies outside the domain."""
+        kind = ValueType(value_type)
+        if kind in NUMERIC:
+            number = Decimal(text)
+            if self.minimum is not None and number < self.minimum:
+                raise Invalid(self._below())
+            if self.maximum is not None and number > self.maximum:
+                raise Invalid(f"不能大于 {_plain(self.maximum)}（{self.describe()}）")
+        if self.members and text not in self.members:
+            raise Invalid(f"“{text}”不是可选值，可选：{'、'.join(self.members)}")
+
+    def _below(self) -> str:
+        if self.minimum == 0 and self.maximum is None:
+            return "不能为负数"
+        return f"不能小于 {_plain(self.minimum)}（{self.describe()}）"
+
+    def describe(self) -> str:
+        """The domain in words for hints: "不能为负数", "应在 1–4 之间", "" when open."""
+        low, high = self.minimum, self.maximum
+        if low is not None and high is not None:
+            return f"应在 {_plain(low)}–{_plain(high)} 之间"
+        if low == 0:
+            return "不能为负数"
+        if low is not None:
+            return f"不小于 {_plain(low)}"
+        if high is not None:
+            return f"不大于 {_plain(high)}"
+        return ""
+
+
+def _plain(number: Decimal | None) -> str:
+    """1.000000 → "1", 0.500000 → "0.5" (a bound as a person writes it)."""
+    if number is None:
+        return ""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+# Facts that may be below zero (a loss); every other amount and count is non-negative.
+SIGNED_FACTS = frozenset({"net_profit"})
+# Ranges of facts that are grades or shares rather than amounts.
+FACT_RANGES: dict[str, tuple[Decimal | None, Decimal | None]] = {
+    # 《中小企业数字化水平评测指标》: 一级 to 四级
+    "digital_level": (Decimal(1), Decimal(4)),
+}
+
+
+def default_domain(
+    fact_id: str, value_type: ValueType | str, members: Sequence[str] = ()
+) -> ValueDomain:
+    """The domain a fact starts with when its definition is created: amounts (元), counts
+    and other quantities are non-negative (except `SIGNED_FACTS`; a ratio such as a
+    growth rate may be either), enumerations take their declared members."""
+    kind = ValueType(value_type)
+    if fact_id in FACT_RANGES:
+        low, high = FACT_RANGES[fact_id]
+        return ValueDomain(low, high, tuple(members))
+    if kind not in NUMERIC:
+        return ValueDomain(members=tuple(members) if kind is ValueType.ENUM else ())
+    if fact_id in SIGNED_FACTS or kind is ValueType.RATIO:
+        return ValueDomain()  # a loss, a growth rate: either sign
+    return ValueDomain(minimum=Decimal(0))
+
+
 def typed(text: str | None, value_type: ValueType | str) -> object:
     """The Python value of a stored text (Decimal, int, bool, date or str)."""
     if text is None:

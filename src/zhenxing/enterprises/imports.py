@@ -125,7 +125,7 @@ ENTERPRISE_IMPORT = excel.ImportSpec(
 # Yearly facts, one sheet per source as the bureaus publish them
 # --------------------------------------------------------------------------------------
 
-FACT_KEY = "fact:"
+FACT_KEY = "fact."  # no colon: a CellError reads "key:reason"
 UNIQUE_KEY = "统一社会信用代码与年度"
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import datetime
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
@@ -160,6 +161,26 @@ class FactDefinition(models.Model):
     )
     in_catalogue = models.BooleanField(_("规则目录声明"), default=True)
     sort_order = models.PositiveIntegerField(_("排序"), default=0)
+    # The domain (domain.ValueDomain): every write of a value is checked against it.
+    minimum = models.DecimalField(
+        _("最小值"),
+        max_digits=26,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("空为不限；金额与人数默认为 0（不能为负数）"),
+    )
+    maximum = models.DecimalField(
+        _("最大值"),
+        max_digits=26,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        help_text=_("空为不限"),
+    )
+    members = models.CharField(
+        _("可选值"), max_length=255, blank=True, help_text=_("枚举类事实的可选值，逗号分隔")
+    )
     history = HistoricalRecords()
 
     scope = ScopeSpec(reference=True)
@@ -180,6 +201,22 @@ class FactDefinition(models.Model):
         except domain.Invalid:
             declared = ()
         return domain.full_priority(declared)
+
+    def clean(self) -> None:
+        if self.minimum is not None and self.maximum is not None and self.minimum > self.maximum:
+            raise ValidationError({"maximum": _("最大值不能小于最小值")})
+
+    @property
+    def domain(self) -> domain.ValueDomain:
+        members = tuple(m.strip() for m in self.members.replace("，", ",").split(",") if m.strip())
+        return domain.ValueDomain(self.minimum, self.maximum, members)
+
+    def clean_value(self, raw: object) -> str:
+        """The stored text of `raw`: its type, scale and domain checked (raises
+        domain.Invalid with a Chinese message that does not name the fact)."""
+        text = domain.canonical(raw, self.value_type, self.scale)
+        self.domain.check(text, self.value_type)
+        return text
 
     @property
     def importable(self) -> bool:

@@ -128,7 +128,9 @@ def sync_fact_definitions(catalogue_dir: str | None = None) -> int:
 
     path = catalogue_dir or default_dir()
     wanted: list[dict[str, Any]] = []
+    members: dict[str, tuple[str, ...]] = {}
     for order, fact in enumerate(criteria.enterprise_facts(path)):
+        members[fact.id] = tuple(fact.values)
         wanted.append(
             {
                 "code": fact.id,
@@ -162,9 +164,18 @@ def sync_fact_definitions(catalogue_dir: str | None = None) -> int:
     for values in wanted:
         current = existing.get(values["code"])
         if current is None:
+            # A new definition starts from the default priority and domain; both are
+            # data from then on (an administrator may change them), so a sync keeps them.
             priority = domain.PRIORITY_OVERRIDES.get(values["code"], ())
+            value_domain = domain.default_domain(
+                values["code"], values["value_type"], members.get(values["code"], ())
+            )
             FactDefinition.objects.create(
-                **values, source_priority=",".join(s.value for s in priority)
+                **values,
+                source_priority=",".join(s.value for s in priority),
+                minimum=value_domain.minimum,
+                maximum=value_domain.maximum,
+                members=",".join(value_domain.members),
             )
             changed += 1
             continue
@@ -271,8 +282,9 @@ def facts_record(
     """Record what `source` says for one enterprise and year: each fact id → value.
 
     A fact already given by this source for that year is replaced; facts not named keep
-    their values. Values are checked against the fact's type; derived facts (from tiers
-    or the registration record) are refused. Errors name the fact."""
+    their values. Values are checked against the fact's type and domain (a negative
+    amount or count, a grade out of range, an unknown enum member); derived facts (from
+    tiers or the registration record) are refused. Errors name the fact."""
     try:
         source = domain.Source(source).value
     except ValueError:
@@ -302,7 +314,7 @@ def facts_record(
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             continue
         try:
-            clean[code] = domain.canonical(raw, definition.value_type, definition.scale)
+            clean[code] = definition.clean_value(raw)
         except domain.Invalid as exc:
             errors[code] = f"{definition.short_label}：{exc.message}"
     if errors:

@@ -108,6 +108,10 @@ class PublicPolicyOut(Schema):
 
 class RunIn(Schema):
     period: str = Field(description="年度，如 2023")
+    confirm: bool = Field(
+        False,
+        description="规则读取的名单在该年度没有登记时须为 true（否则 400，errors 指向 confirm）",
+    )
 
 
 class RunOut(Schema):
@@ -674,6 +678,7 @@ def save_fact_list(request: HttpRequest, payload: FactListIn) -> Answer[Any]:
     )
     lookup = queries.BeneficiaryLookup(request.user, payload.beneficiary)
     key = "project_code" if payload.beneficiary == Beneficiary.PROJECT else "uscc"
+    value_domain = services.list_value_domain(fact, payload.beneficiary)
     errors: dict[str, str] = {}
     codes: list[str | None] = []
     for index, entry in enumerate(payload.entries):
@@ -692,7 +697,7 @@ def save_fact_list(request: HttpRequest, payload: FactListIn) -> Answer[Any]:
         where = f"entries[{index}]"
         value: str | None = None
         try:
-            value = domain.list_value(fact, entry.value)
+            value = domain.list_value(fact, entry.value, value_domain)
         except domain.BadValue as exc:
             errors[f"{where}.value"] = f"第 {index + 1} 项：{exc}"
         if code is None:
@@ -776,7 +781,10 @@ def get_policy(request: HttpRequest, policy_id: int) -> Any:
 def start_run(request: HttpRequest, policy_id: int, payload: RunIn) -> Answer[Any]:
     """Start (or re-run) the run of the policy for a year; it executes in the background."""
     policy = _policy(request, policy_id)
-    return Answer(201, services.run_start(user=request.user, policy=policy, period=payload.period))
+    run = services.run_start(
+        user=request.user, policy=policy, period=payload.period, confirm=payload.confirm
+    )
+    return Answer(201, run)
 
 
 @router.post("/{policy_id}/dry-run", response=DryRunOut)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -19,6 +20,7 @@ import polars as pl
 
 from zhenxing.core import money
 from zhenxing.core.money import CENT
+from zhenxing.enterprises.domain import Invalid, ValueDomain
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.document import RuleVersion
@@ -452,6 +454,35 @@ def guide(rs: RuleSet, rule_id: str) -> Guide:
 
 
 # ---------------------------------------------------------------------------
+# The dry run's parameters (试算)
+# ---------------------------------------------------------------------------
+
+
+def override_errors(parameters: Mapping[str, Any], overrides: Mapping[str, Any]) -> dict[str, str]:
+    """What is wrong with the new parameter values of a dry run (name → message): a name
+    the rule does not have, a date for a number or a number for a date, and a negative
+    amount, ratio or count — an award is never below zero."""
+    errors: dict[str, str] = {}
+    for name, value in overrides.items():
+        param = parameters.get(name)
+        if param is None:
+            known = "、".join(parameters) or "无"
+            errors[name] = f"规则没有参数“{name}”；可调整的参数：{known}"
+            continue
+        label = param.label or name
+        if param.unit == "date":
+            if not isinstance(value, dt.date):
+                errors[name] = f"{label}应为日期"
+            continue
+        number = isinstance(value, (int, Decimal)) and not isinstance(value, (bool, dt.date))
+        if not number or not Decimal(value).is_finite():
+            errors[name] = f"{label}应为数字"
+        elif value < 0:
+            errors[name] = f"{label}不能为负数"
+    return errors
+
+
+# ---------------------------------------------------------------------------
 # Department lists (名单): values typed by their fact's declaration, and what a
 # replacement changes
 # ---------------------------------------------------------------------------
@@ -495,8 +526,6 @@ def _list_number(fact: FactDef, raw: Any) -> str:
         raise BadValue(f"最多保留 {places} 位小数")
     if abs(number) >= _LIST_NUMBER_LIMIT:
         raise BadValue(f"“{raw}”超出范围")
-    if fact.unit == "count" and number < 0:
-        raise BadValue("数量不能为负数")
     return f"{number.quantize(quantum):f}"
 
 
@@ -531,11 +560,22 @@ def _list_enum(fact: FactDef, raw: Any) -> str:
     raise BadValue(f"“{text}”不是可选值，可选：{options}")
 
 
-def list_value(fact: FactDef, raw: Any) -> str:
+def list_value(fact: FactDef, raw: Any, value_domain: ValueDomain | None = None) -> str:
     """The stored text of one list value of `fact`: exact decimals at the fact's scale,
     "true"/"false", ISO dates, the code of an enum value. Booleans are also read from
     是/否, dates from 2024/5/31 or 2024年5月31日, enum values from their Chinese names.
-    Raises BadValue."""
+    With `value_domain` (the fact definition's, `services.list_value_domain`) the value
+    is held to it as every other write of the fact is. Raises BadValue."""
+    text = _list_text(fact, raw)
+    if value_domain is not None:
+        try:
+            value_domain.check(text, fact.type.value)
+        except Invalid as exc:
+            raise BadValue(exc.message) from None
+    return text
+
+
+def _list_text(fact: FactDef, raw: Any) -> str:
     if _blank(raw):
         raise BadValue("值为空")
     kind = fact.type
@@ -590,8 +630,14 @@ def list_value_words(fact: FactDef, text: str) -> str:
     return str(value)
 
 
-def list_value_hint(fact: FactDef) -> str:
+def list_value_hint(fact: FactDef, value_domain: ValueDomain | None = None) -> str:
     """What the 值 column of a list of `fact` holds (the template's note)."""
+    hint = _type_hint(fact)
+    bounds = value_domain.describe() if value_domain is not None else ""
+    return f"{hint}，{bounds}" if bounds and fact.is_number else hint
+
+
+def _type_hint(fact: FactDef) -> str:
     kind = fact.type
     if kind is FactType.BOOLEAN:
         return "填“是”或“否”"
@@ -604,7 +650,7 @@ def list_value_hint(fact: FactDef) -> str:
     if kind is FactType.TEXT:
         return f"文字，最多 {LIST_TEXT_MAX} 字"
     if kind is FactType.INTEGER:
-        return "整数" + ("，不能为负数" if fact.unit == "count" else "")
+        return "整数"
     if fact.unit == "yuan":
         return "金额，单位：元，最多两位小数"
     if fact.unit == "ratio":

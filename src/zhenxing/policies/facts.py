@@ -141,7 +141,11 @@ def population(beneficiary: str, entity_ids: Sequence[int] | None = None) -> pl.
     schema = {ENTITY: pl.Int64, "enterprise_id": pl.Int64, "area_id": pl.Int64}
     if beneficiary == "project":
         where, params = id_filter("id", entity_ids)
-        sql = f"SELECT id, owner_enterprise_id, area_id FROM projects_project WHERE 1 = 1{where}"
+        # a voided project (作废) is no beneficiary of any policy
+        sql = (
+            "SELECT id, owner_enterprise_id, area_id FROM projects_project "
+            f"WHERE voided_at IS NULL{where}"
+        )
     else:
         where, params = id_filter("id", entity_ids)
         sql = f"SELECT id, id, area_id FROM enterprises_enterprise WHERE 1 = 1{where}"
@@ -270,6 +274,18 @@ PROJECT_FACTS = (
     "fixed_asset_investment_completed",
     "enterprise_fiscal_contribution",
 )
+
+
+def list_only(beneficiary: str, fact_ids: Sequence[str]) -> list[str]:
+    """The facts of `fact_ids` that only department lists (名单) supply for this kind of
+    beneficiary: without a list for a year, nobody has them that year."""
+    if beneficiary == "project":
+        return [f for f in fact_ids if f not in PROJECT_FACTS]
+    try:
+        from zhenxing.enterprises import queries as enterprise_queries
+    except ImportError:
+        return []
+    return [f for f in fact_ids if not _registry_knows(enterprise_queries, f)]
 
 
 def project_facts(req: FactsRequest) -> pl.DataFrame:

@@ -94,6 +94,7 @@ class PolicyForm(forms.Form):
 
 class RunForm(forms.Form):
     period = WholeNumberField(label=_("测算年度"), min_value=2000, max_value=2100)
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)

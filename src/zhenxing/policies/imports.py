@@ -137,10 +137,11 @@ def _spec(
 ) -> excel.ImportSpec:
     project = beneficiary == "project"
     what = domain.ENTITY_WORDS.get(beneficiary, beneficiary)
+    value_domain = services.list_value_domain(fact, beneficiary)
 
     def value(raw: Any) -> str:
         try:
-            return domain.list_value(fact, raw)
+            return domain.list_value(fact, raw, value_domain)
         except domain.BadValue as exc:
             raise excel.CellError(str(exc)) from exc
 
@@ -177,7 +178,7 @@ def _spec(
                 value,
                 required=True,
                 example=domain.list_value_example(fact),
-                help=f"{fact.label}：{domain.list_value_hint(fact)}",
+                help=f"{fact.label}：{domain.list_value_hint(fact, value_domain)}",
                 aliases=("值",) if fact.unit == "yuan" else (),
             ),
         ],

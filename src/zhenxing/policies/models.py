@@ -569,6 +569,14 @@ class Objection(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = _("异议")
         verbose_name_plural = _("异议")
+        constraints = [
+            # one case at a time on a result: a further objection waits until it is closed
+            models.UniqueConstraint(
+                fields=["result"],
+                condition=Q(result__isnull=False) & ~Q(status="closed"),
+                name="objection_one_open_per_result",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.enterprise} · {self.policy}"

@@ -12,11 +12,23 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import (
+    Count,
+    DecimalField,
+    Exists,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Sum,
+)
 from django.db.models.functions import Cast
 
 from zhenxing.core import scoping
 from zhenxing.core.money import CENT
+from zhenxing.core.roles import Action
+from zhenxing.core.services import DomainError
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
 from zhenxing.policies.models import (
@@ -319,11 +331,20 @@ def dry_run(
     """Simulate the policy over the registry for `period` with `zhenxing.rules.simulate`.
 
     The baseline is the policy as published (nothing, for a draft); the scenario is the
-    same rule with the given parameter `overrides`. Raises `RulesError`/`CatalogueError`.
+    same rule with the given parameter `overrides`. Raises `RulesError`/`CatalogueError`,
+    and `DomainError` naming `parameters.<name>` for an unknown or a negative parameter.
     """
     period = str(period)
     overrides = dict(overrides or {})
     cat = catalogues.catalogue(policy.catalogue)
+    declared = cat.rules.get(policy.rule_id)
+    version = declared.version_for(period) if declared is not None else None
+    if version is not None:
+        errors = domain.override_errors(version.parameters, overrides)
+        if errors:
+            raise DomainError(
+                "试算参数有误", {f"parameters.{name}": m for name, m in errors.items()}
+            )
     scenario = cat.select(period=period, rule_ids=[policy.rule_id]).with_overrides(
         {f"{policy.rule_id}.{k}": v for k, v in overrides.items()}
     )
@@ -613,3 +634,31 @@ class BeneficiaryLookup:
     @property
     def _what(self) -> str:
         return "项目" if self.project else "企业"
+
+
+# ---------------------------------------------------------------------------
+# Corrections of the ledger: which entry a user may correct now
+# ---------------------------------------------------------------------------
+
+
+def correctable(user: Any, entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """The entries of `entries` the user may correct (更正) now: payments and adjustments
+    not reversed yet, of policies whose corrections the user decides (Action.APPROVE)."""
+    open_entries = entries.filter(
+        kind__in=[EntryKind.PAYMENT, EntryKind.ADJUSTMENT], reversed_by__isnull=True
+    )
+    return scoping.visible(user, open_entries, Action.APPROVE)
+
+
+def with_correct_links(user: Any, entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """`entries` with `may_correct`: whether the row links to its correction page."""
+    target = LedgerEntry.objects.filter(pk=OuterRef("pk"))
+    return entries.annotate(may_correct=Exists(correctable(user, target)))
+
+
+def with_entry_to_correct(user: Any, results: QuerySet[RunResult]) -> QuerySet[RunResult]:
+    """`results` with `entry_to_correct`: the id of the ledger entry that now stands for
+    each result's payment (the payment, or the adjustment of its latest correction) if
+    the user may correct it, else None."""
+    current = correctable(user, LedgerEntry.objects.filter(result=OuterRef("pk"))).order_by("-pk")
+    return results.annotate(entry_to_correct=Subquery(current.values("pk")[:1]))

@@ -28,6 +28,8 @@ from zhenxing.core.models import Department
 from zhenxing.core.money import CENT
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
+from zhenxing.enterprises.domain import ValueDomain, default_domain
+from zhenxing.enterprises.models import FactDefinition
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
 from zhenxing.policies.models import (
@@ -222,6 +224,19 @@ def list_fact(fact_id: str) -> FactDef | None:
     return _catalogue_facts().get(fact_id)
 
 
+def list_value_domain(fact: FactDef, beneficiary: str) -> ValueDomain:
+    """The values a list may give `fact`: for an enterprise fact the domain of its
+    definition in the registry (the same check as every other write of the fact), else
+    the default domain of its declaration (amounts and counts non-negative, enum
+    members)."""
+    if beneficiary == Beneficiary.ENTERPRISE:
+        definition = FactDefinition.objects.filter(code=fact.id).first()
+        if definition is not None:
+            return definition.domain
+    value_type = "money" if fact.unit == "yuan" else fact.type.value
+    return default_domain(fact.id, value_type, fact.values)
+
+
 def list_fact_choices(beneficiary: str) -> list[tuple[str, str]]:
     """(fact id, Chinese label) of the catalogue facts a list of `beneficiary`
     (enterprise or project) may supply: those the catalogues declare for that kind of
@@ -407,9 +422,10 @@ def fact_list_save(
         raise DomainError(message, {"entries": message})
     entry_errors: dict[int, tuple[str, str]] = {}
     new: dict[int, str] = {}
+    value_domain = list_value_domain(fact, beneficiary)
     for key, raw in values.items():
         try:
-            new[int(key)] = domain.list_value(fact, raw)
+            new[int(key)] = domain.list_value(fact, raw, value_domain)
         except domain.BadValue as exc:
             entry_errors[int(key)] = ("value", str(exc))
     missing = _check_beneficiaries(user, beneficiary, sorted(new))
@@ -479,6 +495,30 @@ def _check_period(policy: Policy, period: str) -> str:
     return period
 
 
+def missing_lists(policy: Policy, period: str) -> list[str]:
+    """The labels of the facts the policy's rule reads that only lists (名单) supply and
+    that have no list for the year read: a run would find nobody eligible on them."""
+    cat = catalogues.catalogue(policy.catalogue)
+    rules = cat.select(period=period, rule_ids=[policy.rule_id])
+    decls, _back, lagged = facts_mod.columns_of(rules)
+    years_of = {fid: {int(period)} for fid in decls}
+    for _column, fid, back in lagged:
+        years_of.setdefault(fid, set()).add(int(period) - back)
+    wanted = facts_mod.list_only(policy.beneficiary, sorted(years_of))
+    listed = set(
+        FactList.objects.filter(beneficiary=policy.beneficiary, fact_id__in=wanted)
+        .filter(entries__isnull=False)
+        .values_list("fact_id", "period")
+        .distinct()
+    )
+    missing = []
+    for fid in wanted:
+        for year in sorted(years_of[fid], reverse=True):
+            if (fid, str(year)) not in listed:
+                missing.append(f"{year} 年“{decls[fid].label or fid}”")
+    return missing
+
+
 @transaction.atomic
 def run_start(
     *,
@@ -486,12 +526,16 @@ def run_start(
     policy: Policy,
     period: str | int,
     source: SourceFactory | None = None,
+    confirm: bool = False,
 ) -> PolicyRun:
     """Start (or re-run) the run of a policy for a period.
 
     Without `source` the run executes as a background task (progress on its page); with
     `source` (tests, benchmarks) it executes here with that facts source. Running again
     recomputes the open run of that policy and period in place: same facts, same results.
+    A rule that reads facts only lists supply, with no list for the year, would find
+    nobody eligible: the run is refused on `confirm` until the user confirms (a run
+    given its own `source` reads no lists and is not asked).
     """
     scoping.require(
         user, Action.CREATE, model=PolicyRun, values={"policy__department": policy.department}
@@ -499,6 +543,14 @@ def run_start(
     if policy.status != PolicyStatus.PUBLISHED:
         raise DomainError("只有已发布的政策才能测算兑付", {"policy": "政策未发布"})
     period = _check_period(policy, str(period))
+    if source is None and not confirm:
+        missing = missing_lists(policy, period)
+        if missing:
+            message = (
+                f"没有{'、'.join(missing)}名单（或名单没有条目），测算将找不到符合条件的对象。"
+                "请先登记名单；确需测算请确认"
+            )
+            raise DomainError(message, {"confirm": message})
     run = (
         PolicyRun.objects.select_for_update()
         .filter(policy=policy, period=period, status__in=OPEN_RUN_STATUSES)
@@ -1029,6 +1081,17 @@ def _is_duplicate_payment(exc: IntegrityError) -> bool:
 # ---------------------------------------------------------------------------
 
 
+def _already_reversed(entry: LedgerEntry, reversal: LedgerEntry) -> DomainError:
+    """Which reversal undid the entry, when and by whom, and where the correction now is."""
+    when = timezone.localtime(reversal.created_at)
+    adjustment = LedgerEntry.objects.filter(corrects=reversal).first()
+    then = f"，请更正其后的第 {adjustment.pk} 号调整记录" if adjustment is not None else ""
+    message = (
+        f"第 {entry.pk} 号记录已于 {when:%Y-%m-%d %H:%M} 由第 {reversal.pk} 号冲正记录冲正{then}"
+    )
+    return DomainError(message, {"entry": message})
+
+
 @transaction.atomic
 def ledger_correct(
     *,
@@ -1048,8 +1111,9 @@ def ledger_correct(
         raise DomainError("请填写更正原因", {"reason": "请填写更正原因"})
     if locked.kind == EntryKind.REVERSAL:
         raise DomainError("冲正记录不能更正", {"entry": "冲正记录不能更正"})
-    if LedgerEntry.objects.filter(reverses=locked).exists():
-        raise DomainError("该记录已冲正，请更正其后的调整记录", {"entry": "已冲正"})
+    earlier = LedgerEntry.objects.filter(reverses=locked).first()
+    if earlier is not None:
+        raise _already_reversed(locked, earlier)
     amount = Decimal(amount).quantize(CENT)
     if amount < 0:
         raise DomainError("更正后的金额不能为负数", {"amount": "不能为负数"})
@@ -1091,8 +1155,11 @@ def ledger_correct(
                 **common,
             )
             adjustment.save()
-    except IntegrityError as exc:
-        raise DomainError("该记录已被冲正", {"entry": "已冲正"}) from exc
+    except IntegrityError as exc:  # reversed at the same moment by someone else
+        earlier = LedgerEntry.objects.filter(reverses=locked).first()
+        if earlier is None:
+            raise
+        raise _already_reversed(locked, earlier) from exc
     _audit_note(
         locked.run,
         user,
@@ -1127,6 +1194,18 @@ def objection_file(
             raise DomainError("测算结果与企业或政策不符", {"result": "测算结果不符"})
         if result.run.status != RunStatus.APPROVED:
             raise DomainError("只能对已审批批次的结果提出异议", {"result": "批次未审批"})
+        pending = (
+            Objection.objects.select_for_update()
+            .filter(result=result)
+            .exclude(status=ObjectionStatus.CLOSED)
+            .first()
+        )
+        if pending is not None:
+            message = (
+                f"对该结果的异议（{timezone.localtime(pending.created_at):%Y-%m-%d} 提出）"
+                "尚未办结，请在原异议中补充，或待办结后再提出"
+            )
+            raise DomainError(message, {"result": message})
     if policy.status == PolicyStatus.DRAFT:
         raise DomainError("政策尚未发布", {"policy": "政策尚未发布"})
     objection = Objection(
@@ -1138,7 +1217,12 @@ def objection_file(
         reason=reason,
         created_by=user if getattr(user, "is_authenticated", False) else None,
     )
-    save_audited(objection, user=user, reason="提出异议")
+    try:
+        with transaction.atomic():
+            save_audited(objection, user=user, reason="提出异议")
+    except IntegrityError as exc:  # filed at the same moment by someone else
+        message = "对该结果已有尚未办结的异议"
+        raise DomainError(message, {"result": message}) from exc
     return objection
 
 

@@ -248,7 +248,13 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
         context["runs"] = runs
     elif tab == "ledger":
         context["by_year"] = queries.paid_by_year(ledger)
-        context["entries"] = ledger.select_related("enterprise", "project", "area", "run")[:200]
+        entries = ledger.select_related("enterprise", "project", "area", "run").order_by(
+            "-booked_on", "-id"
+        )
+        context["entries"] = [
+            (entry, _kind_badge(entry))
+            for entry in queries.with_correct_links(request.user, entries)[:200]
+        ]
     elif tab == "objections":
         context["objections"] = scoping.visible(
             request.user, policy.objections.select_related("enterprise")
@@ -320,15 +326,38 @@ def run_create(request: HttpRequest, pk: int) -> HttpResponse:
     if not form.is_valid():
         messages.error(request, gettext("请填写正确的测算年度"))
         return redirect(f"{policy.get_absolute_url()}?tab=runs")
+    period = str(form.cleaned_data["period"])
     try:
         run = services.run_start(
-            user=request.user, policy=policy, period=str(form.cleaned_data["period"])
+            user=request.user,
+            policy=policy,
+            period=period,
+            confirm=form.cleaned_data["confirm"],
         )
     except DomainError as exc:
+        if "confirm" in exc.errors:
+            return _confirm_run(request, policy, period, exc.errors["confirm"])
         messages.error(request, exc.message)
         return redirect(f"{policy.get_absolute_url()}?tab=runs")
     messages.info(request, gettext("测算已开始，可离开本页，结果会保存在批次页面"))
     return redirect("policies:run", run.pk)
+
+
+def _confirm_run(request: HttpRequest, policy: Policy, period: str, warning: str) -> HttpResponse:
+    """The run would find nobody eligible (a list it reads is missing): say so, and
+    start it only if the user confirms."""
+    return render(
+        request,
+        "policies/run_confirm.html",
+        {
+            "policy": policy,
+            "period": period,
+            "warning": warning,
+            "breadcrumbs": _crumbs(
+                (policy.name, policy.get_absolute_url()), (gettext("测算兑付"), "")
+            ),
+        },
+    )
 
 
 def _load_run(request: HttpRequest, pk: int, action: str = Action.VIEW) -> PolicyRun:
@@ -354,6 +383,8 @@ def _results(run: PolicyRun, request: HttpRequest, which: str) -> QuerySet[RunRe
         request.user,
         RunResult.objects.filter(run=run).select_related("enterprise", "project", "area"),
     )
+    if run.status == RunStatus.APPROVED:  # paid: each row links to its correction
+        qs = queries.with_entry_to_correct(request.user, qs)
     if which == "payable":
         qs = qs.filter(payable__gt=0)
     elif which == "eligible":
@@ -427,6 +458,8 @@ def run_rerun(request: HttpRequest, pk: int) -> HttpResponse:
         services.run_start(user=request.user, policy=run.policy, period=run.period)
         messages.info(request, gettext("已重新测算"))
     except DomainError as exc:
+        if "confirm" in exc.errors:
+            return _confirm_run(request, run.policy, run.period, exc.errors["confirm"])
         messages.error(request, exc.message)
     return redirect("policies:run", run.pk)
 
@@ -519,6 +552,10 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
     if request.GET and form.is_valid():
         try:
             report = queries.dry_run(policy, form.cleaned_data["period"], form.overrides())
+        except DomainError as exc:
+            for key, message in exc.errors.items():
+                field = "param_" + key.removeprefix("parameters.")
+                form.add_error(field if field in form.fields else None, message)
         except (RulesError, catalogues.CatalogueError, ValueError) as exc:
             error = str(exc)
     return render(
@@ -540,11 +577,37 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
+class KindCell(Badge):
+    """The entry's kind as a badge, and on the page a link to correct it (更正) when the
+    user may; the export keeps the kind only."""
+
+    correct_url: str
+
+    def __html__(self) -> str:
+        from django.utils.html import format_html
+
+        badge = super().__html__()
+        if not self.correct_url:
+            return badge
+        return str(
+            format_html(
+                '{} <a class="btn btn-sm" href="{}">{}</a>',
+                badge,
+                self.correct_url,
+                gettext("更正"),
+            )
+        )
+
+
 def _kind_badge(entry: LedgerEntry) -> Badge:
     css = {EntryKind.PAYMENT: "badge-ok", EntryKind.REVERSAL: "badge-danger"}.get(
         EntryKind(entry.kind), "badge-warn"
     )
-    return Badge(entry.get_kind_display(), css)
+    cell = KindCell(entry.get_kind_display(), css)
+    cell.correct_url = (
+        reverse("policies:correct", args=[entry.pk]) if getattr(entry, "may_correct", False) else ""
+    )
+    return cell
 
 
 def _booking_years() -> list[tuple[str, str]]:
@@ -554,8 +617,9 @@ def _booking_years() -> list[tuple[str, str]]:
 
 LEDGER_LIST = ListSpec(
     title=_("兑付台账"),
-    queryset=lambda request: LedgerEntry.objects.select_related(
-        "policy", "enterprise", "project", "area", "run"
+    queryset=lambda request: queries.with_correct_links(
+        request.user,
+        LedgerEntry.objects.select_related("policy", "enterprise", "project", "area", "run"),
     ),
     columns=[
         Column("booked_on", _("记账日期"), sort="booked_on", css="date"),
@@ -742,6 +806,17 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "replies": objection.replies.select_related("author"),
             "can_reply": can_reply,
             "explanation": queries.explanation(objection.result) if objection.result else "",
+            # the ledger entry that now stands for the result's payment, if the user may
+            # correct it (the objection may show the payment was wrong)
+            "entry_to_correct": (
+                queries.correctable(
+                    request.user, LedgerEntry.objects.filter(result=objection.result)
+                )
+                .order_by("-pk")
+                .first()
+                if objection.result
+                else None
+            ),
             "breadcrumbs": _crumbs(
                 (gettext("异议"), reverse("policies:objections")), (str(objection.enterprise), "")
             ),
@@ -894,7 +969,11 @@ def fact_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fact_list": fact_list,
         "fact": fact,
         "fact_label": _fact_label(fact_list.fact_id),
-        "value_hint": domain.list_value_hint(fact) if fact is not None else "",
+        "value_hint": (
+            domain.list_value_hint(fact, services.list_value_domain(fact, fact_list.beneficiary))
+            if fact is not None
+            else ""
+        ),
         "read_by": queries.policies_reading(
             fact_list, scoping.visible(request.user, Policy.objects.all())
         ),

@@ -101,6 +101,8 @@ class ProjectOut(Schema):
     description: str
     libraries: list[str] = Field(description="当前所在的项目库")
     key_lists: list[str] = Field(description="当前所在的重点项目清单（代码）")
+    voided_at: datetime.datetime | None = Field(description="作废时间；未作废为 null")
+    void_reason: str = Field(description="作废原因")
 
     @staticmethod
     def resolve_area_code(obj: Project) -> str:
@@ -169,8 +171,15 @@ class ProjectIn(Schema):
     planned_finish: datetime.date | None = None
     department_code: str | None = Field(None, max_length=32)
     description: str = Field("", max_length=5000)
-    status: Status = Field(Status.PLANNED, description="登记时的状态")
+    status: Status = Field(
+        Status.PLANNED,
+        description="登记时的状态：谋划、签约、储备、前期，或在建（新开工、续建、复工）；"
+        "竣工、投产、终止须登记后变更",
+    )
     status_since: datetime.date | None = Field(None, description="缺省为今天")
+    confirm: bool = Field(
+        False, description="同一区域已有名称相近的项目时须为 true（否则 400，errors 指向 confirm）"
+    )
 
 
 class ProjectPatch(Schema):
@@ -189,6 +198,11 @@ class ProjectPatch(Schema):
     planned_finish: datetime.date | None = None
     department_code: str | None = Field(None, max_length=32)
     description: str | None = Field(None, max_length=5000)
+    confirm: bool = Field(False, description="改名或改区域后与同一区域的项目名称相近时须为 true")
+
+
+class VoidIn(Schema):
+    reason: str = Field(..., min_length=1, max_length=500, description="作废原因（记入变更记录）")
 
 
 class StatusChangeOut(Schema):
@@ -439,9 +453,13 @@ def list_projects(
     library: Library | None = None,
     key_list: str | None = None,
     q: str | None = None,
+    include_voided: bool = False,
 ) -> Any:
-    """Projects in the caller's scope; `library` and `key_list` as of today."""
+    """Projects in the caller's scope; `library` and `key_list` as of today. Voided
+    projects (作废) only with `include_voided=true`."""
     qs = scoping.visible(request.user, _projects()).order_by("id")
+    if not include_voided:
+        qs = qs.filter(voided_at__isnull=True)
     qs = filter_given(qs, area__code=area, status=status)
     if library:
         qs = qs.filter(
@@ -525,9 +543,13 @@ def list_reports(
     period: str | None = None,
     area: str | None = None,
     project: int | None = None,
+    include_voided: bool = False,
 ) -> Any:
-    """Monthly reports in the caller's scope, by period (YYYY-MM), area code or project id."""
+    """Monthly reports in the caller's scope, by period (YYYY-MM), area code or project id;
+    the reports of voided projects (作废) only with `include_voided=true`."""
     qs = scoping.visible(request.user, _reports()).order_by("-year", "-month", "project_id")
+    if not include_voided:
+        qs = qs.filter(project__voided_at__isnull=True)
     if period:
         month = _parse_period(period)
         qs = qs.filter(year=month.year, month=month.month)
@@ -548,6 +570,16 @@ def update_project(request: HttpRequest, project_id: int, payload: ProjectPatch)
     project = scoping.get_for_user(request.user, Project, pk=project_id)
     values = _resolve(payload.dict(exclude_unset=True))
     services.project_update(user=request.user, project=project, **values)
+    return _project(request, project_id)
+
+
+@router.post("/{project_id}/void", response=ProjectOut)
+def void_project(request: HttpRequest, project_id: int, payload: VoidIn) -> Any:
+    """Void (作废) a project entered by mistake: it is kept, with the reason in its
+    history, and left out of every figure and list (`include_voided=true` lists it);
+    nothing more can be recorded on it. For those who may change the project."""
+    project = scoping.get_for_user(request.user, Project, pk=project_id)
+    services.project_void(user=request.user, project=project, reason=payload.reason)
     return _project(request, project_id)
 
 

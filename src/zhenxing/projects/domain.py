@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from collections.abc import Iterable
+from difflib import SequenceMatcher
 from enum import StrEnum
+
+from zhenxing.core.codes import gb4754
+from zhenxing.core.codes.project_code import ProjectCode
 
 
 class Status(StrEnum):
@@ -53,8 +59,11 @@ TRANSITIONS: dict[Status, frozenset[Status]] = {
 for _status in set(Status) - {Status.COMPLETED, Status.IN_PRODUCTION, Status.TERMINATED}:
     TRANSITIONS[_status] = TRANSITIONS[_status] | {Status.TERMINATED}
 
-# Statuses a project may be entered with (a project already under way when first recorded).
-INITIAL = frozenset(set(Status) - {Status.TERMINATED})
+# Statuses a project may be entered with: the beginning of its lifecycle, or — for a
+# project already being built when the platform first records it — a construction status.
+# Never an end (竣工, 投产, 终止): those are reached through dated status changes, so that
+# the lifecycle shows the construction that led to them.
+INITIAL = PRE_CONSTRUCTION | UNDER_CONSTRUCTION
 
 
 class TransitionError(ValueError):
@@ -75,7 +84,11 @@ def check_transition(
     items = list(history)
     if not items:
         if new not in INITIAL:
-            raise TransitionError(f"项目不能以“{STATUS_LABELS[new]}”状态登记")
+            allowed = "、".join(STATUS_LABELS[s] for s in Status if s in INITIAL)
+            raise TransitionError(
+                f"新项目不能以“{STATUS_LABELS[new]}”状态登记；可选：{allowed}"
+                "（竣工、投产须在登记后通过状态变更记录）"
+            )
         return
     current, since = items[-1]
     if on < since:
@@ -100,3 +113,61 @@ def report_deadline(year: int, month: int, day_of_next_month: int = 10) -> datet
     if month == 12:
         return datetime.date(year + 1, 1, day_of_next_month)
     return datetime.date(year, month + 1, day_of_next_month)
+
+
+# --- what a new project must be ------------------------------------------------------
+
+
+def code_problems(
+    code: ProjectCode, *, host_area: str, host_name: str, today: datetime.date
+) -> dict[int, str]:
+    """What is wrong with a project's national code for this project (segment → message):
+    the year is not after today, the area code is the project's area (`host_area`: a
+    park's host county), the industry segment is a GB/T 4754-2017 division (大类)."""
+    problems: dict[int, str] = {}
+    if code.year > today.year:
+        problems[1] = f"第 1 段（赋码年份）{code.year} 晚于今年（{today.year}）"
+    if code.area != host_area:
+        problems[2] = (
+            f"第 2 段（地区代码）{code.area} 与项目所在区域“{host_name}”（{host_area}）不符"
+        )
+    division = gb4754.lookup(code.department)
+    if division is None or division.level != "division":
+        problems[3] = (
+            f"第 3 段（行业代码）{code.department} 不是 GB/T 4754-2017 的行业大类（01–97）"
+        )
+    return problems
+
+
+# Words that do not tell two projects apart (so 年产10万吨镁砖项目 and 年产10万吨镁砖
+# 建设项目 are the same name); numbers and phases (一期, 二期) do tell them apart.
+_FILLER = re.compile(r"项目|工程|建设|有限公司|有限责任公司")
+_NOT_WORD = re.compile(r"[\W_]+")
+_NUMBERS = re.compile(r"\d+(?:\.\d+)?|[一二三四五六七八九十]+期")
+NEAR_NAME_RATIO = 0.85
+
+
+def name_key(name: str) -> str:
+    """A project name reduced to what tells it apart: full-width folded, lower case, no
+    spaces or punctuation, no filler words."""
+    text = unicodedata.normalize("NFKC", name).lower()
+    text = _FILLER.sub("", text)
+    return _NOT_WORD.sub("", text)
+
+
+def near_names(name: str, others: Iterable[tuple[int, str]]) -> list[tuple[int, str]]:
+    """The (id, name) of `others` whose names are the same or nearly the same as `name`:
+    the same numbers and phases, and after `name_key` a similarity ratio of at least
+    NEAR_NAME_RATIO (a typo, a word more or less)."""
+    key = name_key(name)
+    if not key:
+        return []
+    numbers = _NUMBERS.findall(key)
+    out = []
+    for pk, other in others:
+        other_key = name_key(other)
+        if not other_key or _NUMBERS.findall(other_key) != numbers:
+            continue
+        if key == other_key or SequenceMatcher(None, key, other_key).ratio() >= NEAR_NAME_RATIO:
+            out.append((pk, other))
+    return out

@@ -66,6 +66,10 @@ class ProjectForm(forms.Form):
     description = forms.CharField(
         label=_("建设内容"), required=False, widget=forms.Textarea(attrs={"rows": 3})
     )
+    # Shown (as a checkbox) only when the service found a project of a similar name.
+    confirm = forms.BooleanField(
+        label=_("确认不是同一项目，仍然保存"), required=False, widget=forms.HiddenInput
+    )
 
     def __init__(self, *args: Any, user: Any, project: Project | None = None, **kwargs: Any):
         if project is not None and "initial" not in kwargs:
@@ -120,6 +124,13 @@ class ProjectForm(forms.Form):
             raise forms.ValidationError(_("GB/T 4754-2017 中没有该行业代码"))
         return industry
 
+    def ask_to_confirm(self) -> None:
+        """The service asks the user to confirm: show the checkbox, unticked."""
+        field = self.fields["confirm"]
+        field.widget = forms.CheckboxInput()
+        unticked = self.add_prefix("confirm")
+        self.data = {k: v for k, v in self.data.items() if k != unticked}
+
     def values(self) -> dict[str, Any]:
         """The cleaned data as the services take them (money in yuan)."""
         data = dict(self.cleaned_data)
@@ -147,6 +158,15 @@ class ProjectCreateForm(ProjectForm):
         data = super().values()
         data.pop("library", None)
         return data
+
+
+class VoidForm(forms.Form):
+    reason = forms.CharField(
+        label=_("作废原因"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("如“重复登记，与项目 2024-210804-04-01-123456 为同一项目”；原因记入变更记录"),
+    )
 
 
 class StatusChangeForm(forms.Form):

@@ -85,6 +85,18 @@ class Project(models.Model):
         verbose_name=_("责任部门"),
     )
     description = models.TextField(_("建设内容"), blank=True)
+    # A project entered by mistake is voided (作废), not deleted: it is kept with its
+    # history, and left out of every figure and list unless they ask for voided ones.
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+    voided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("作废人"),
+    )
+    void_reason = models.CharField(_("作废原因"), max_length=500, blank=True)
     history = HistoricalRecords()
 
     scope = ScopeSpec(area="area", project="pk", writers=PROJECT_WRITERS)
@@ -94,8 +106,11 @@ class Project(models.Model):
         verbose_name = _("项目")
         verbose_name_plural = _("项目")
         constraints = [
+            # a voided project keeps its code; the project entered again may carry it
             models.UniqueConstraint(
-                fields=["code"], condition=~Q(code=""), name="project_code_unique"
+                fields=["code"],
+                condition=~Q(code="") & Q(voided_at__isnull=True),
+                name="project_code_unique",
             ),
             models.CheckConstraint(
                 condition=Q(total_investment__gte=0), name="project_investment_not_negative"
@@ -110,6 +125,10 @@ class Project(models.Model):
         from django.urls import reverse
 
         return reverse("projects:detail", args=[self.pk])
+
+    @property
+    def is_voided(self) -> bool:
+        return self.voided_at is not None
 
 
 class StatusChange(models.Model):

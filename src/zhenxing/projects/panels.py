@@ -39,7 +39,7 @@ def projects_panel(user: Any, today: datetime.date) -> Panel | None:
     grants = scoping.grants_for(user)
     if not (grants.is_city_wide_reader or grants.area_ids):
         return None
-    projects = scoping.visible(user, Project.objects.all())
+    projects = scoping.visible(user, Project.objects.filter(queries.not_voided()))
     period = reporting.last_closed_period(today=today)
     head = queries.figures(period=period, projects=projects)
     figures_url = _url("projects:figures", period=str(period))
@@ -94,7 +94,10 @@ def projects_panel(user: Any, today: datetime.date) -> Panel | None:
                 severity=severity,
             )
         )
-    overdue = scoping.visible(user, Problem.objects.filter(steward_queries.overdue_q(today)))
+    overdue = scoping.visible(
+        user,
+        Problem.objects.filter(steward_queries.overdue_q(today), queries.not_voided("project")),
+    )
     todos.append(
         Todo(
             text=gettext("逾期未销号的问题"),
@@ -118,7 +121,7 @@ def steward_panel(user: Any, today: datetime.date) -> Panel | None:
     own_ids = steward_queries.own_steward_project_ids(user)
     if not own_ids and not scoping.is_steward(user):
         return None
-    own = scoping.visible(user, Project.objects.filter(pk__in=own_ids))
+    own = scoping.visible(user, Project.objects.filter(queries.not_voided(), pk__in=own_ids))
     totals = steward_queries.steward_totals(projects=own, until=today)
     last_visit = steward_queries.last_visit_on(projects=own, until=today)
     figures = [

@@ -89,10 +89,23 @@ def _restricts(projects: QuerySet[Project] | None) -> bool:
     return bool(query.has_filters() or query.is_sliced or query.combinator)
 
 
+def not_voided(path: str = "") -> Q:
+    """A filter that leaves out voided projects, on Project ("") or on a model that
+    reaches it through `path`. On such a model it is `NOT IN` the (few) voided
+    projects, which costs no join to the project table."""
+    from zhenxing.projects.models import Project
+
+    if not path:
+        return Q(voided_at__isnull=True)
+    voided = Project.objects.filter(voided_at__isnull=False).order_by().values("pk")
+    return ~Q(**{f"{path}_id__in": voided})
+
+
 def _scope(projects: QuerySet[Project] | None, area: Area | None, path: str) -> Q:
-    """A filter on a model that reaches Project through `path` ("" for Project itself)."""
+    """A filter on a model that reaches Project through `path` ("" for Project itself);
+    voided projects are always left out."""
     prefix = f"{path}__" if path else ""
-    q = Q()
+    q = not_voided(path)
     if _restricts(projects):
         assert projects is not None
         q &= Q(**{f"{prefix}pk__in": projects.order_by().values("pk")})
@@ -304,7 +317,8 @@ def project_rows(*, period: Period, projects: QuerySet[Project]) -> list[dict[st
         .values_list("project_id", "planned_investment")
     )
     rows = []
-    for project in projects.values("id", "name", "code", "status", "area__name", "area__code"):
+    listed = projects.filter(not_voided())
+    for project in listed.values("id", "name", "code", "status", "area__name", "area__code"):
         ytd = money(sums.get(project["id"], {}).get("this_year"))
         last = money(sums.get(project["id"], {}).get("last_year"))
         plan = money(plans.get(project["id"]))
@@ -396,7 +410,7 @@ def report_due(*, period: Period, projects: QuerySet[Project]) -> QuerySet[Proje
         library=Library.CONSTRUCTION, entered_on__lte=period.last_day
     ).filter(Q(left_on__isnull=True) | Q(left_on__gt=period.first_day))
     reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
-    return projects.filter(
+    return projects.filter(not_voided()).filter(
         Q(status__in=[s.value for s in UNDER_CONSTRUCTION])
         | Q(pk__in=in_library.order_by().values("project_id"))
         | Q(pk__in=reported.order_by().values("project_id"))

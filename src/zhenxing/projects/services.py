@@ -145,10 +145,55 @@ def _check_dates_and_code(project: Project) -> None:
             "计划竣工早于计划开工", {"planned_finish": "计划竣工日期不能早于计划开工日期"}
         )
     if project.code:
-        clash = Project.objects.filter(code=project.code).exclude(pk=project.pk).first()
+        clash = (
+            Project.objects.filter(code=project.code, voided_at__isnull=True)
+            .exclude(pk=project.pk)
+            .first()
+        )
         if clash is not None:
             message = f"项目代码 {project.code} 已被使用"
             raise DomainError(message, {"code": message})
+
+
+def _check_new_facts(project: Project, *, changed: set[str], confirm: bool) -> None:
+    """What a project must be beyond its fields' formats, checked when it is created and
+    when the fields concerned change: investment above zero, a national code that fits
+    the project (its year, area and industry segment), and — unless the user confirms —
+    no project of nearly the same name in the same area."""
+    if "total_investment" in changed and not project.total_investment:
+        message = "总投资应大于 0"
+        raise DomainError(message, {"total_investment": message})
+    if project.code and changed & {"code", "area"}:
+        area = project.area
+        host = area.parent if area.is_park and area.parent else area
+        parsed = project_code.parse(project.code, today=clock.today())
+        problems = domain.code_problems(
+            parsed, host_area=host.code, host_name=host.name, today=clock.today()
+        )
+        if problems:
+            message = "；".join(problems[k] for k in sorted(problems))
+            raise DomainError(message, {"code": message})
+    if not confirm and changed & {"name", "area"}:
+        others = (
+            Project.objects.filter(area=project.area, voided_at__isnull=True)
+            .exclude(pk=project.pk)
+            .values_list("pk", "name")
+        )
+        near = domain.near_names(project.name, others)
+        if near:
+            names = "、".join(f"“{name}”" for _pk, name in near[:5])
+            message = (
+                f"{project.area.name}已有名称相近的项目：{names}。如确为不同项目，请确认后再保存"
+            )
+            raise DomainError(message, {"confirm": message})
+
+
+def _not_voided(project: Project) -> None:
+    """A voided project is kept as it was: nothing is recorded on it any more."""
+    if project.voided_at is not None:
+        when = timezone.localtime(project.voided_at)
+        message = f"该项目已于 {when:%Y-%m-%d %H:%M} 作废，不能再修改或填报"
+        raise DomainError(message, {"project": message})
 
 
 def _no_future(day: datetime.date, field: str, label: str) -> None:
@@ -166,9 +211,12 @@ def project_create(
     user: Any,
     status: str = Status.PLANNED,
     status_since: datetime.date | None = None,
+    confirm: bool = False,
     **values: Any,
 ) -> Project:
-    """A new project with its first lifecycle step (`status` on `status_since`)."""
+    """A new project with its first lifecycle step (`status` on `status_since`): the
+    beginning of the lifecycle (`domain.INITIAL`). A name close to another project's in
+    the same area is refused on `confirm` until the user confirms."""
     values = _normalise(values)
     if values.get("area") is None:
         raise DomainError("所在区域必填", {"area": "请选择项目所在区域"})
@@ -187,6 +235,7 @@ def project_create(
         raise DomainError(exc.message, {"status": exc.message}) from exc
     project = Project(**values, status=new_status.value, status_since=since)
     _check_dates_and_code(project)
+    _check_new_facts(project, changed={"total_investment", "code", "area", "name"}, confirm=confirm)
     _save(project, user=user, what="项目信息有误")
     change = StatusChange(
         project=project, status=new_status.value, date=since, note="登记", recorded_by=user
@@ -196,9 +245,10 @@ def project_create(
 
 
 @transaction.atomic
-def project_update(*, user: Any, project: Project, **values: Any) -> Project:
+def project_update(*, user: Any, project: Project, confirm: bool = False, **values: Any) -> Project:
     """Change a project's facts. The status moves only through `project_change_status`."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     if "status" in values or "status_since" in values:
         raise DomainError(
             "状态请通过“变更状态”修改", {"status": "状态请通过“变更状态”修改，以保留变更记录"}
@@ -211,10 +261,38 @@ def project_update(*, user: Any, project: Project, **values: Any) -> Project:
         scoping.require(user, Action.CREATE, model=Project, values={"area": values["area"]})
     if "total_investment" in values and values["total_investment"] is None:
         raise DomainError("总投资必填", {"total_investment": "请填写总投资"})
+    changed = {key for key, value in values.items() if getattr(project, key) != value}
     for key, value in values.items():
         setattr(project, key, value)
     _check_dates_and_code(project)
+    _check_new_facts(project, changed=changed, confirm=confirm)
     return _save(project, user=user, what="项目信息有误")
+
+
+@transaction.atomic
+def project_void(*, user: Any, project: Project, reason: str) -> Project:
+    """Void (作废) a project entered by mistake: it is kept, with its history and the
+    reason in the audit trail, but leaves every figure and list that does not ask for
+    voided projects, and nothing more is recorded on it. Who may change the project may
+    void it."""
+    scoping.require(user, Action.CHANGE, project)
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError("请填写作废原因", {"reason": "请填写作废原因（记入变更记录）"})
+    if len(reason) > 500:
+        raise DomainError("作废原因太长", {"reason": "作废原因最多 500 字"})
+    locked = Project.objects.select_for_update().get(pk=project.pk)
+    _not_voided(locked)
+    locked.voided_at = timezone.now()  # core.clock.now() once issue 8 item 2 lands
+    locked.voided_by = user if getattr(user, "is_authenticated", False) else None
+    locked.void_reason = reason
+    _save(locked, user=user, reason=f"作废：{reason}", what="项目信息有误")
+    project.voided_at, project.voided_by, project.void_reason = (
+        locked.voided_at,
+        locked.voided_by,
+        locked.void_reason,
+    )
+    return project
 
 
 @transaction.atomic
@@ -223,6 +301,7 @@ def project_change_status(
 ) -> StatusChange:
     """Move a project along its lifecycle on a date (no 竣工 before 开工, no going back)."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     locked = Project.objects.select_for_update().get(pk=project.pk)
     try:
         new_status = Status(status)
@@ -277,6 +356,7 @@ def project_enter_library(
 ) -> LibraryMembership:
     """The project enters a library on `date` (it may be in several libraries at once)."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     library = _library(library)
     label = Library(library).label
     if date is None:
@@ -300,6 +380,7 @@ def project_leave_library(
 ) -> LibraryMembership:
     """The project leaves a library on `date` (its stay is closed, not deleted)."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     library = _library(library)
     label = Library(library).label
     if date is None:
@@ -326,6 +407,7 @@ def project_add_to_key_list(
 ) -> KeyListEntry:
     """Put the project on a key list (省重大工程, 央地合作 …) from `date`."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     if key_list is None:
         raise DomainError("请选择清单", {"key_list": "请选择重点项目清单"})
     if date is None:
@@ -348,6 +430,7 @@ def project_remove_from_key_list(
     *, user: Any, project: Project, key_list: KeyList, date: datetime.date
 ) -> KeyListEntry:
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     if date is None:
         raise DomainError("移出日期必填", {"left_on": "请填写移出日期"})
     _no_future(date, "left_on", "移出日期")
@@ -375,6 +458,7 @@ def project_set_annual_plan(
 ) -> AnnualPlan:
     """Set (or change) the investment planned for the project in one year."""
     scoping.require(user, Action.CHANGE, project)
+    _not_voided(project)
     try:
         year = int(year)
     except (TypeError, ValueError) as exc:
@@ -464,6 +548,7 @@ def report_submit(
             period = Period.parse(str(period))
         except ValueError as exc:
             raise DomainError(str(exc), {"period": str(exc)}) from exc
+    _not_voided(project)
     values = _report_values(investment, progress_pct, progress_text, problems)
     reason = (reason or "").strip()[:255]
     report = MonthlyReport.objects.filter(
@@ -585,6 +670,9 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
             )
         if not allowed_areas[scope_key]:
             errors[index] = {"project": "您无权填报该项目的月报"}
+            continue
+        if item.project.voided_at is not None:
+            errors[index] = {"project": "该项目已作废，不能填报"}
             continue
         win = wins[item.period]
         if item.period > this_month:

@@ -11,6 +11,7 @@ urlpatterns = [
     path("<int:pk>/", views.project_detail, name="detail"),
     path("<int:pk>/edit/", views.project_edit, name="edit"),
     path("<int:pk>/status/", views.project_status, name="status"),
+    path("<int:pk>/void/", views.project_void, name="void"),
     path("<int:pk>/libraries/", views.project_libraries, name="libraries"),
     path("<int:pk>/plans/", views.project_plans, name="plans"),
     path("<int:pk>/reports/<str:period>/", views.report_edit, name="report"),

@@ -41,6 +41,7 @@ from zhenxing.projects.forms import (
     ProjectForm,
     ReportForm,
     StatusChangeForm,
+    VoidForm,
     report_initial,
 )
 from zhenxing.projects.models import (
@@ -109,7 +110,18 @@ def _library_badges(project: Project) -> Badges:
 
 def _status_badge(project: Project) -> Badges:
     status = Status(project.status)
-    return Badges([(STATUS_LABELS[status], STATUS_BADGE.get(status, "badge-muted"))])
+    badges = [(STATUS_LABELS[status], STATUS_BADGE.get(status, "badge-muted"))]
+    if project.voided_at is not None:
+        badges.insert(0, (gettext("已作废"), "badge-danger"))
+    return Badges(badges)
+
+
+# Voided projects (作废) are listed only when asked for: 含已作废 or 仅已作废.
+VOIDED_CHOICES = [("include", _("含已作废")), ("only", _("仅已作废"))]
+
+
+def _voided(qs: QuerySet[Project], value: str) -> QuerySet[Project]:
+    return qs.filter(voided_at__isnull=False) if value == "only" else qs
 
 
 def _open_stays() -> list[Prefetch]:
@@ -128,8 +140,11 @@ def _open_stays() -> list[Prefetch]:
 
 
 def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
+    projects = Project.objects.all()
+    if request.GET.get("voided") not in {k for k, _label in VOIDED_CHOICES}:
+        projects = projects.filter(voided_at__isnull=True)
     return (
-        Project.objects.select_related("area")
+        projects.select_related("area")
         .annotate(
             open_library=FilteredRelation(
                 "libraries", condition=Q(libraries__left_on__isnull=True)
@@ -202,6 +217,13 @@ PROJECT_LIST = ListSpec(
         ),
         Filter("cluster", _("产业集群"), "cluster_id", choices=_cluster_choices),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "owner_name")),
+        Filter(
+            "voided",
+            _("已作废项目"),
+            "",
+            choices=lambda r: [(k, str(v)) for k, v in VOIDED_CHOICES],
+            apply=_voided,
+        ),
     ],
     default_sort="",
     export_name="项目库",
@@ -381,6 +403,33 @@ def _record_crumbs(project: Project, label: str) -> list[dict[str, str]]:
         {"label": project.name, "url": project.get_absolute_url()},
         {"label": label, "url": ""},
     ]
+
+
+@login_required
+def project_void(request: HttpRequest, pk: int) -> HttpResponse:
+    """Void (作废) a project entered by mistake, with a reason."""
+    project = _load(request, pk, Action.CHANGE)
+    form = VoidForm(request.POST or None)
+    done = submit(
+        request,
+        form,
+        lambda data: services.project_void(
+            user=request.user, project=project, reason=data["reason"]
+        ),
+        success=gettext("项目已作废"),
+        then=reverse("projects:detail", args=[project.pk]) + "?tab=history",
+        error_field="reason",
+    )
+    return done or render(
+        request,
+        "projects/void_form.html",
+        {
+            "form": form,
+            "project": project,
+            "status_badge": _status_badge(project),
+            "breadcrumbs": _record_crumbs(project, gettext("作废")),
+        },
+    )
 
 
 @login_required
