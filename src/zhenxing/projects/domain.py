@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable
+import statistics
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -100,3 +102,48 @@ def report_deadline(year: int, month: int, day_of_next_month: int = 10) -> datet
     if month == 12:
         return datetime.date(year + 1, 1, day_of_next_month)
     return datetime.date(year, month + 1, day_of_next_month)
+
+
+# --- unusual monthly figures ---------------------------------------------------------
+
+# The usual month is judged on the project's latest reported months, and only once it has
+# a few: one or two earlier figures say little about its pace.
+USUAL_MONTHS = 12
+MIN_USUAL_MONTHS = 3
+_WAN = Decimal(10_000)
+
+
+def _wan(amount: Decimal) -> str:
+    return f"{amount / _WAN:,.2f}"
+
+
+def unusual_report(
+    amount: Decimal,
+    *,
+    total_investment: Decimal,
+    done_before: Decimal,
+    earlier: Sequence[Decimal],
+    factor: Decimal,
+) -> str:
+    """Why a month's investment (yuan) needs a confirmation, or "" when it is ordinary.
+
+    It is unusual above the project's remaining investment (`total_investment` minus
+    `done_before`, what the reports before this month add up to), or above `factor`
+    times the project's usual month: the median of `earlier` (its latest earlier
+    figures, newest last) above zero, once there are at least `MIN_USUAL_MONTHS` of them.
+    """
+    remaining = total_investment - done_before
+    if amount > remaining:
+        return (
+            f"当月完成投资 {_wan(amount)} 万元超过项目剩余投资 {_wan(max(remaining, Decimal(0)))} "
+            f"万元（总投资 {_wan(total_investment)} 万元，此前累计完成 {_wan(done_before)} 万元）"
+        )
+    months = [a for a in earlier[-USUAL_MONTHS:] if a > 0]
+    if factor > 0 and len(months) >= MIN_USUAL_MONTHS:
+        usual = Decimal(statistics.median(months))
+        if amount > usual * factor:
+            return (
+                f"当月完成投资 {_wan(amount)} 万元是该项目以往月份中位数 {_wan(usual)} 万元的 "
+                f"{amount / usual:.1f} 倍（超过 {factor.normalize():f} 倍）"
+            )
+    return ""
