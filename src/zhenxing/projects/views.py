@@ -3,7 +3,7 @@ the monthly report (one project, or an area's whole month), and the figures."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -289,7 +289,12 @@ def _report_months(project: Project, year: int) -> list[dict[str, Any]]:
     last = 12 if year < today.year else today.month if year == today.year else 0
     periods = [Period(year, m) for m in range(1, last + 1)]
     wins = reporting.windows(periods, today=today)
-    reports = {r.month: r for r in project.reports.filter(year=year).select_related("submitted_by")}
+    reports = {
+        r.month: r
+        for r in project.reports.filter(year=year).select_related(
+            "submitted_by", "unusual_confirmed_by"
+        )
+    }
     rows = []
     total = Decimal(0)
     for period in periods:
@@ -560,7 +565,11 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         model=MonthlyReport,
         values={"project__area": project.area_id, "project": project.pk},
     )
-    report = project.reports.filter(year=month.year, month=month.month).first()
+    report = (
+        project.reports.filter(year=month.year, month=month.month)
+        .select_related("submitted_by", "unusual_confirmed_by")
+        .first()
+    )
     if report is not None:
         scoping.require(request.user, Action.CHANGE, report)
     win = reporting.window(month)
@@ -578,12 +587,14 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             problems=data["problems"],
             expected_version=data.get("version") or None,
             reason=data.get("reason", ""),
+            confirm=data.get("confirm", False),
         ),
         success=gettext("%(period)s月报已保存") % {"period": month.label},
         then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
     )
     if done:
         return done
+    form.hide_confirm_unless_asked()
     return render(
         request,
         "projects/report_form.html",
@@ -620,6 +631,12 @@ class SheetRow:
     form: ReportForm
 
 
+@dataclass
+class SheetErrors:
+    projects: list[str] = field(default_factory=list)  # the rows with an error, by name
+    reason: str = ""  # the page's one 修改原因 (a locked month)
+
+
 @login_required
 def report_sheet(request: HttpRequest) -> HttpResponse:
     """An area's month on one page: every project it reports, each row editable."""
@@ -643,7 +660,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         r.project_id: r
         for r in MonthlyReport.objects.filter(
             project__in=projects, year=period.year, month=period.month
-        )
+        ).select_related("unusual_confirmed_by")
     }
     if request.GET.get("format") == "xlsx":
         return _sheet_export(area, period, projects, reports)
@@ -654,7 +671,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         request.user, Action.CREATE, model=MonthlyReport, values={"project__area": area.pk}
     )
     rows: list[SheetRow] = []
-    errors: list[str] = []
+    errors = SheetErrors()
     posted = request.method == "POST" and can_write
     reason = request.POST.get("reason", "").strip() if posted else ""
     for project in projects:
@@ -668,51 +685,9 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         )
         rows.append(SheetRow(project=project, report=report, form=form))
     if posted:
-        changed: list[SheetRow] = []
-        for row in rows:
-            form = row.form
-            if not form.has_changed() or all(
-                not form.data.get(form.add_prefix(f), "").strip() for f in SHEET_FIELDS
-            ):
-                continue
-            if form.is_valid():
-                changed.append(row)
-            else:
-                errors.append(row.project.name)
-        if not errors and changed:
-            try:
-                with transaction.atomic():
-                    for row in changed:
-                        data = row.form.cleaned_data
-                        try:
-                            services.report_submit(
-                                user=request.user,
-                                project=row.project,
-                                period=period,
-                                investment=wan_to_yuan(data["investment"]),
-                                progress_pct=data["progress_pct"],
-                                progress_text=data["progress_text"],
-                                problems=data["problems"],
-                                expected_version=data.get("version") or None,
-                                reason=reason,
-                            )
-                        except DomainError as exc:
-                            show_domain_error(row.form, exc)
-                            errors.append(row.project.name)
-                    if errors:
-                        raise _Rollback()
-            except _Rollback:
-                pass
-        if not errors:
-            if changed:
-                messages.success(
-                    request,
-                    gettext("已保存 %(n)s 个项目的%(period)s月报")
-                    % {"n": len(changed), "period": period.label},
-                )
-            else:
-                messages.info(request, gettext("没有修改"))
-            return redirect(request.get_full_path())
+        done = _save_sheet(request, rows, period, reason, errors)
+        if done:
+            return done
     return render(
         request,
         "projects/sheet.html",
@@ -722,7 +697,8 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
             "areas": areas,
             "window": win,
             "rows": rows,
-            "errors": errors,
+            "errors": errors.projects,
+            "reason_error": errors.reason,
             "reason": reason,
             "can_write": can_write,
             "missing": missing,
@@ -737,8 +713,79 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Rollback(Exception):
-    pass
+def _blank(form: ReportForm) -> bool:
+    return all(not str(form.data.get(form.add_prefix(f), "")).strip() for f in SHEET_FIELDS)
+
+
+def _save_sheet(
+    request: HttpRequest, rows: list[SheetRow], period: Period, reason: str, errors: SheetErrors
+) -> HttpResponse | None:
+    """Hand every filled row to `reports_submit_many` (all rows or none).
+
+    A row left blank is skipped and shown again as typed, without checking it: only the
+    rows with something wrong are flagged. Rows whose values are those stored are passed
+    on too and counted as unchanged (the service writes nothing for them)."""
+    filled: list[SheetRow] = []
+    skipped = 0
+    for row in rows:
+        form = row.form
+        if _blank(form):
+            skipped += 1
+            row.form = ReportForm(
+                initial={name: form[name].value() for name in form.fields},
+                prefix=form.prefix,
+                locked=False,
+            )
+        elif form.is_valid():
+            filled.append(row)
+        else:
+            errors.projects.append(row.project.name)
+    if errors.projects:
+        return None
+    items = [
+        services.ReportItem(
+            project=row.project,
+            period=period,
+            investment=wan_to_yuan(row.form.cleaned_data["investment"]),
+            progress_pct=row.form.cleaned_data["progress_pct"],
+            progress_text=row.form.cleaned_data["progress_text"],
+            problems=row.form.cleaned_data["problems"],
+            expected_version=row.form.cleaned_data.get("version") or None,
+            reason=reason,
+            confirm=row.form.cleaned_data.get("confirm", False),
+        )
+        for row in filled
+    ]
+    try:
+        saved = services.reports_submit_many(user=request.user, items=items)
+    except services.BatchError as exc:
+        for index, fields in exc.item_errors.items():
+            row = filled[index]
+            for name, message in fields.items():
+                if name == "reason":
+                    errors.reason = message  # the page's one reason field, above the table
+                    continue
+                row.form.add_error(name if name in row.form.fields else None, message)
+                if row.project.name not in errors.projects:
+                    errors.projects.append(row.project.name)
+        return None
+    if saved.filed:
+        messages.success(
+            request,
+            gettext(
+                "%(period)s月报：填报 %(filed)s 个项目，未变化 %(unchanged)s 个，"
+                "空白未填 %(skipped)s 个"
+            )
+            % {
+                "period": period.label,
+                "filed": saved.filed,
+                "unchanged": saved.unchanged,
+                "skipped": skipped,
+            },
+        )
+    else:
+        messages.info(request, gettext("没有修改"))
+    return redirect(request.get_full_path())
 
 
 def _sheet_export(
