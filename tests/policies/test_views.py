@@ -154,3 +154,16 @@ def test_refusals_show_on_the_form_and_successes_go_back_to_the_record(
         f"/policies/ledger/{reversal.pk}/correct/", {"amount": "1", "reason": "再改"}
     )
     assert again.status_code == 200 and "冲正记录不能更正" in again.content.decode()
+
+
+def test_the_ledger_export_names_whom_it_paid_by_uscc(
+    world: Any, client: Any, computed_run: Any
+) -> None:
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    client.force_login(world.users["dept_head"])
+    rows = read_rows(client.get("/policies/ledger/?format=xlsx").content)
+    column = rows[0].index("统一社会信用代码")
+    assert rows[0][column - 1] == "兑付对象"
+    assert world.own_enterprise.uscc in {r[column] for r in rows[1:]}
+    page = client.get("/policies/ledger/").content.decode()
+    assert "统一社会信用代码" not in page  # the screen keeps its columns

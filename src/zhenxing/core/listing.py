@@ -71,6 +71,9 @@ class ListSpec:
     template: str = "core/list.html"
     actions: Callable[[HttpRequest], list[dict[str, str]]] | None = None
     extra_context: dict[str, Any] = field(default_factory=dict)
+    # The export's columns when it carries more than the screen (every field a user can
+    # filter on, codes…); None: the columns on screen.
+    export_columns: Sequence[Column] | None = None
 
     def rows(self, request: HttpRequest) -> tuple[QuerySet[Any], dict[str, str], str]:
         """The scoped, filtered and sorted queryset, the active filters and the sort key."""
@@ -107,9 +110,10 @@ class ListSpec:
         """The whole filtered list as .xlsx, as the export button gives it."""
         qs, _active, _sort = self.rows(request)
         qs = scoping.visible(request.user, qs, Action.EXPORT)
+        columns = self.columns if self.export_columns is None else self.export_columns
         return excel.build_xlsx(
-            [str(c.label) for c in self.columns],
-            ([c.get(obj) for c in self.columns] for obj in qs.iterator(chunk_size=2000)),
+            [str(c.label) for c in columns],
+            ([c.get(obj) for c in columns] for obj in qs.iterator(chunk_size=2000)),
             sheet_name=self.export_name,
         )
 

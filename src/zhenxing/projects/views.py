@@ -140,7 +140,9 @@ def _open_stays() -> list[Prefetch]:
 
 def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
     return (
-        Project.objects.select_related("area")
+        Project.objects.select_related(
+            "area", "cluster", "cluster__scheme", "industry", "department", "owner_enterprise"
+        )
         .annotate(
             open_library=FilteredRelation(
                 "libraries", condition=Q(libraries__left_on__isnull=True)
@@ -182,6 +184,52 @@ def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
     return actions
 
 
+def _open_library_names(project: Project) -> str:
+    stays = sorted(getattr(project, "open_libraries", []), key=lambda m: m.library)
+    return "、".join(str(Library(m.library).label) for m in stays)
+
+
+def _open_key_list_names(project: Project) -> str:
+    return "、".join(e.key_list.name for e in getattr(project, "open_key_lists", []))
+
+
+def _cluster_name(project: Project) -> str:
+    cluster = project.cluster
+    return f"{cluster.scheme.short_name} · {cluster.name}" if cluster else ""
+
+
+def _industry_name(project: Project) -> str:
+    return f"{project.industry.code} {project.industry.name}" if project.industry else ""
+
+
+# The export carries every field the list filters on and the project's key facts, so that
+# a filtered list can be worked on in Excel without opening each record.
+PROJECT_EXPORT_COLUMNS = [
+    Column("code", _("项目代码")),
+    Column("name", _("项目名称")),
+    Column("area__name", _("所在区域")),
+    Column("status", _("状态"), value=lambda p: STATUS_LABELS[Status(p.status)]),
+    Column("status_since", _("状态日期")),
+    Column("libraries", _("项目库"), value=_open_library_names),
+    Column("key_lists", _("重点清单"), value=_open_key_list_names),
+    Column("cluster", _("产业集群"), value=_cluster_name),
+    Column("industry", _("所属行业"), value=_industry_name),
+    Column("policy_category", _("政策类别"), value=lambda p: p.get_policy_category_display()),
+    Column("owner_name", _("项目单位名称")),
+    Column(
+        "owner_enterprise__uscc",
+        _("项目单位统一社会信用代码"),
+        value=lambda p: p.owner_enterprise.uscc if p.owner_enterprise else "",
+    ),
+    Column("department__name", _("责任部门")),
+    Column("location", _("建设地点")),
+    Column("total_investment", _("总投资（万元）"), value=_wan, numeric=True),
+    Column("planned_start", _("计划开工")),
+    Column("planned_finish", _("计划竣工")),
+    Column("description", _("建设内容")),
+]
+
+
 PROJECT_LIST = ListSpec(
     title=_("项目库"),
     queryset=_list_queryset,
@@ -221,6 +269,7 @@ PROJECT_LIST = ListSpec(
     ],
     default_sort="",
     export_name="项目库",
+    export_columns=PROJECT_EXPORT_COLUMNS,
     actions=_list_actions,
 )
 
