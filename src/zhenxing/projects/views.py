@@ -22,7 +22,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
-from zhenxing.core import clock, excel, scoping
+from zhenxing.core import charts, clock, excel, scoping
 from zhenxing.core.forms import show_domain_error, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec
 from zhenxing.core.models import Area, AuditEntry
@@ -958,8 +958,7 @@ def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "color": ["#1f5fbf", "#9aa5b4"],
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": [this_year, last_year], "top": 0, "right": 8},
-        "grid": {"left": 56, "right": 16, "top": 40, "bottom": 40},
+        **charts.frame(data=[this_year, last_year]),
         "xAxis": {
             "type": "category",
             "data": [r["area"].name for r in rows],
