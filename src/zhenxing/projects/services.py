@@ -525,7 +525,7 @@ def _unusual_marks(
         factor=unusual_factor(),
     )
     if not note:
-        return {"unusual_note": "", "unusual_confirmed_by_id": None}
+        return {"unusual_note": "", "unusual_confirmed_by": None}
     if report is not None and report.unusual_note and report.investment == amount:
         return {
             "unusual_note": report.unusual_note,
@@ -534,8 +534,9 @@ def _unusual_marks(
     if not confirm:
         message = f"{note}。请核实；确属实须确认后再提交"
         raise DomainError(message, {"confirm": message})
+    # the user object, not its id: the audit trail names it without a query per report
     who = user if getattr(user, "is_authenticated", False) else None
-    return {"unusual_note": note[:255], "unusual_confirmed_by_id": who.pk if who else None}
+    return {"unusual_note": note[:255], "unusual_confirmed_by": who}
 
 
 # --- one monthly report -----------------------------------------------------------

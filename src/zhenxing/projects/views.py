@@ -962,7 +962,8 @@ def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
         "xAxis": {
             "type": "category",
             "data": [r["area"].name for r in rows],
-            "axisLabel": {"interval": 0, "rotate": 30 if len(rows) > 8 else 0},
+            # every area named; slanted when there are many, so that neighbours do not collide
+            "axisLabel": {"interval": 0, "rotate": 45 if len(rows) > 6 else 0},
         },
         "yAxis": {"type": "value", "name": gettext("亿元")},
         "series": [
