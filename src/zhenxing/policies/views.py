@@ -585,9 +585,9 @@ def _booking_years() -> list[tuple[str, str]]:
 
 def _beneficiary_uscc(entry: LedgerEntry) -> str:
     """The 统一社会信用代码 paid: the enterprise's, or a project's owner's."""
-    if entry.enterprise_id:
+    if entry.enterprise is not None:
         return entry.enterprise.uscc
-    owner = entry.project.owner_enterprise if entry.project_id else None
+    owner = entry.project.owner_enterprise if entry.project is not None else None
     return owner.uscc if owner is not None else ""
 
 
