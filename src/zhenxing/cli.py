@@ -223,7 +223,7 @@ def cmd_import(args: argparse.Namespace) -> int:
         raise CommandError(f"文件不存在：{args.file}")
     result = excel.run_import(spec, path.read_bytes(), user=_acting_user(args.user))
     if result.ok:
-        print(f"导入成功：{result.rows_written} 行")
+        print(result.summary())
         return 0
     print(f"导入失败，没有写入任何数据。共 {len(result.errors)} 处错误：", file=sys.stderr)
     for error in result.errors[:200]:

@@ -55,6 +55,9 @@ SECURE_COOKIES = _env_bool("ZHENXING_SECURE_COOKIES", False)
 CITY_NAME = os.environ.get("ZHENXING_CITY_NAME", "营口市")
 PLATFORM_NAME = os.environ.get("ZHENXING_PLATFORM_NAME", "营口市产业发展服务平台")
 TASKS_IMMEDIATE = _env_bool("ZHENXING_TASKS_IMMEDIATE", False)
+# A monthly report more than this many times the project's usual month (the median of its
+# earlier reported months) needs a confirmation (as does one above the remaining investment).
+REPORT_UNUSUAL_FACTOR = float(os.environ.get("ZHENXING_REPORT_UNUSUAL_FACTOR") or "5")
 
 # --- applications ----------------------------------------------------------------
 INSTALLED_APPS = [

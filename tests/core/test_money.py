@@ -227,7 +227,7 @@ def test_every_number_field_of_every_part_is_the_core_one() -> None:
     from zhenxing.enterprises import forms as enterprise_forms
     from zhenxing.policies import forms as policy_forms
     from zhenxing.projects import forms as project_forms
-    from zhenxing.projects import steward_forms
+    from zhenxing.projects.stewards import forms as steward_forms
 
     found = []
     for module in (project_forms, enterprise_forms, policy_forms, steward_forms):

@@ -501,7 +501,7 @@ def test_walking_every_page_a_role_is_shown(
     from urllib.parse import urljoin, urlsplit
 
     from zhenxing.projects import services as project_services
-    from zhenxing.projects import steward_services
+    from zhenxing.projects.stewards import services as steward_services
 
     from ..affordances import write_affordances
 

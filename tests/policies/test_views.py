@@ -195,3 +195,16 @@ def test_budgets_and_corrections_accept_thousands_separators(
     assert LedgerEntry.objects.get(kind="adjustment").amount == Decimal("100000.50")
     ledger = client.get("/policies/ledger/").content.decode()
     assert "100,000.50" in ledger  # 元 in the ledger, with separators
+
+
+def test_the_ledger_export_names_whom_it_paid_by_uscc(
+    world: Any, client: Any, computed_run: Any
+) -> None:
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    client.force_login(world.users["dept_head"])
+    rows = read_rows(client.get("/policies/ledger/?format=xlsx").content)
+    column = rows[0].index("统一社会信用代码")
+    assert rows[0][column - 1] == "兑付对象"
+    assert world.own_enterprise.uscc in {r[column] for r in rows[1:]}
+    page = client.get("/policies/ledger/").content.decode()
+    assert "统一社会信用代码" not in page  # the screen keeps its columns

@@ -158,7 +158,13 @@ def test_a_stale_version_is_refused_even_when_the_month_is_locked(
 
     settings.TODAY_OVERRIDE = "2024-05-31"
     submit(world.users["area"], own_project, period=MAY)
-    submit(world.users["area"], own_project, period=MAY, expected_version=1)
+    submit(
+        world.users["area"],
+        own_project,
+        period=MAY,
+        expected_version=1,
+        investment=Decimal("900000"),
+    )
     settings.TODAY_OVERRIDE = "2024-06-30"
     with pytest.raises(services.StaleVersion):
         submit(world.users["area"], own_project, period=MAY, expected_version=1, reason="更正")
@@ -380,7 +386,7 @@ def test_many_reports_are_written_with_history_and_the_same_audit_as_one_by_one(
     for project in (one, many):
         submit(user, project, investment=Decimal("100"), progress_text="开工")
     submit(user, one, investment=Decimal("250.50"), progress_pct=Decimal("30"), expected_version=1)
-    [written] = services.reports_submit_many(
+    saved = services.reports_submit_many(
         user=user,
         items=[
             _item(
@@ -388,6 +394,8 @@ def test_many_reports_are_written_with_history_and_the_same_audit_as_one_by_one(
             )
         ],
     )
+    assert (saved.created, saved.updated, saved.unchanged) == (0, 1, 0)
+    [written] = saved.reports
     written.refresh_from_db()
     assert (written.version, written.investment, written.progress_text) == (
         2,
@@ -461,13 +469,12 @@ def test_many_reports_refuse_another_areas_project(
     assert not own_project.reports.exists()
 
 
-def test_importing_the_same_sheet_twice_replaces_the_reports(own_project: Any, world: Any) -> None:
-    data = sheet([own_project.code, "", "2024-06", 12, "", "", "", ""])
-    assert run(world.users["area"], data).ok
-    again = run(world.users["area"], data)
+def test_importing_a_changed_sheet_replaces_the_reports(own_project: Any, world: Any) -> None:
+    assert run(world.users["area"], sheet([own_project.code, "", "2024-06", 12, "", "", "", ""])).ok
+    again = run(world.users["area"], sheet([own_project.code, "", "2024-06", 13, "", "", "", ""]))
     assert again.ok, again.errors
     report = own_project.reports.get()
-    assert (report.version, report.investment) == (2, Decimal("120000.00"))
+    assert (report.version, report.investment) == (2, Decimal("130000.00"))
 
 
 @pytest.mark.postgres_only

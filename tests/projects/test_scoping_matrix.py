@@ -59,7 +59,7 @@ LEADER_VISIT: dict[str, bool] = {
 def led(world: Any, own_project: Any, other_project: Any) -> Any:
     """The own project led by `steward`, with one problem."""
     from zhenxing.core.models import Department
-    from zhenxing.projects import steward_services
+    from zhenxing.projects.stewards import services as steward_services
 
     admin = world.users["admin"]
     steward_services.stewardship_assign(
@@ -188,7 +188,7 @@ def test_area_staff_are_offered_their_own_kinds_of_visit(world: Any, client: Any
 
 def test_the_service_refuses_a_leaders_visit_from_area_staff(world: Any, led: Any) -> None:
     from zhenxing.core import scoping
-    from zhenxing.projects import steward_services
+    from zhenxing.projects.stewards import services as steward_services
 
     with pytest.raises(scoping.PermissionDenied, match="领导现场调研"):
         steward_services.visit_record(

@@ -85,23 +85,30 @@ def test_the_list_needs_a_fixed_number_of_queries(
         assert client.get("/projects/?format=xlsx").status_code == 200
 
 
-def test_the_export_has_the_rows_on_screen_with_plain_text_badges(
-    area_client: Any, own_project: Any
+def test_the_export_has_every_field_the_list_filters_on_and_the_key_facts(
+    area_client: Any, own_project: Any, world: Any
 ) -> None:
     from zhenxing.core.excel import read_rows
+    from zhenxing.projects.views import PROJECT_LIST
 
     rows = read_rows(area_client.get("/projects/?format=xlsx").content)
-    assert rows[0] == [
-        "项目代码",
-        "项目名称",
-        "所在区域",
-        "状态",
-        "总投资（万元）",
-        "项目库 / 清单",
-    ]
-    assert rows[1][:4] == [own_project.code, own_project.name, "鲅鱼圈区", "续建"]
-    assert rows[1][4] == 5000  # 万元, a number in the sheet
-    assert rows[1][5] == "建设"
+    header = rows[0]
+    for label in ("项目代码", "项目名称", "所在区域", "状态", "项目库", "重点清单", "产业集群"):
+        assert label in header
+    for label in ("所属行业", "总投资（万元）", "计划开工", "计划竣工", "状态日期", "责任部门"):
+        assert label in header
+    # every filter of the list page has its column (the keyword searches name and code)
+    filtered_on = {str(f.label) for f in PROJECT_LIST.filters if not f.keyword_fields}
+    assert filtered_on <= {*header, "区域"} and "所在区域" in header
+    row = dict(zip(header, rows[1], strict=True))
+    assert (row["项目代码"], row["项目名称"], row["所在区域"], row["状态"]) == (
+        own_project.code,
+        own_project.name,
+        "鲅鱼圈区",
+        "续建",
+    )
+    assert row["总投资（万元）"] == 5000  # 万元, a number in the sheet
+    assert row["项目库"] == "建设项目库" and row["状态日期"] is not None
 
 
 @pytest.mark.parametrize("tab", ["basic", "reports", "status", "steward", "history"])

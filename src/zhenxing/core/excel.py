@@ -30,6 +30,7 @@ import xlsxwriter
 from django.db import models, transaction
 from django.http import HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 from python_calamine import CalamineWorkbook
 
 from zhenxing.core import money as _money
@@ -135,6 +136,14 @@ class ImportResult:
     rows_written: int = 0
     errors: list[RowError] = field(default_factory=list)
     outcome: Any = None  # what `ImportSpec.write_rows` returned
+
+    def summary(self) -> str:
+        """What a successful import tells the user (page, API, command line): the
+        outcome's own `summary()` when it has one (rows filed, unchanged, skipped…)."""
+        describe = getattr(self.outcome, "summary", None)
+        if callable(describe):
+            return str(describe())
+        return gettext("导入成功：共 %(n)s 行") % {"n": self.rows_written}
 
     def error_report_xlsx(self) -> bytes:
         return build_xlsx(

@@ -92,4 +92,11 @@ def form_page(
         error_field=error_field,
         refused_field=refused_field,
     )
-    return done or render(request, template, {"form": form, **context})
+    if done:
+        return done
+    # a form whose confirmation box shows only once a service asked for it (a report's
+    # unusual figure) drops the box when nobody asked
+    hide_confirm = getattr(form, "hide_confirm_unless_asked", None)
+    if hide_confirm is not None:
+        hide_confirm()
+    return render(request, template, {"form": form, **context})

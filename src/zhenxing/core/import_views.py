@@ -65,9 +65,7 @@ def import_upload(request: HttpRequest, kind: str) -> HttpResponse:
         else:
             result = excel.run_import(spec, upload.read(), user=request.user)
             if result.ok:
-                messages.success(
-                    request, gettext("导入成功：共 %(n)s 行") % {"n": result.rows_written}
-                )
+                messages.success(request, result.summary())
                 return redirect(request.path)
             keep_error_report(request, kind, result)
     return render(

@@ -103,6 +103,9 @@ class ListSpec:
     template: str = "core/list.html"
     actions: Callable[[HttpRequest], list[dict[str, str]]] | None = None
     extra_context: dict[str, Any] = field(default_factory=dict)
+    # The export's columns when it carries more than the screen (every field a user can
+    # filter on, codes…); None: the columns on screen.
+    export_columns: Sequence[Column] | None = None
     # where a row's link cell goes; default: the record's own page (get_absolute_url)
     link: Callable[[Any], str] | None = None
 
@@ -159,9 +162,10 @@ class ListSpec:
         """The whole filtered list as .xlsx, as the export button gives it."""
         qs, _active, _sort = self.rows(request)
         qs = scoping.visible(request.user, qs, Action.EXPORT)
+        columns = self.columns if self.export_columns is None else self.export_columns
         return excel.build_xlsx(
-            [str(c.label) for c in self.columns],
-            ([c.get(obj) for c in self.columns] for obj in qs.iterator(chunk_size=2000)),
+            [str(c.label) for c in columns],
+            ([c.get(obj) for c in columns] for obj in qs.iterator(chunk_size=2000)),
             sheet_name=self.export_name,
             # whole numbers outside numeric columns are years and the like: no separator
             plain_columns={i for i, c in enumerate(self.columns) if not c.numeric},

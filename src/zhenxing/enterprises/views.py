@@ -28,7 +28,7 @@ from django.urls import reverse
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from zhenxing.core import clock, excel, scoping
+from zhenxing.core import charts, clock, excel, scoping
 from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import AuditEntry
@@ -348,8 +348,7 @@ def pool_funnel(request: HttpRequest) -> HttpResponse:
         stages = [str(row.label) for row in tables[0].rows if row.stage != domain.Stage.EXITED]
         chart = {
             "tooltip": {"trigger": "axis"},
-            "legend": {"top": 0, "type": "scroll"},
-            "grid": {"left": 48, "right": 16, "top": 40, "bottom": 32},
+            **charts.frame(),
             "xAxis": {"type": "category", "data": stages},
             "yAxis": {"type": "value", "name": "家"},
             "series": [

@@ -615,23 +615,41 @@ def _booking_years() -> list[tuple[str, str]]:
     return [(str(y), f"{y}年") for y in range(year, year - 6, -1)]
 
 
+def _beneficiary_uscc(entry: LedgerEntry) -> str:
+    """The 统一社会信用代码 paid: the enterprise's, or a project's owner's."""
+    if entry.enterprise is not None:
+        return entry.enterprise.uscc
+    owner = entry.project.owner_enterprise if entry.project is not None else None
+    return owner.uscc if owner is not None else ""
+
+
+_LEDGER_COLUMNS = [
+    Column("booked_on", _("记账日期"), sort="booked_on", css="date"),
+    Column("kind", _("类型"), sort="kind", value=_kind_badge, css="nowrap"),
+    Column("policy__name", _("政策"), sort="policy__name"),
+    Column("period", _("期间"), sort="period", css="nowrap"),
+    Column("beneficiary", _("兑付对象"), value=lambda e: e.beneficiary_name),
+    Column("area__name", _("区域"), sort="area__sort_order", css="nowrap"),
+    Column("amount", _("金额（元）"), sort="amount", numeric=True),
+    Column("city_amount", _("市级（元）"), numeric=True),
+    Column("county_amount", _("县区（元）"), numeric=True),
+    Column("reason", _("说明")),
+]
+
 LEDGER_LIST = ListSpec(
     title=_("兑付台账"),
     queryset=lambda request: queries.with_correct_links(
         request.user,
-        LedgerEntry.objects.select_related("policy", "enterprise", "project", "area", "run"),
+        LedgerEntry.objects.select_related(
+            "policy", "enterprise", "project", "project__owner_enterprise", "area", "run"
+        ),
     ),
-    columns=[
-        Column("booked_on", _("记账日期"), sort="booked_on", css="date"),
-        Column("kind", _("类型"), sort="kind", value=_kind_badge, css="nowrap"),
-        Column("policy__name", _("政策"), sort="policy__name"),
-        Column("period", _("期间"), sort="period", css="nowrap"),
-        Column("beneficiary", _("兑付对象"), value=lambda e: e.beneficiary_name),
-        Column("area__name", _("区域"), sort="area__sort_order", css="nowrap"),
-        Column("amount", _("金额（元）"), sort="amount", numeric=True),
-        Column("city_amount", _("市级（元）"), numeric=True),
-        Column("county_amount", _("县区（元）"), numeric=True),
-        Column("reason", _("说明")),
+    columns=_LEDGER_COLUMNS,
+    # the export names whom it paid by code too, for the treasury's and auditors' checks
+    export_columns=[
+        *_LEDGER_COLUMNS[:5],
+        Column("uscc", _("统一社会信用代码"), value=_beneficiary_uscc),
+        *_LEDGER_COLUMNS[5:],
     ],
     filters=[
         Filter(

@@ -4,17 +4,18 @@ from typing import Any, Literal
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse
-from ninja import Field, Router, Schema
+from ninja import Field, File, Router, Schema, UploadedFile
 from ninja import Status as Answer
 from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
 from zhenxing.clusters.models import Cluster, ClusterScheme
-from zhenxing.core import audit, clock, scoping
+from zhenxing.core import audit, clock, excel, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.errors import problem
+from zhenxing.core.import_views import MAX_UPLOAD_BYTES
 from zhenxing.core.models import Area, Department, Industry
 from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
@@ -23,6 +24,7 @@ from zhenxing.core.services import DomainError
 from zhenxing.enterprises.models import Enterprise
 from zhenxing.projects import reporting, services
 from zhenxing.projects.domain import STATUS_LABELS, Status
+from zhenxing.projects.imports import REPORT_IMPORT
 from zhenxing.projects.models import (
     AnnualPlan,
     KeyList,
@@ -273,6 +275,14 @@ class ReportOut(Schema):
     submitted_by: str | None
     submitted_at: datetime.datetime | None
     locked: bool = Field(description="该月已过截止日期；修改须填 reason")
+    unusual_note: str = Field(
+        description="超常标记：当月完成投资超过项目剩余投资或远高于以往月份时的说明；空为正常"
+    )
+    unusual_confirmed_by: str | None = Field(description="确认超常数值的人")
+
+    @staticmethod
+    def resolve_unusual_confirmed_by(obj: MonthlyReport) -> str | None:
+        return str(obj.unusual_confirmed_by) if obj.unusual_confirmed_by_id else None
 
     @staticmethod
     def resolve_project_code(obj: MonthlyReport) -> str:
@@ -312,6 +322,12 @@ class ReportIn(Schema):
         None, ge=0, description="读取时的版本；新填报不填或填 0。版本不符返回 409"
     )
     reason: str = Field("", max_length=255, description="修改原因；已锁定月份必填")
+    confirm: bool = Field(
+        False,
+        description="确认超常数值：当月完成投资超过项目剩余投资，或超过以往月份中位数的"
+        "设定倍数（ZHENXING_REPORT_UNUSUAL_FACTOR，默认 5）时须为 true，"
+        "否则返回 400，errors 指明字段 confirm",
+    )
 
 
 class ProblemOut(Schema):
@@ -533,7 +549,9 @@ def list_key_lists(request: HttpRequest) -> Any:
 
 
 def _reports() -> Any:
-    return MonthlyReport.objects.select_related("project", "project__area", "submitted_by")
+    return MonthlyReport.objects.select_related(
+        "project", "project__area", "submitted_by", "unusual_confirmed_by"
+    )
 
 
 @router.get("/reports", response=list[ReportOut])
@@ -555,6 +573,37 @@ def list_reports(
         qs = qs.filter(year=month.year, month=month.month)
     qs = filter_given(qs, project__area__code=area, project_id=project)
     return qs
+
+
+class ReportImportOut(Schema):
+    filed: int = Field(description="填报（新增或修改）的行数")
+    unchanged: int = Field(description="与已存数值相同、未写入的行数")
+    skipped: int = Field(description="只列项目、没有填写数值而跳过的行数")
+    message: str
+
+
+@router.post("/reports/import", response={200: ReportImportOut, 400: ProblemOut})
+def import_reports(request: HttpRequest, file: File[UploadedFile]) -> Any:
+    """An area's monthly report sheet (.xlsx, multipart field `file`; the template is at
+    `/imports/project-reports/template/`): every row or none. On refusal the answer is
+    400 with one `errors` item per bad cell (`field` = "第 N 行 列名")."""
+    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
+        raise DomainError("文件太大（上限 20 MB）", {"file": "文件太大（上限 20 MB）"})
+    result = excel.run_import(REPORT_IMPORT, file.read(), user=request.user)
+    if not result.ok:
+        title = f"导入失败，没有写入任何数据：共 {len(result.errors)} 处错误"
+        cells: dict[str, str] = {}
+        for error in result.errors[:1000]:
+            cell = f"第 {error.row} 行 {error.column}"
+            cells[cell] = f"{cells[cell]}；{error.reason}" if cell in cells else error.reason
+        raise DomainError(title, cells)
+    outcome = result.outcome
+    return {
+        "filed": outcome.filed,
+        "unchanged": outcome.unchanged,
+        "skipped": outcome.skipped,
+        "message": result.summary(),
+    }
 
 
 # --- one project -------------------------------------------------------------------
@@ -699,7 +748,10 @@ def put_report(request: HttpRequest, project_id: int, period: str, payload: Repo
 
     Send back the `version` you read (none or 0 for a new report). If somebody saved in
     between, the answer is 409 and nothing is written: read the report again. After the
-    month's deadline it is locked: a correction needs `reason`.
+    month's deadline it is locked: a correction needs `reason`. The values already
+    stored write nothing (200, the same version). A figure above the project's remaining
+    investment, or far above its usual month, needs `"confirm": true` (else 400 naming
+    `confirm`); the report then carries `unusual_note` and `unusual_confirmed_by`.
     """
     project = scoping.get_for_user(request.user, Project, pk=project_id)
     month = _parse_period(period)
@@ -717,6 +769,7 @@ def put_report(request: HttpRequest, project_id: int, period: str, payload: Repo
             problems=payload.problems,
             expected_version=payload.version or None,
             reason=payload.reason,
+            confirm=payload.confirm,
         )
     except services.StaleVersion as exc:
         return _conflict(request, exc)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime
 import re
+import statistics
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from decimal import Decimal
 from difflib import SequenceMatcher
 from enum import StrEnum
 
@@ -171,3 +173,48 @@ def near_names(name: str, others: Iterable[tuple[int, str]]) -> list[tuple[int, 
         if key == other_key or SequenceMatcher(None, key, other_key).ratio() >= NEAR_NAME_RATIO:
             out.append((pk, other))
     return out
+
+
+# --- unusual monthly figures ---------------------------------------------------------
+
+# The usual month is judged on the project's latest reported months, and only once it has
+# a few: one or two earlier figures say little about its pace.
+USUAL_MONTHS = 12
+MIN_USUAL_MONTHS = 3
+_WAN = Decimal(10_000)
+
+
+def _wan(amount: Decimal) -> str:
+    return f"{amount / _WAN:,.2f}"
+
+
+def unusual_report(
+    amount: Decimal,
+    *,
+    total_investment: Decimal,
+    done_before: Decimal,
+    earlier: Sequence[Decimal],
+    factor: Decimal,
+) -> str:
+    """Why a month's investment (yuan) needs a confirmation, or "" when it is ordinary.
+
+    It is unusual above the project's remaining investment (`total_investment` minus
+    `done_before`, what the reports before this month add up to), or above `factor`
+    times the project's usual month: the median of `earlier` (its latest earlier
+    figures, newest last) above zero, once there are at least `MIN_USUAL_MONTHS` of them.
+    """
+    remaining = total_investment - done_before
+    if amount > remaining:
+        return (
+            f"当月完成投资 {_wan(amount)} 万元超过项目剩余投资 {_wan(max(remaining, Decimal(0)))} "
+            f"万元（总投资 {_wan(total_investment)} 万元，此前累计完成 {_wan(done_before)} 万元）"
+        )
+    months = [a for a in earlier[-USUAL_MONTHS:] if a > 0]
+    if factor > 0 and len(months) >= MIN_USUAL_MONTHS:
+        usual = Decimal(statistics.median(months))
+        if amount > usual * factor:
+            return (
+                f"当月完成投资 {_wan(amount)} 万元是该项目以往月份中位数 {_wan(usual)} 万元的 "
+                f"{amount / usual:.1f} 倍（超过 {factor.normalize():f} 倍）"
+            )
+    return ""

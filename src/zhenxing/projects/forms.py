@@ -244,6 +244,11 @@ class ReportForm(forms.Form):
         required=False,
         help_text=_("本月已过填报截止日期并锁定；更正须说明原因，原因记入变更记录"),
     )
+    confirm = forms.BooleanField(
+        label=_("核实无误，确认该超常数值"),
+        required=False,
+        help_text=_("当月完成投资超过项目剩余投资，或远高于该项目以往月份时须确认"),
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False, min_value=0)
 
     def __init__(self, *args: Any, locked: bool = False, **kwargs: Any) -> None:
@@ -253,6 +258,16 @@ class ReportForm(forms.Form):
             self.fields["reason"].error_messages["required"] = _("本月已锁定，更正须填写修改原因")
         else:
             del self.fields["reason"]
+
+    @property
+    def confirm_asked(self) -> bool:
+        """The confirmation box is shown with the service's warning (or once ticked),
+        not before: an ordinary figure needs none."""
+        return "confirm" in self.fields and bool(self["confirm"].errors or self["confirm"].value())
+
+    def hide_confirm_unless_asked(self) -> None:
+        if not self.confirm_asked:
+            self.fields.pop("confirm", None)
 
 
 def report_initial(report: Any) -> dict[str, Any]:

@@ -5,8 +5,15 @@ name when it has no code; it must be in the importing user's scope. Investment i
 in 万元 (as area staff count it) and stored exactly in yuan. A locked month (past its
 deadline) is imported only for rows with a 修改原因, which the audit trail keeps. A row
 for a month that already has a report replaces it (the earlier values stay in the
-record's history). A row that names a project and a month but gives no figure at all is
-skipped (the area's month sheet lists every project; the unreported ones stay empty).
+record's history); a row whose values are those stored writes nothing (no new version,
+no audit entry, the reporter kept; no reason needed in a locked month). A row that names
+a project and a month but gives no figure at all is skipped (the area's month sheet lists
+every project; the unreported ones stay empty). The outcome counts the three apart.
+
+An unusual figure (above the project's remaining investment, or far above its usual
+month: `services.report_submit`) is imported only with "是" in its row's 超常确认 column.
+A column rather than one confirmation for the whole file, so that each such figure is
+looked at and confirmed where it stands, and a file confirms nothing it does not show.
 """
 
 from __future__ import annotations
@@ -14,15 +21,17 @@ from __future__ import annotations
 import datetime
 import re
 import threading
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
+
+from django.utils.translation import gettext
 
 from zhenxing.core import clock, excel, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
-from zhenxing.core.services import DomainError
 from zhenxing.projects import reporting, services
 from zhenxing.projects.models import MonthlyReport, Project
 
@@ -71,13 +80,12 @@ def _pct(value: Any) -> Decimal | None:
 
 
 class _Run:
-    """What one import run has looked up and checked, so that each row costs no query.
+    """What one import run has looked up, so that checking a row costs no query.
 
-    `excel.run_import` parses every row, then checks every row, then writes every row,
-    all in one thread. The first column's parser starts a new run when the previous run
-    has moved past parsing; `check_row` fills the lookups once per run and records each
-    checked row; the first `write_row` writes all of them in bulk through
-    `services.reports_submit_many`, and the others only report their own errors.
+    `excel.run_import` parses every row, then checks every row, then hands the checked
+    rows to `_write_rows`, all in one thread. The first column's parser starts a new run
+    when the previous run has moved past parsing; `check_row` fills the lookups once per
+    run (the user's projects, each month's window and stored reports).
     """
 
     def __init__(self) -> None:
@@ -85,12 +93,8 @@ class _Run:
         self.user_id: int | None = None
         self.by_code: dict[str, Project] = {}
         self.by_name: dict[str, list[Project]] = {}
-        self.versions: dict[Period, dict[int, int]] = {}
+        self.reports: dict[Period, dict[int, MonthlyReport]] = {}
         self.windows: dict[Period, reporting.Window] = {}
-        self.rows: list[dict[str, Any]] = []
-        self.row_ids: set[int] = set()
-        self.flushed = False
-        self.errors: dict[int, str] = {}  # id(row) -> "column_key:message"
 
     def load_projects(self, user: Any) -> None:
         if self.user_id == user.pk:
@@ -102,13 +106,22 @@ class _Run:
                 self.by_code[project.code] = project
             self.by_name.setdefault(project.name, []).append(project)
 
-    def version(self, user: Any, project: Project, period: Period) -> int | None:
-        if period not in self.versions:
+    def report(self, user: Any, project: Project, period: Period) -> MonthlyReport | None:
+        """The report stored for the project and month, as this user may see it."""
+        if period not in self.reports:
             reports = scoping.visible(
                 user, MonthlyReport.objects.filter(year=period.year, month=period.month)
+            ).only(
+                "id",
+                "project_id",
+                "version",
+                "investment",
+                "progress_pct",
+                "progress_text",
+                "problems",
             )
-            self.versions[period] = dict(reports.values_list("project_id", "version"))
-        return self.versions[period].get(project.pk)
+            self.reports[period] = {r.project_id: r for r in reports}
+        return self.reports[period].get(project.pk)
 
     def window(self, period: Period) -> reporting.Window:
         if period not in self.windows:
@@ -188,6 +201,17 @@ def _check(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
     row[KEY] = f"{project.code or project.name} {period}"
     if len(row.get("progress_text") or "") > 500:
         return [("progress_text", "形象进度说明最多 500 字")]
+    stored = run.report(user, project, period)
+    # the version as read now: a report someone changes before the write refuses the sheet
+    row["version"] = stored.version if stored is not None else None
+    if services.report_unchanged(
+        stored,
+        investment=row["investment"],
+        progress_pct=row.get("progress_pct"),
+        progress_text=row.get("progress_text") or "",
+        problems=row.get("problems") or "",
+    ):
+        return []  # nothing to write, so neither the window nor a reason matters
     if period > Period.of(clock.today()):
         return [("period", f"{period.label}尚未到来，不能填报")]
     window = run.window(period)
@@ -200,11 +224,6 @@ def _check(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
                 f"{period.label}已于 {window.deadline:%Y-%m-%d} 截止并锁定，更正须填写修改原因",
             )
         ]
-    # the version as read now: a report someone changes before the write refuses the sheet
-    row["version"] = run.version(user, project, period)
-    row["_run"] = run
-    run.rows.append(row)
-    run.row_ids.add(id(row))
     return []
 
 
@@ -217,45 +236,72 @@ _FIELD_TO_COLUMN = {
     "reason": "reason",
     "project": "code",
     "version": "investment",
+    "confirm": "confirm",
 }
+CONFIRM_HEADER = "超常确认"
+_YES = {"是", "y", "yes", "true", "1", "√", "✓"}
+_NO = {"", "否", "n", "no", "false", "0"}
 
 
-def _write(row: dict[str, Any], user: Any) -> None:
-    if row.get("skip"):
-        return
-    run: _Run | None = row.get("_run")
-    if run is None or id(row) not in run.row_ids:
-        raise excel.CellError("code:导入状态异常，请重新上传")
-    if not run.flushed:
-        run.flushed = True
-        run.phase = "write"
-        items = [
-            services.ReportItem(
-                project=r["project"],
-                period=r["period"],
-                investment=r["investment"],
-                progress_pct=r.get("progress_pct"),
-                progress_text=r.get("progress_text") or "",
-                problems=r.get("problems") or "",
-                expected_version=r.get("version"),
-                reason=r.get("reason") or "",
-            )
-            for r in run.rows
-        ]
-        try:
-            services.reports_submit_many(user=user, items=items)
-        except services.BatchError as exc:
-            for index, fields in exc.item_errors.items():
-                field, message = next(iter(fields.items()))
-                run.errors[id(run.rows[index])] = (
-                    f"{_FIELD_TO_COLUMN.get(field, 'period')}:{message}"
+def _yes(value: Any) -> bool:
+    """The 超常确认 column: "是" confirms the row's unusual figure; empty or "否" does not."""
+    if isinstance(value, bool):
+        return value
+    raw = excel.text(value).lower()
+    if raw in _YES:
+        return True
+    if raw in _NO:
+        return False
+    raise excel.CellError("请填“是”或留空")
+
+
+@dataclass(frozen=True)
+class ReportsImported:
+    """The outcome of an import: rows filed (new or changed), rows whose values were
+    already stored (nothing written), and listed projects without figures (skipped)."""
+
+    filed: int
+    unchanged: int
+    skipped: int
+
+    def summary(self) -> str:
+        return gettext(
+            "导入成功：填报 %(filed)s 行，未变化 %(unchanged)s 行，跳过空白行 %(skipped)s 行"
+        ) % {"filed": self.filed, "unchanged": self.unchanged, "skipped": self.skipped}
+
+
+def _write_rows(rows: list[tuple[int, dict[str, Any]]], user: Any) -> ReportsImported:
+    """Every checked row in one call of `services.reports_submit_many`."""
+    filed = [(index, row) for index, row in rows if not row.get("skip")]
+    items = [
+        services.ReportItem(
+            project=row["project"],
+            period=row["period"],
+            investment=row["investment"],
+            progress_pct=row.get("progress_pct"),
+            progress_text=row.get("progress_text") or "",
+            problems=row.get("problems") or "",
+            expected_version=row.get("version"),
+            reason=row.get("reason") or "",
+            confirm=bool(row.get("confirm")),
+        )
+        for _index, row in filed
+    ]
+    try:
+        saved = services.reports_submit_many(user=user, items=items)
+    except services.BatchError as exc:
+        problems = []
+        for position, fields in exc.item_errors.items():
+            for field, message in fields.items():
+                if field == "confirm":
+                    message += f"（核实无误请在“{CONFIRM_HEADER}”列填“是”）"
+                problems.append(
+                    (filed[position][0], _FIELD_TO_COLUMN.get(field, "period"), message)
                 )
-        except DomainError as exc:
-            field, message = next(iter(exc.errors.items()), ("investment", exc.message))
-            run.errors[id(row)] = f"{_FIELD_TO_COLUMN.get(field, 'period')}:{message}"
-    error = run.errors.get(id(row))
-    if error is not None:
-        raise excel.CellError(error)
+        raise excel.RowsRefused(problems) from exc
+    return ReportsImported(
+        filed=saved.filed, unchanged=saved.unchanged, skipped=len(rows) - len(filed)
+    )
 
 
 REPORT_IMPORT = excel.ImportSpec(
@@ -294,10 +340,18 @@ REPORT_IMPORT = excel.ImportSpec(
             "reason",
             excel.text,
             example="",
-            help="月份已过填报截止日期（锁定）时必填，记入变更记录",
+            help="月份已过填报截止日期（锁定）时修改数值必填，记入变更记录",
+        ),
+        excel.ImportColumn(
+            CONFIRM_HEADER,
+            "confirm",
+            _yes,
+            example="",
+            help="当月完成投资超过项目剩余投资，或远高于该项目以往月份时，"
+            "核实无误填“是”；该月报标记为“超常，已确认”",
         ),
     ],
-    write_row=_write,
+    write_rows=_write_rows,
     check_row=_check,
     unique=(KEY,),
     writes=MonthlyReport,

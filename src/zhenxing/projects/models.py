@@ -302,6 +302,17 @@ class MonthlyReport(models.Model):
         verbose_name=_("填报人"),
     )
     submitted_at = models.DateTimeField(_("填报时间"), null=True, blank=True)
+    # A figure above the project's remaining investment or far above its usual month is
+    # filed only when confirmed; the mark (why, and who confirmed) stays with the report.
+    unusual_note = models.CharField(_("超常说明"), max_length=255, blank=True)
+    unusual_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("超常确认人"),
+    )
     history = HistoricalRecords()
 
     scope = ScopeSpec(area="project__area", project="project", writers=PROJECT_WRITERS)

@@ -6,8 +6,11 @@
 - Libraries and key lists: `project_enter_library`, `project_leave_library`,
   `project_add_to_key_list`, `project_remove_from_key_list` (dated stays).
 - Annual plans: `project_set_annual_plan`.
-- Monthly reports: `report_submit`, with the reporting window of `projects.reporting`
-  (a locked month needs a reason) and optimistic concurrency on `MonthlyReport.version`.
+- Monthly reports: `report_submit` (one) and `reports_submit_many` (a sheet, all or
+  none), with the reporting window of `projects.reporting` (a locked month needs a
+  reason), optimistic concurrency on `MonthlyReport.version`, unchanged values written
+  not at all, and unusual figures (above the remaining investment, or far above the
+  project's usual month) filed only when confirmed, the mark kept on the report.
 
 Refusals raise `DomainError` with Chinese messages keyed by the field they concern.
 """
@@ -20,6 +23,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
@@ -510,17 +514,114 @@ def _report_values(
 def check_report_window(period: Period, *, reason: str = "") -> reporting.Window:
     """Refuse a month that is not open yet, or a locked month without a reason."""
     today = clock.today()
-    if period > Period.of(today):
-        message = f"{period.label}尚未到来，不能填报"
-        raise DomainError(message, {"period": message})
     win = reporting.window(period, today=today)
-    if win.not_yet_open:
-        message = f"{period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"
-        raise DomainError(message, {"period": message})
-    if win.locked and not (reason or "").strip():
-        message = f"{period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，修改须填写修改原因"
-        raise DomainError(message, {"reason": message})
+    problem = _window_problem(period, win, Period.of(today), reason)
+    if problem:
+        raise DomainError(next(iter(problem.values())), problem)
     return win
+
+
+def _window_problem(
+    period: Period, win: reporting.Window, this_month: Period, reason: str
+) -> dict[str, str]:
+    """{field: message} when the month cannot take a change now, else {}."""
+    if period > this_month:
+        return {"period": f"{period.label}尚未到来，不能填报"}
+    if win.not_yet_open:
+        return {"period": f"{period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"}
+    if win.locked and not (reason or "").strip():
+        return {
+            "reason": f"{period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，"
+            "修改须填写修改原因"
+        }
+    return {}
+
+
+def _same_values(report: MonthlyReport | None, values: dict[str, Any]) -> bool:
+    return report is not None and all(getattr(report, k) == v for k, v in values.items())
+
+
+def report_unchanged(
+    report: MonthlyReport | None,
+    *,
+    investment: Any,
+    progress_pct: Any = None,
+    progress_text: str = "",
+    problems: str = "",
+) -> bool:
+    """Would filing these values change nothing on `report`? Then the services write
+    nothing (no new version, no audit entry, the reporter kept) and need no reason for a
+    locked month. False for values the services would refuse."""
+    try:
+        values = _report_values(investment, progress_pct, progress_text, problems)
+    except DomainError:
+        return False
+    return _same_values(report, values)
+
+
+# --- unusual figures: above the remaining investment, or far above the usual month ----
+
+
+def unusual_factor() -> Decimal:
+    """How many times the usual month a figure may be before it needs a confirmation
+    (the setting `REPORT_UNUSUAL_FACTOR`, environment `ZHENXING_REPORT_UNUSUAL_FACTOR`)."""
+    return Decimal(str(settings.REPORT_UNUSUAL_FACTOR))
+
+
+def _project_months(
+    project_ids: list[int], until: Period
+) -> tuple[dict[int, Decimal], dict[int, dict[Period, Decimal]]]:
+    """Each project's total investment, and its stored monthly figures up to `until`."""
+    totals: dict[int, Decimal] = {}
+    months: dict[int, dict[Period, Decimal]] = {pk: {} for pk in project_ids}
+    for chunk in _chunks(project_ids):
+        totals.update(Project.objects.filter(pk__in=chunk).values_list("pk", "total_investment"))
+        reports = MonthlyReport.objects.filter(project_id__in=chunk, year__lte=until.year)
+        for project_id, year, month, amount in reports.values_list(
+            "project_id", "year", "month", "investment"
+        ):
+            months[project_id][Period(year, month)] = amount
+    return totals, months
+
+
+def _unusual_marks(
+    *,
+    amount: Decimal,
+    period: Period,
+    total: Decimal,
+    months: dict[Period, Decimal],
+    report: MonthlyReport | None,
+    confirm: bool,
+    user: Any,
+) -> dict[str, Any]:
+    """The report's unusual mark for a new figure; refuses an unusual one unconfirmed.
+
+    A figure already confirmed (the same amount on the stored report) keeps its mark, so
+    that correcting a report's text does not ask again."""
+    earlier = [a for p, a in sorted(months.items()) if p < period]
+    note = domain.unusual_report(
+        amount,
+        total_investment=total,
+        done_before=sum(earlier, Decimal(0)),
+        earlier=earlier,
+        factor=unusual_factor(),
+    )
+    if not note:
+        return {"unusual_note": "", "unusual_confirmed_by": None}
+    if report is not None and report.unusual_note and report.investment == amount:
+        return {
+            "unusual_note": report.unusual_note,
+            "unusual_confirmed_by_id": report.unusual_confirmed_by_id,
+        }
+    if not confirm:
+        message = f"{note}。请核实；确属实须确认后再提交"
+        raise DomainError(message, {"confirm": message})
+    # the user object, not its id: the audit trail names it without a query per report
+    who = user if getattr(user, "is_authenticated", False) else None
+    return {"unusual_note": note[:255], "unusual_confirmed_by": who}
+
+
+# --- one monthly report -----------------------------------------------------------
 
 
 @transaction.atomic
@@ -535,13 +636,16 @@ def report_submit(
     problems: str = "",
     expected_version: int | None = None,
     reason: str = "",
+    confirm: bool = False,
 ) -> MonthlyReport:
     """File or change a project's report for one month.
 
     `expected_version` is the version the user's form was loaded with (None or 0 when
     there was no report yet). If someone saved in between, `StaleVersion` is raised and
     nothing is written. After the month's deadline the month is locked: the change
-    needs a `reason`, which the audit trail keeps.
+    needs a `reason`, which the audit trail keeps. The same values as stored write
+    nothing. A figure above the remaining investment or far above the usual month is
+    refused on the field `confirm` unless `confirm` is true; the report keeps the mark.
     """
     if not isinstance(period, Period):
         try:
@@ -563,8 +667,24 @@ def report_submit(
         )
     else:
         scoping.require(user, Action.CHANGE, report)
+        if _same_values(report, values):
+            return report
     check_report_window(period, reason=reason)
     expected = expected_version or 0
+    if report is not None and report.version != expected:
+        raise StaleVersion(report.version)
+    totals, months = _project_months([project.pk], period)
+    values.update(
+        _unusual_marks(
+            amount=values["investment"],
+            period=period,
+            total=totals[project.pk],
+            months=months[project.pk],
+            report=report,
+            confirm=confirm,
+            user=user,
+        )
+    )
     stamp = {
         "submitted_by": user if getattr(user, "is_authenticated", False) else None,
         "submitted_at": timezone.now(),
@@ -617,6 +737,22 @@ class ReportItem:
     problems: str = ""
     expected_version: int | None = None  # the version the caller read; None: no report yet
     reason: str = ""
+    confirm: bool = False  # an unusual figure (see `report_submit`) is confirmed
+
+
+@dataclass(frozen=True)
+class ReportsSaved:
+    """What `reports_submit_many` did: `reports` has one report per item, in order (the
+    stored one, untouched, for an unchanged item)."""
+
+    reports: list[MonthlyReport]
+    created: int
+    updated: int
+    unchanged: int
+
+    @property
+    def filed(self) -> int:
+        return self.created + self.updated
 
 
 class BatchError(DomainError):
@@ -625,10 +761,11 @@ class BatchError(DomainError):
     def __init__(self, item_errors: dict[int, dict[str, str]]) -> None:
         first = next(iter(item_errors.values()))
         super().__init__(next(iter(first.values())), first)
-        self.item_errors = item_errors
+        self.item_errors = dict(sorted(item_errors.items()))
 
 
 _REPORT_FIELDS = ("investment", "progress_pct", "progress_text", "problems")
+_MARK_FIELDS = ("unusual_note", "unusual_confirmed_by")
 _CHUNK = 500
 
 
@@ -637,14 +774,31 @@ def _chunks(items: list[Any]) -> Iterator[list[Any]]:
         yield items[start : start + _CHUNK]
 
 
+def _stored_reports(items: list[ReportItem]) -> dict[tuple[int, Period], MonthlyReport]:
+    """The reports there are now for the items, one query per month (in chunks)."""
+    existing: dict[tuple[int, Period], MonthlyReport] = {}
+    by_period: dict[Period, list[int]] = {}
+    for item in items:
+        by_period.setdefault(item.period, []).append(item.project.pk)
+    for period, project_ids in by_period.items():
+        for chunk in _chunks(project_ids):
+            for report in MonthlyReport.objects.filter(
+                year=period.year, month=period.month, project_id__in=chunk
+            ).select_related("submitted_by", "unusual_confirmed_by"):
+                existing[(report.project_id, period)] = report
+    return existing
+
+
 @transaction.atomic
-def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyReport]:
+def reports_submit_many(*, user: Any, items: list[ReportItem]) -> ReportsSaved:
     """File or change many monthly reports in one transaction: all of them, or none.
 
     The same rules as `report_submit`, item by item (scope, the reporting window and its
-    lock, values, the version each item was read at), checked for every item before
-    anything is written; refusals raise `BatchError` naming each item. The writes are
-    done in bulk: the reports, their historical records (actor, reason) and their audit
+    lock, values, the version each item was read at, unusual figures confirmed), checked
+    for every item before anything is written; refusals raise `BatchError` naming each
+    item. An item whose values are those stored is left alone (no new version, no audit
+    entry, its reporter kept, no reason needed in a locked month). The writes are done
+    in bulk: the reports, their historical records (actor, reason) and their audit
     entries (fields before → after), so that an area's 2,000-row sheet is quick.
     """
     errors: dict[int, dict[str, str]] = {}
@@ -674,47 +828,41 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
         if item.project.voided_at is not None:
             errors[index] = {"project": "该项目已作废，不能填报"}
             continue
-        win = wins[item.period]
-        if item.period > this_month:
-            errors[index] = {"period": f"{item.period.label}尚未到来，不能填报"}
-        elif win.not_yet_open:
-            errors[index] = {
-                "period": f"{item.period.label}的填报将于 {win.opens_on:%Y-%m-%d} 开始"
-            }
-        elif win.locked and not (item.reason or "").strip():
-            errors[index] = {
-                "reason": f"{item.period.label}已于 {win.deadline:%Y-%m-%d} 截止填报并锁定，"
-                "修改须填写修改原因"
-            }
-        else:
-            try:
-                values[index] = _report_values(
-                    item.investment, item.progress_pct, item.progress_text, item.problems
-                )
-            except DomainError as exc:
-                errors[index] = exc.errors or {"investment": exc.message}
+        try:
+            values[index] = _report_values(
+                item.investment, item.progress_pct, item.progress_text, item.problems
+            )
+        except DomainError as exc:
+            errors[index] = exc.errors or {"investment": exc.message}
+
+    existing = _stored_reports(items)
+    unchanged = {
+        index
+        for index, item in enumerate(items)
+        if index in values
+        and _same_values(existing.get((item.project.pk, item.period)), values[index])
+    }
+    changed = [i for i in range(len(items)) if i in values and i not in unchanged]
+    for index in changed:
+        item = items[index]
+        problem = _window_problem(item.period, wins[item.period], this_month, item.reason)
+        if problem:
+            errors[index] = problem
     if errors:
         raise BatchError(errors)
 
-    # the reports there are now, one query per month (in chunks of projects)
-    existing: dict[tuple[int, Period], MonthlyReport] = {}
-    by_period: dict[Period, list[int]] = {}
-    for item in items:
-        by_period.setdefault(item.period, []).append(item.project.pk)
-    for period, project_ids in by_period.items():
-        for chunk in _chunks(project_ids):
-            for report in MonthlyReport.objects.filter(
-                year=period.year, month=period.month, project_id__in=chunk
-            ).select_related("submitted_by"):
-                existing[(report.project_id, period)] = report
     writable: set[int] = set()
-    for chunk in _chunks([r.pk for r in existing.values()]):
+    to_change = [
+        found.pk for i in changed if (found := existing.get((items[i].project.pk, items[i].period)))
+    ]
+    for chunk in _chunks(to_change):
         writable.update(
             scoping.visible(
                 user, MonthlyReport.objects.filter(pk__in=chunk), Action.CHANGE
             ).values_list("pk", flat=True)
         )
-    for index, item in enumerate(items):
+    for index in changed:
+        item = items[index]
         found = existing.get((item.project.pk, item.period))
         expected = item.expected_version or 0
         if found is None:
@@ -727,6 +875,32 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
     if errors:
         raise BatchError(errors)
 
+    # unusual figures, judged with the batch's own months in (a sheet may file May and June)
+    if changed:
+        totals, months = _project_months(
+            sorted({items[i].project.pk for i in changed}), max(items[i].period for i in changed)
+        )
+        for index in changed:
+            months[items[index].project.pk][items[index].period] = values[index]["investment"]
+        for index in changed:
+            item = items[index]
+            try:
+                values[index].update(
+                    _unusual_marks(
+                        amount=values[index]["investment"],
+                        period=item.period,
+                        total=totals[item.project.pk],
+                        months=months[item.project.pk],
+                        report=existing.get((item.project.pk, item.period)),
+                        confirm=item.confirm,
+                        user=user,
+                    )
+                )
+            except DomainError as exc:
+                errors[index] = exc.errors
+    if errors:
+        raise BatchError(errors)
+
     stamp_user = user if getattr(user, "is_authenticated", False) else None
     stamp_at = timezone.now()
     created: list[MonthlyReport] = []
@@ -735,6 +909,10 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
     result: list[MonthlyReport] = []
     for index, item in enumerate(items):
         old = existing.get((item.project.pk, item.period))
+        if index in unchanged:
+            assert old is not None
+            result.append(old)
+            continue
         if old is None:
             report = MonthlyReport(
                 project=item.project,
@@ -770,7 +948,9 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
         updated, update=True, default_user=stamp_user, default_date=stamp_at
     )
     _audit_many(created, updated, before, user=stamp_user, at=stamp_at)
-    return result
+    return ReportsSaved(
+        reports=result, created=len(created), updated=len(updated), unchanged=len(unchanged)
+    )
 
 
 def _update_claimed(
@@ -783,7 +963,8 @@ def _update_claimed(
     meta = MonthlyReport._meta
     quote = connection.ops.quote_name
     by_name = {f.name: f for f in meta.concrete_fields}
-    fields = [by_name[name] for name in (*_REPORT_FIELDS, "submitted_by", "submitted_at")]
+    names = (*_REPORT_FIELDS, *_MARK_FIELDS, "submitted_by", "submitted_at")
+    fields = [by_name[name] for name in names]
     version = by_name["version"]
     sets = ", ".join(f"{quote(f.column)} = %s" for f in [*fields, version])
     sql = (
@@ -825,8 +1006,8 @@ def _audit_values(report: MonthlyReport) -> dict[str, Any]:
             continue
         if field.name == "project":
             value: Any = str(report.project)
-        elif field.name == "submitted_by":
-            value = str(report.submitted_by) if report.submitted_by_id else None
+        elif field.is_relation:  # the users: who filed, who confirmed an unusual figure
+            value = str(getattr(report, field.name)) if getattr(report, field.attname) else None
         else:
             value = getattr(report, field.attname)
         out[field.name] = audit.plain(value)

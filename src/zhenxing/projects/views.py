@@ -4,7 +4,7 @@ the monthly report (one project, or an area's whole month), and the figures."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 from urllib.parse import urlencode
@@ -23,8 +23,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
-from zhenxing.core import clock, excel, money, scoping
-from zhenxing.core.forms import form_page, show_domain_error, submit
+from zhenxing.core import charts, clock, excel, money, scoping
+from zhenxing.core.forms import form_page, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Area, AuditEntry
 from zhenxing.core.money import wan_to_yuan
@@ -144,7 +144,9 @@ def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
     if request.GET.get("voided") not in {k for k, _label in VOIDED_CHOICES}:
         projects = projects.filter(voided_at__isnull=True)
     return (
-        projects.select_related("area")
+        projects.select_related(
+            "area", "cluster", "cluster__scheme", "industry", "department", "owner_enterprise"
+        )
         .annotate(
             open_library=FilteredRelation(
                 "libraries", condition=Q(libraries__left_on__isnull=True)
@@ -179,6 +181,52 @@ def _list_actions(request: HttpRequest) -> list[dict[str, str]]:
             0, {"label": gettext("新建项目"), "url": reverse("projects:create"), "style": "primary"}
         )
     return actions
+
+
+def _open_library_names(project: Project) -> str:
+    stays = sorted(getattr(project, "open_libraries", []), key=lambda m: m.library)
+    return "、".join(str(Library(m.library).label) for m in stays)
+
+
+def _open_key_list_names(project: Project) -> str:
+    return "、".join(e.key_list.name for e in getattr(project, "open_key_lists", []))
+
+
+def _cluster_name(project: Project) -> str:
+    cluster = project.cluster
+    return f"{cluster.scheme.short_name} · {cluster.name}" if cluster else ""
+
+
+def _industry_name(project: Project) -> str:
+    return f"{project.industry.code} {project.industry.name}" if project.industry else ""
+
+
+# The export carries every field the list filters on and the project's key facts, so that
+# a filtered list can be worked on in Excel without opening each record.
+PROJECT_EXPORT_COLUMNS = [
+    Column("code", _("项目代码")),
+    Column("name", _("项目名称")),
+    Column("area__name", _("所在区域")),
+    Column("status", _("状态"), value=lambda p: STATUS_LABELS[Status(p.status)]),
+    Column("status_since", _("状态日期")),
+    Column("libraries", _("项目库"), value=_open_library_names),
+    Column("key_lists", _("重点清单"), value=_open_key_list_names),
+    Column("cluster", _("产业集群"), value=_cluster_name),
+    Column("industry", _("所属行业"), value=_industry_name),
+    Column("policy_category", _("政策类别"), value=lambda p: p.get_policy_category_display()),
+    Column("owner_name", _("项目单位名称")),
+    Column(
+        "owner_enterprise__uscc",
+        _("项目单位统一社会信用代码"),
+        value=lambda p: p.owner_enterprise.uscc if p.owner_enterprise else "",
+    ),
+    Column("department__name", _("责任部门")),
+    Column("location", _("建设地点")),
+    Column("total_investment", _("总投资（万元）"), value=_wan, numeric=True),
+    Column("planned_start", _("计划开工")),
+    Column("planned_finish", _("计划竣工")),
+    Column("description", _("建设内容")),
+]
 
 
 PROJECT_LIST = ListSpec(
@@ -227,6 +275,7 @@ PROJECT_LIST = ListSpec(
     ],
     default_sort="",
     export_name="项目库",
+    export_columns=PROJECT_EXPORT_COLUMNS,
     actions=_list_actions,
 )
 
@@ -293,7 +342,12 @@ def _report_months(project: Project, year: int) -> list[dict[str, Any]]:
     last = 12 if year < today.year else today.month if year == today.year else 0
     periods = [Period(year, m) for m in range(1, last + 1)]
     wins = reporting.windows(periods, today=today)
-    reports = {r.month: r for r in project.reports.filter(year=year).select_related("submitted_by")}
+    reports = {
+        r.month: r
+        for r in project.reports.filter(year=year).select_related(
+            "submitted_by", "unusual_confirmed_by"
+        )
+    }
     rows = []
     total = Decimal(0)
     for period in periods:
@@ -556,7 +610,11 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
         model=MonthlyReport,
         values={"project__area": project.area_id, "project": project.pk},
     )
-    report = project.reports.filter(year=month.year, month=month.month).first()
+    report = (
+        project.reports.filter(year=month.year, month=month.month)
+        .select_related("submitted_by", "unusual_confirmed_by")
+        .first()
+    )
     if report is not None:
         scoping.require(request.user, Action.CHANGE, report)
     win = reporting.window(month)
@@ -574,6 +632,7 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             problems=data["problems"],
             expected_version=data.get("version") or None,
             reason=data.get("reason", ""),
+            confirm=data.get("confirm", False),
         ),
         template="projects/report_form.html",
         context={
@@ -610,6 +669,12 @@ class SheetRow:
     form: ReportForm
 
 
+@dataclass
+class SheetErrors:
+    projects: list[str] = field(default_factory=list)  # the rows with an error, by name
+    reason: str = ""  # the page's one 修改原因 (a locked month)
+
+
 @login_required
 def report_sheet(request: HttpRequest) -> HttpResponse:
     """An area's month on one page: every project it reports, each row editable."""
@@ -633,7 +698,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         r.project_id: r
         for r in MonthlyReport.objects.filter(
             project__in=projects, year=period.year, month=period.month
-        )
+        ).select_related("unusual_confirmed_by")
     }
     if request.GET.get("format") == "xlsx":
         return _sheet_export(area, period, projects, reports)
@@ -644,7 +709,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         request.user, Action.CREATE, model=MonthlyReport, values={"project__area": area.pk}
     )
     rows: list[SheetRow] = []
-    errors: list[str] = []
+    errors = SheetErrors()
     posted = request.method == "POST" and can_write
     reason = request.POST.get("reason", "").strip() if posted else ""
     for project in projects:
@@ -658,51 +723,9 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
         )
         rows.append(SheetRow(project=project, report=report, form=form))
     if posted:
-        changed: list[SheetRow] = []
-        for row in rows:
-            form = row.form
-            if not form.has_changed() or all(
-                not form.data.get(form.add_prefix(f), "").strip() for f in SHEET_FIELDS
-            ):
-                continue
-            if form.is_valid():
-                changed.append(row)
-            else:
-                errors.append(row.project.name)
-        if not errors and changed:
-            try:
-                with transaction.atomic():
-                    for row in changed:
-                        data = row.form.cleaned_data
-                        try:
-                            services.report_submit(
-                                user=request.user,
-                                project=row.project,
-                                period=period,
-                                investment=wan_to_yuan(data["investment"]),
-                                progress_pct=data["progress_pct"],
-                                progress_text=data["progress_text"],
-                                problems=data["problems"],
-                                expected_version=data.get("version") or None,
-                                reason=reason,
-                            )
-                        except DomainError as exc:
-                            show_domain_error(row.form, exc)
-                            errors.append(row.project.name)
-                    if errors:
-                        raise _Rollback()
-            except _Rollback:
-                pass
-        if not errors:
-            if changed:
-                messages.success(
-                    request,
-                    gettext("已保存 %(n)s 个项目的%(period)s月报")
-                    % {"n": len(changed), "period": period.label},
-                )
-            else:
-                messages.info(request, gettext("没有修改"))
-            return redirect(request.get_full_path())
+        done = _save_sheet(request, rows, period, reason, errors)
+        if done:
+            return done
     return render(
         request,
         "projects/sheet.html",
@@ -712,7 +735,8 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
             "areas": areas,
             "window": win,
             "rows": rows,
-            "errors": errors,
+            "errors": errors.projects,
+            "reason_error": errors.reason,
             "reason": reason,
             "can_write": can_write,
             "missing": missing,
@@ -727,8 +751,79 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
     )
 
 
-class _Rollback(Exception):
-    pass
+def _blank(form: ReportForm) -> bool:
+    return all(not str(form.data.get(form.add_prefix(f), "")).strip() for f in SHEET_FIELDS)
+
+
+def _save_sheet(
+    request: HttpRequest, rows: list[SheetRow], period: Period, reason: str, errors: SheetErrors
+) -> HttpResponse | None:
+    """Hand every filled row to `reports_submit_many` (all rows or none).
+
+    A row left blank is skipped and shown again as typed, without checking it: only the
+    rows with something wrong are flagged. Rows whose values are those stored are passed
+    on too and counted as unchanged (the service writes nothing for them)."""
+    filled: list[SheetRow] = []
+    skipped = 0
+    for row in rows:
+        form = row.form
+        if _blank(form):
+            skipped += 1
+            row.form = ReportForm(
+                initial={name: form[name].value() for name in form.fields},
+                prefix=form.prefix,
+                locked=False,
+            )
+        elif form.is_valid():
+            filled.append(row)
+        else:
+            errors.projects.append(row.project.name)
+    if errors.projects:
+        return None
+    items = [
+        services.ReportItem(
+            project=row.project,
+            period=period,
+            investment=wan_to_yuan(row.form.cleaned_data["investment"]),
+            progress_pct=row.form.cleaned_data["progress_pct"],
+            progress_text=row.form.cleaned_data["progress_text"],
+            problems=row.form.cleaned_data["problems"],
+            expected_version=row.form.cleaned_data.get("version") or None,
+            reason=reason,
+            confirm=row.form.cleaned_data.get("confirm", False),
+        )
+        for row in filled
+    ]
+    try:
+        saved = services.reports_submit_many(user=request.user, items=items)
+    except services.BatchError as exc:
+        for index, fields in exc.item_errors.items():
+            row = filled[index]
+            for name, message in fields.items():
+                if name == "reason":
+                    errors.reason = message  # the page's one reason field, above the table
+                    continue
+                row.form.add_error(name if name in row.form.fields else None, message)
+                if row.project.name not in errors.projects:
+                    errors.projects.append(row.project.name)
+        return None
+    if saved.filed:
+        messages.success(
+            request,
+            gettext(
+                "%(period)s月报：填报 %(filed)s 个项目，未变化 %(unchanged)s 个，"
+                "空白未填 %(skipped)s 个"
+            )
+            % {
+                "period": period.label,
+                "filed": saved.filed,
+                "unchanged": saved.unchanged,
+                "skipped": skipped,
+            },
+        )
+    else:
+        messages.info(request, gettext("没有修改"))
+    return redirect(request.get_full_path())
 
 
 def _sheet_export(
@@ -852,12 +947,12 @@ def _area_chart(period: Period, rows: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "color": ["#1f5fbf", "#9aa5b4"],
         "tooltip": {"trigger": "axis"},
-        "legend": {"data": [this_year, last_year], "top": 0, "right": 8},
-        "grid": {"left": 56, "right": 16, "top": 40, "bottom": 40},
+        **charts.frame(data=[this_year, last_year]),
         "xAxis": {
             "type": "category",
             "data": [r["area"].name for r in rows],
-            "axisLabel": {"interval": 0, "rotate": 30 if len(rows) > 8 else 0},
+            # every area named; slanted when there are many, so that neighbours do not collide
+            "axisLabel": {"interval": 0, "rotate": 45 if len(rows) > 6 else 0},
         },
         "yAxis": {"type": "value", "name": gettext("亿元")},
         "series": [

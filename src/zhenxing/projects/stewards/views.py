@@ -19,7 +19,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from zhenxing.core import clock, money, scoping
+from zhenxing.core import charts, clock, money, scoping
 from zhenxing.core.forms import form_page
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Department
@@ -416,8 +416,7 @@ def _chart(series: list[dict[str, Any]], project: Project) -> dict[str, Any]:
         # the page heading names the chart; the title is kept for screen readers
         "title": {"text": gettext("计划与实际累计投资"), "show": False},
         "tooltip": {"trigger": "axis"},
-        "legend": {"bottom": 0},
-        "grid": {"left": 56, "right": 64, "top": 40, "bottom": 56},
+        **charts.frame(),
         "xAxis": {"type": "category", "data": months},
         "yAxis": [
             {"type": "value", "name": gettext("累计（亿元）")},
