@@ -32,6 +32,8 @@ from django.http import HttpResponse
 from django.utils import timezone
 from python_calamine import CalamineWorkbook
 
+from zhenxing.core import clock
+
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_IMPORT_ROWS = 200_000
@@ -258,7 +260,7 @@ def build_xlsx(
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
-    stamp = timezone.localdate().strftime("%Y%m%d")
+    stamp = clock.today().strftime("%Y%m%d")
     from urllib.parse import quote
 
     name = quote(f"{filename}-{stamp}.xlsx", safe="")

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import clock, panels, scoping, tokens
+from zhenxing.core.audit_display import changes_text
 from zhenxing.core.listing import Column, Filter, ListSpec
 from zhenxing.core.models import (
     ApiToken,
@@ -119,11 +120,8 @@ AUDIT_LIST = ListSpec(
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
         Column("area__name", _("区域")),
-        Column(
-            "changes",
-            _("变更字段"),
-            value=lambda e: "、".join(c.get("label", c.get("field", "")) for c in e.changes),
-        ),
+        Column("changes", _("变更（原值 → 新值）"), value=changes_text),
+        Column("reason", _("原因")),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=_audit_area_choices),

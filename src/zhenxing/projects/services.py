@@ -23,11 +23,11 @@ from typing import Any, TypeVar
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from zhenxing.core import audit, clock, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import AuditAction
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
@@ -484,7 +484,7 @@ def report_submit(
     expected = expected_version or 0
     stamp = {
         "submitted_by": user if getattr(user, "is_authenticated", False) else None,
-        "submitted_at": timezone.now(),
+        "submitted_at": clock.now(),
     }
     if report is None:
         if expected:
@@ -642,7 +642,7 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> list[MonthlyRe
         raise BatchError(errors)
 
     stamp_user = user if getattr(user, "is_authenticated", False) else None
-    stamp_at = timezone.now()
+    stamp_at = clock.now()
     created: list[MonthlyReport] = []
     updated: list[MonthlyReport] = []
     before: dict[int, dict[str, Any]] = {}
@@ -732,19 +732,8 @@ def _update_claimed(
 
 
 def _audit_values(report: MonthlyReport) -> dict[str, Any]:
-    """The report's fields as the audit trail shows them (names for related records)."""
-    out: dict[str, Any] = {}
-    for field in MonthlyReport._meta.concrete_fields:
-        if field.name == "id":
-            continue
-        if field.name == "project":
-            value: Any = str(report.project)
-        elif field.name == "submitted_by":
-            value = str(report.submitted_by) if report.submitted_by_id else None
-        else:
-            value = getattr(report, field.attname)
-        out[field.name] = audit.plain(value)
-    return out
+    """The report's fields as stored, to diff against after the bulk write."""
+    return audit.snapshot(report)
 
 
 def _audit_many(
@@ -755,38 +744,12 @@ def _audit_many(
     user: Any,
     at: datetime.datetime,
 ) -> None:
-    """One audit entry per written report, in the format `core.audit` writes."""
-    from django.contrib.contenttypes.models import ContentType
+    """The audit entries of the reports written in bulk, each with its own reason."""
 
-    from zhenxing.core.models import AuditAction, AuditEntry
+    def reason(report: MonthlyReport) -> str:
+        return getattr(report, "_change_reason", "")
 
-    labels = {f.name: str(f.verbose_name) for f in MonthlyReport._meta.concrete_fields}
-    content_type = ContentType.objects.get_for_model(MonthlyReport, for_concrete_model=True)
-    actor_name = audit.actor_name(user)
-    entries = []
-    for action, reports in ((AuditAction.CREATE, created), (AuditAction.UPDATE, updated)):
-        for report in reports:
-            old = before.get(report.pk, {})
-            new = _audit_values(report)
-            changes = [
-                {"field": name, "label": labels[name], "old": old.get(name), "new": value}
-                for name, value in new.items()
-                if old.get(name) != value
-            ]
-            if action == AuditAction.UPDATE and not changes:
-                continue
-            entries.append(
-                AuditEntry(
-                    timestamp=at,
-                    actor=user,
-                    actor_name=actor_name,
-                    action=action,
-                    content_type=content_type,
-                    object_id=str(report.pk),
-                    object_repr=str(report)[:255],
-                    area_id=report.project.area_id,
-                    changes=changes,
-                    reason=getattr(report, "_change_reason", "")[:255],
-                )
-            )
-    AuditEntry.objects.bulk_create(entries, batch_size=_CHUNK)
+    audit.record_many(created, user=user, action=AuditAction.CREATE, reason=reason, at=at)
+    audit.record_many(
+        updated, user=user, action=AuditAction.UPDATE, before=before, reason=reason, at=at
+    )
