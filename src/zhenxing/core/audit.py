@@ -399,7 +399,8 @@ def _remember_stored_row(sender: Any, instance: Any, raw: bool = False, **_: Any
     """Before an audited record is saved, keep the row as stored: the entry diffs against it."""
     if raw or instance.pk is None or not _is_audited(sender):
         return
-    instance._audit_stored = _stored_row(sender, instance.pk)
+    given = instance.__dict__.pop("_audit_before", None)  # `save_audited(before=...)`
+    instance._audit_stored = given if given is not None else _stored_row(sender, instance.pk)
 
 
 def _stamp_history_date(sender: Any, instance: Any, history_instance: Any, **_: Any) -> None:

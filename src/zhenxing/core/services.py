@@ -37,32 +37,44 @@ def save_audited(
     reason: str = "",
     changes: Sequence[dict[str, Any]] = (),
     action: str | None = None,
+    authorised_by: models.Model | None = None,
+    before: dict[str, Any] | None = None,
 ) -> models.Model:
     """Check scope, then save with the acting user and reason recorded in the audit trail.
 
     The user must be allowed `action` on the record: by default CREATE for a new record
     (with the scope it is created in) and CHANGE for a stored one (the record as stored,
     so that nobody moves a record out of reach by changing its area). A service whose
-    write rests on another right passes it (`action=Action.APPROVE`). `user=audit.SYSTEM`
+    write rests on another right passes it (`action=Action.APPROVE`); one whose write
+    follows from a right on another record names that record (`authorised_by=stewardship`:
+    the steward role a leader gets with a stewardship), and the check is made on it.
+    `user=audit.SYSTEM`
     is the platform itself (the demo loader, reference data, background work): no scope
     check, shown as 系统. `None` is refused: every write names who acts.
 
     `changes` are changes that are not fields of the record — the entries of a replaced
     list, say — as {field, label, old, new}: the audit entry of this save lists them
     after the fields that changed (and is written even if no field changed).
+
+    The entry diffs against the row as stored before this save; a service that already
+    wrote part of the change (a version claimed with an UPDATE) passes `before`, the
+    record's `audit.snapshot` from before it began.
     """
     _check_actor(user)
     if user is not audit.SYSTEM:
-        if obj._state.adding:
+        target = authorised_by if authorised_by is not None else obj
+        if target._state.adding:
             scoping.require(
-                user, action or Action.CREATE, model=type(obj), values=audit.scope_values(obj)
+                user, action or Action.CREATE, model=type(target), values=audit.scope_values(target)
             )
         else:
-            scoping.require(user, action or Action.CHANGE, obj)
+            scoping.require(user, action or Action.CHANGE, target)
     obj._history_user = _history_user(user)  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.full_clean()
+    if before is not None:
+        obj._audit_before = before  # type: ignore[attr-defined]
     obj._audit_changes = list(changes)  # type: ignore[attr-defined]
     try:
         obj.save()

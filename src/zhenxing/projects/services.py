@@ -85,9 +85,16 @@ def _validation_errors(exc: ValidationError, what: str) -> DomainError:
     return DomainError(what, errors)
 
 
-def _save(obj: M, *, user: Any, reason: str = "", what: str = "信息有误") -> M:
+def _save(
+    obj: M,
+    *,
+    user: Any,
+    reason: str = "",
+    what: str = "信息有误",
+    before: dict[str, Any] | None = None,
+) -> M:
     try:
-        save_audited(obj, user=user, reason=reason)
+        save_audited(obj, user=user, reason=reason, before=before)
     except ValidationError as exc:
         raise _validation_errors(exc, what) from exc
     return obj
@@ -507,6 +514,8 @@ def report_submit(
         return report
     # Claim the row: only a writer holding the current version moves it on. The UPDATE
     # takes the row lock, so a concurrent writer with the same version finds 0 rows.
+    # The audit entry diffs against the report as it was before the claim.
+    before = audit.snapshot(report)
     claimed = MonthlyReport.objects.filter(pk=report.pk, version=expected).update(
         version=F("version") + 1
     )
@@ -516,7 +525,7 @@ def report_submit(
     report.refresh_from_db()
     for key, value in {**values, **stamp}.items():
         setattr(report, key, value)
-    return _save(report, user=user, reason=reason, what="月报有误")
+    return _save(report, user=user, reason=reason, what="月报有误", before=before)
 
 
 # --- many monthly reports at once (the area's Excel sheet) ------------------------

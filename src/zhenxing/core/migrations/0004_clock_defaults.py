@@ -10,25 +10,32 @@ class Migration(migrations.Migration):
         ('core', '0003_role_user_label'),
     ]
 
+    # Defaults that are functions live in Python, never in the database: only the state
+    # changes. (An AlterField would make SQLite rebuild the tables, and the rebuild drops
+    # their triggers, such as the ledger's append-only one.)
     operations = [
-        migrations.AlterField(
-            model_name='apitoken',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
-        ),
-        migrations.AlterField(
-            model_name='auditentry',
-            name='timestamp',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicaluser',
-            name='date_joined',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='date joined'),
-        ),
-        migrations.AlterField(
-            model_name='user',
-            name='date_joined',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='date joined'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='apitoken',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
+                ),
+                migrations.AlterField(
+                    model_name='auditentry',
+                    name='timestamp',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicaluser',
+                    name='date_joined',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='date joined'),
+                ),
+                migrations.AlterField(
+                    model_name='user',
+                    name='date_joined',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='date joined'),
+                ),
+            ],
         ),
     ]

@@ -10,15 +10,22 @@ class Migration(migrations.Migration):
         ('enterprises', '0002_factdefinition_enterprise_clusters_formername_and_more'),
     ]
 
+    # Defaults that are functions live in Python, never in the database: only the state
+    # changes. (An AlterField would make SQLite rebuild the tables, and the rebuild drops
+    # their triggers, such as the ledger's append-only one.)
     operations = [
-        migrations.AlterField(
-            model_name='factsubmission',
-            name='recorded_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='记录时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicalfactsubmission',
-            name='recorded_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='记录时间'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='factsubmission',
+                    name='recorded_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='记录时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicalfactsubmission',
+                    name='recorded_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='记录时间'),
+                ),
+            ],
         ),
     ]

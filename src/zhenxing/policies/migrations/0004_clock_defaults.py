@@ -10,50 +10,57 @@ class Migration(migrations.Migration):
         ('policies', '0003_fact_list_created_by_label'),
     ]
 
+    # Defaults that are functions live in Python, never in the database: only the state
+    # changes. (An AlterField would make SQLite rebuild the tables, and the rebuild drops
+    # their triggers, such as the ledger's append-only one.)
     operations = [
-        migrations.AlterField(
-            model_name='factlist',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicalfactlist',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicalobjection',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='提出时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicalobjectionreply',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='答复时间'),
-        ),
-        migrations.AlterField(
-            model_name='historicalpolicy',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
-        ),
-        migrations.AlterField(
-            model_name='ledgerentry',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
-        ),
-        migrations.AlterField(
-            model_name='objection',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='提出时间'),
-        ),
-        migrations.AlterField(
-            model_name='objectionreply',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='答复时间'),
-        ),
-        migrations.AlterField(
-            model_name='policy',
-            name='created_at',
-            field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AlterField(
+                    model_name='factlist',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicalfactlist',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicalobjection',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='提出时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicalobjectionreply',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='答复时间'),
+                ),
+                migrations.AlterField(
+                    model_name='historicalpolicy',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
+                ),
+                migrations.AlterField(
+                    model_name='ledgerentry',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='登记时间'),
+                ),
+                migrations.AlterField(
+                    model_name='objection',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='提出时间'),
+                ),
+                migrations.AlterField(
+                    model_name='objectionreply',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='答复时间'),
+                ),
+                migrations.AlterField(
+                    model_name='policy',
+                    name='created_at',
+                    field=models.DateTimeField(default=zhenxing.core.clock.now, verbose_name='创建时间'),
+                ),
+            ],
         ),
     ]
