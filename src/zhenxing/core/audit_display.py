@@ -65,7 +65,7 @@ def _moment(value: Any) -> str:
 def show_value(kind: str, value: Any, field: models.Field | None = None) -> str | None:
     """One stored value as the page shows it (None stays None: nothing was there)."""
     if value is None or value == "":
-        return value
+        return None if value is None else ""
     if kind == Kind.CHOICE:
         return _choice(field, value)
     if kind == Kind.MONEY:

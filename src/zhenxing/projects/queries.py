@@ -31,7 +31,7 @@ from django.db.models import Count, Max, Q, QuerySet, Sum
 from zhenxing.core.periods import Period, growth_pct, share_pct
 
 if TYPE_CHECKING:
-    from zhenxing.core.models import Area
+    from zhenxing.core.models import Area, AuditEntry
     from zhenxing.projects.models import Project
 
 CENT = Decimal("0.01")
@@ -483,7 +483,7 @@ def last_visit_on(*, projects: QuerySet[Project], until: datetime.date) -> datet
     return day
 
 
-def project_history(project: Project) -> QuerySet[Any]:
+def project_history(project: Project) -> QuerySet[AuditEntry]:
     """The audit trail of a project and of what hangs on it (its monthly reports, status
     changes, library stays, key-list entries and annual plans), newest first: the
     project page's 变更记录 tab and `GET /api/v1/projects/{id}/history`. One query."""
@@ -491,7 +491,7 @@ def project_history(project: Project) -> QuerySet[Any]:
     from django.db.models import CharField
     from django.db.models.functions import Cast
 
-    from zhenxing.core.models import AuditEntry
+    from zhenxing.core.models import AuditEntry as Entry
     from zhenxing.projects.models import (
         AnnualPlan,
         KeyListEntry,
@@ -510,7 +510,7 @@ def project_history(project: Project) -> QuerySet[Any]:
         )
         query |= Q(content_type=types[model], object_id__in=ids)
     return (
-        AuditEntry.objects.filter(query)
+        Entry.objects.filter(query)
         .select_related("actor", "area", "content_type")
         .order_by("-timestamp", "-id")
     )
