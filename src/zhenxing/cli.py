@@ -145,7 +145,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     _setup_django()
     from django.contrib.auth import get_user_model
 
-    from zhenxing.core import tokens
+    from zhenxing.core import audit, tokens
     from zhenxing.core.models import ApiToken
 
     user_model = get_user_model()
@@ -175,7 +175,7 @@ def cmd_token(args: argparse.Namespace) -> int:
         found = ApiToken.objects.filter(pk=int(args.target)).first()
         if found is None:
             raise CommandError(f"没有编号为 {args.target} 的令牌")
-        tokens.token_revoke(user=None, token=found)
+        tokens.token_revoke(user=audit.SYSTEM, token=found)  # the operator of the machine
         print(f"令牌 #{found.pk} 已吊销。")
         return 0
     raise CommandError("用法：zhenxing token create USERNAME | list [USERNAME] | revoke ID")

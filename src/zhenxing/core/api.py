@@ -9,7 +9,8 @@ from ninja import Field, Query, Router, Schema
 from ninja.pagination import paginate
 
 from zhenxing.clusters.models import ClusterScheme
-from zhenxing.core import scoping, tokens
+from zhenxing.core import clock, scoping, tokens
+from zhenxing.core.audit_display import readable_changes
 from zhenxing.core.codes import registry as code_registry
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import ApiToken, Area, AuditEntry, Department, Industry
@@ -90,6 +91,16 @@ class CodeCheckOut(Schema):
     message_en: str | None = None
 
 
+class AuditChangeOut(Schema):
+    """One field before → after, formatted as the pages show it (a choice by its label,
+    an amount with its unit, a moment in Asia/Shanghai); None: nothing was there."""
+
+    field: str
+    label: str
+    old: str | None
+    new: str | None
+
+
 class AuditOut(Schema):
     id: int
     timestamp: datetime.datetime
@@ -99,12 +110,21 @@ class AuditOut(Schema):
     object_id: str
     object_repr: str
     area_code: str | None
-    changes: list[dict[str, Any]]
+    changes: list[AuditChangeOut]
     reason: str
+
+    @staticmethod
+    def resolve_timestamp(obj: AuditEntry) -> datetime.datetime:
+        return clock.local(obj.timestamp)  # Asia/Shanghai, with its offset
 
     @staticmethod
     def resolve_actor(obj: AuditEntry) -> str:
         return obj.actor_name
+
+    @staticmethod
+    def resolve_changes(obj: AuditEntry) -> list[dict[str, str | None]]:
+        """As the pages show them: labels and values in the reader's language."""
+        return readable_changes(obj)
 
     @staticmethod
     def resolve_record_type(obj: AuditEntry) -> str:
@@ -208,7 +228,7 @@ def validate_code(
 ) -> dict[str, Any]:
     """Check an identifier; `message` says exactly what is wrong (in Chinese)."""
     try:
-        normalized = code_registry.validate(kind, value)
+        normalized = code_registry.validate(kind, value, today=clock.today())
     except CodeError as exc:
         return {
             "kind": kind,

@@ -33,8 +33,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from python_calamine import CalamineWorkbook
 
+from zhenxing.core import clock, scoping
 from zhenxing.core import money as _money
-from zhenxing.core import scoping
 from zhenxing.core.roles import Action
 
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
@@ -315,7 +315,7 @@ def build_xlsx(
 
 def xlsx_response(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_TYPE)
-    stamp = timezone.localdate().strftime("%Y%m%d")
+    stamp = clock.today().strftime("%Y%m%d")
     from urllib.parse import quote
 
     name = quote(f"{filename}-{stamp}.xlsx", safe="")

@@ -5,16 +5,18 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import ClassVar
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from zhenxing.core import clock
 from zhenxing.core.roles import Role
 
 
@@ -151,6 +153,8 @@ class Industry(models.Model):
 
 
 class User(AbstractUser):
+    # stamped by the platform's clock (the demo's today), not by Django's
+    date_joined = models.DateTimeField(_("date joined"), default=clock.now)
     display_name = models.CharField(_("姓名"), max_length=64, blank=True)
     title = models.CharField(_("职务"), max_length=64, blank=True)
     phone = models.CharField(_("联系电话"), max_length=32, blank=True)
@@ -232,7 +236,7 @@ class ApiToken(models.Model):
     name = models.CharField(_("名称"), max_length=64, blank=True)
     prefix = models.CharField(_("前缀"), max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
@@ -275,7 +279,7 @@ class AuditEntry(models.Model):
     `area` and `enterprise` copy the record's scope so area staff see only theirs.
     """
 
-    timestamp = models.DateTimeField(_("时间"), default=timezone.now)
+    timestamp = models.DateTimeField(_("时间"), default=clock.now)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -337,8 +341,19 @@ class AuditEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.timestamp:%Y-%m-%d %H:%M} {self.actor_name} {self.action} {self.object_repr}"
 
-    def get_absolute_url(self) -> str | None:
-        """The page of the record this entry speaks of, where it has one."""
-        from zhenxing.core.audit import record_url
+    # Which page shows a record of each audited model (model label → URL name taking the
+    # pk), filled by the parts through `core.audit.register_record_url`. Kept here so that
+    # the model needs nothing from `core.audit` (which imports the model).
+    record_url_names: ClassVar[dict[str, str]] = {}
 
-        return record_url(self)
+    def get_absolute_url(self) -> str | None:
+        """The page of the record this entry speaks of, where it has one (not for a
+        deleted record)."""
+        content_type = ContentType.objects.get_for_id(self.content_type_id)
+        url_name = self.record_url_names.get(f"{content_type.app_label}.{content_type.model}")
+        if url_name is None or self.action == AuditAction.DELETE:
+            return None
+        try:
+            return reverse(url_name, args=[self.object_id])
+        except NoReverseMatch:
+            return None

@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import models
 
-from zhenxing.core import scoping
+from zhenxing.core import audit, scoping
 from zhenxing.core.roles import Action
 
 
@@ -20,23 +20,61 @@ class DomainError(Exception):
         self.errors = errors or {}
 
 
+def _check_actor(user: Any) -> None:
+    if user is None:
+        # No silent bypass: a write nobody is named for must say that the platform acts.
+        raise TypeError("save_audited needs the acting user, or audit.SYSTEM for the platform")
+
+
+def _history_user(user: Any) -> Any:
+    return user if getattr(user, "is_authenticated", False) else None
+
+
 def save_audited(
     obj: models.Model,
     *,
     user: Any,
     reason: str = "",
     changes: Sequence[dict[str, Any]] = (),
+    action: str | None = None,
+    authorised_by: models.Model | None = None,
+    before: dict[str, Any] | None = None,
 ) -> models.Model:
-    """Save with the acting user and reason recorded in the audit trail.
+    """Check scope, then save with the acting user and reason recorded in the audit trail.
+
+    The user must be allowed `action` on the record: by default CREATE for a new record
+    (with the scope it is created in) and CHANGE for a stored one (the record as stored,
+    so that nobody moves a record out of reach by changing its area). A service whose
+    write rests on another right passes it (`action=Action.APPROVE`); one whose write
+    follows from a right on another record names that record (`authorised_by=stewardship`:
+    the steward role a leader gets with a stewardship), and the check is made on it.
+    `user=audit.SYSTEM`
+    is the platform itself (the demo loader, reference data, background work): no scope
+    check, shown as 系统. `None` is refused: every write names who acts.
 
     `changes` are changes that are not fields of the record — the entries of a replaced
     list, say — as {field, label, old, new}: the audit entry of this save lists them
     after the fields that changed (and is written even if no field changed).
+
+    The entry diffs against the row as stored before this save; a service that already
+    wrote part of the change (a version claimed with an UPDATE) passes `before`, the
+    record's `audit.snapshot` from before it began.
     """
-    obj._history_user = user if getattr(user, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    _check_actor(user)
+    if user is not audit.SYSTEM:
+        target = authorised_by if authorised_by is not None else obj
+        if target._state.adding:
+            scoping.require(
+                user, action or Action.CREATE, model=type(target), values=audit.scope_values(target)
+            )
+        else:
+            scoping.require(user, action or Action.CHANGE, target)
+    obj._history_user = _history_user(user)  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.full_clean()
+    if before is not None:
+        obj._audit_before = before  # type: ignore[attr-defined]
     obj._audit_changes = list(changes)  # type: ignore[attr-defined]
     try:
         obj.save()
@@ -46,8 +84,11 @@ def save_audited(
 
 
 def delete_audited(obj: models.Model, *, user: Any, reason: str = "") -> None:
-    scoping.require(user, Action.DELETE, obj)
-    obj._history_user = user if getattr(user, "is_authenticated", False) else None  # type: ignore[attr-defined]
+    """Check scope (DELETE), then delete with the actor and reason in the audit trail."""
+    _check_actor(user)
+    if user is not audit.SYSTEM:
+        scoping.require(user, Action.DELETE, obj)
+    obj._history_user = _history_user(user)  # type: ignore[attr-defined]
     if reason:
         obj._change_reason = reason  # type: ignore[attr-defined]
     obj.delete()

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import clock, panels, scoping, tokens
+from zhenxing.core.audit_display import changes_text
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import (
     ApiToken,
@@ -122,11 +123,8 @@ AUDIT_LIST = ListSpec(
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
         Column("area__name", _("区域")),
-        Column(
-            "changes",
-            _("变更字段"),
-            value=lambda e: "、".join(c.get("label", c.get("field", "")) for c in e.changes),
-        ),
+        Column("changes", _("变更（原值 → 新值）"), value=changes_text),
+        Column("reason", _("原因")),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=area_choices),

@@ -42,7 +42,8 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
-from django.utils import timezone
+
+from zhenxing.core import clock
 
 D = datetime.date
 SEED = 2024_0630_5
@@ -833,7 +834,7 @@ def load_enterprise_demo(*, today: datetime.date) -> None:
     values: list[tuple[Any, ...]] = []
     submissions: list[tuple[Any, ...]] = []
     date = connection.ops.adapt_datefield_value
-    now = timezone.now()
+    now = clock.now()
     for w in everyone:
         profiled = bool(w.roles or w.pool) or w.enterprise.pk in existing_ids
         facts = _profile(rng, w) if profiled else _basic_profile(rng, w)

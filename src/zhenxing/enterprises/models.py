@@ -22,6 +22,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from zhenxing.core import clock
 from zhenxing.core.models import Area, Industry, ScopeSpec, ValueWriters
 from zhenxing.core.roles import Role
 from zhenxing.enterprises import domain
@@ -241,7 +242,7 @@ class FactSubmission(models.Model):
     source = models.CharField(_("来源"), max_length=16, choices=SOURCE_CHOICES)
     as_of = models.DateField(_("数据日期"))
     summary = models.TextField(_("报送内容"), blank=True)
-    recorded_at = models.DateTimeField(_("记录时间"), auto_now=True)
+    recorded_at = models.DateTimeField(_("记录时间"), default=clock.now)
     history = HistoricalRecords()
 
     scope = ScopeSpec(

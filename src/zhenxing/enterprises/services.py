@@ -345,6 +345,7 @@ def facts_record(
     ).first() or FactSubmission(enterprise=enterprise, year=year, source=source)
     submission.as_of = max(as_of, submission.as_of) if submission.as_of else as_of
     submission.summary = "；".join(f"{defs[c].short_label}={v}" for c, v in clean.items())
+    submission.recorded_at = clock.now()
     _save(submission, user=user, message="年度数据有误", reason=reason)
     return submission
 

@@ -23,10 +23,10 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import Exact
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
+from zhenxing.core import clock
 from zhenxing.core.models import Area, Department, ScopeSpec
 from zhenxing.core.roles import Role
 
@@ -101,7 +101,7 @@ class Policy(models.Model):
     note = models.TextField(_("备注"), blank=True)
     published_on = models.DateField(_("发布日期"), null=True, blank=True)
     retired_on = models.DateField(_("废止日期"), null=True, blank=True)
-    created_at = models.DateTimeField(_("创建时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("创建时间"), default=clock.now)
     history = HistoricalRecords()
 
     scope = ScopeSpec(department="department", writers=DEPARTMENT_WRITERS)
@@ -414,7 +414,7 @@ class LedgerEntry(models.Model):
     county_amount = models.DecimalField(_("县区承担（元）"), **MONEY)
     city_share_pct = models.DecimalField(_("市级承担比例（%）"), max_digits=5, decimal_places=2)
     booked_on = models.DateField(_("记账日期"))
-    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("登记时间"), default=clock.now)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         null=True,
@@ -555,7 +555,7 @@ class Objection(models.Model):
         related_name="+",
         verbose_name=_("提出人"),
     )
-    created_at = models.DateTimeField(_("提出时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("提出时间"), default=clock.now)
     closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     history = HistoricalRecords()
 
@@ -603,7 +603,7 @@ class ObjectionReply(models.Model):
         related_name="+",
         verbose_name=_("答复人"),
     )
-    created_at = models.DateTimeField(_("答复时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("答复时间"), default=clock.now)
     history = HistoricalRecords()
 
     scope = ScopeSpec(
@@ -648,7 +648,7 @@ class FactList(models.Model):
         related_name="+",
         verbose_name=_("登记人"),
     )
-    created_at = models.DateTimeField(_("登记时间"), default=timezone.now)
+    created_at = models.DateTimeField(_("登记时间"), default=clock.now)
     history = HistoricalRecords()
 
     scope = ScopeSpec(department="department", writers=DEPARTMENT_WRITERS)

@@ -20,11 +20,10 @@ from typing import Any
 
 import polars as pl
 from django.db import IntegrityError, connection, transaction
-from django.utils import timezone
 from django_tasks import task
 
 from zhenxing.core import audit, clock, scoping
-from zhenxing.core.models import Department
+from zhenxing.core.models import AuditAction, Department
 from zhenxing.core.money import CENT
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
@@ -613,7 +612,7 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
         return run
     started = time.perf_counter()
     PolicyRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=timezone.now(), progress=2, progress_note="读取规则"
+        status=RunStatus.RUNNING, started_at=clock.now(), progress=2, progress_note="读取规则"
     )
     try:
         summary = _compute(run, source or facts_mod.default_source)
@@ -635,7 +634,7 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
             status=RunStatus.FAILED,
             error=message[:2000],
             progress_note="测算失败",
-            finished_at=timezone.now(),
+            finished_at=clock.now(),
         )
         run.refresh_from_db()
         return run
@@ -644,7 +643,7 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
         status=RunStatus.COMPUTED,
         progress=100,
         progress_note="测算完成，待审批",
-        finished_at=timezone.now(),
+        finished_at=clock.now(),
         seconds=seconds,
         **summary,
     )
@@ -985,21 +984,7 @@ def result_exclude(*, user: Any, result: RunResult, reason: str, exclude: bool =
 
 def _audit_note(run: PolicyRun, user: Any, reason: str) -> None:
     """A review decision lands in the run's audit trail."""
-    from django.contrib.contenttypes.models import ContentType
-
-    from zhenxing.core.models import AuditAction, AuditEntry
-
-    AuditEntry.objects.create(
-        actor=user if getattr(user, "is_authenticated", False) else None,
-        actor_name=audit.actor_name(user),
-        action=AuditAction.UPDATE,
-        content_type=ContentType.objects.get_for_model(PolicyRun),
-        object_id=str(run.pk),
-        object_repr=str(run)[:255],
-        department_id=run.policy.department_id,
-        changes=[],
-        reason=reason[:255],
-    )
+    audit.record(run, user=user, action=AuditAction.UPDATE, reason=reason)
 
 
 def run_approve(*, user: Any, run: PolicyRun, on: datetime.date | None = None) -> PolicyRun:
@@ -1063,7 +1048,7 @@ def run_approve(*, user: Any, run: PolicyRun, on: datetime.date | None = None) -
             ) from exc
         locked.status = RunStatus.APPROVED
         locked.approved_by = user
-        locked.approved_at = timezone.now()
+        locked.approved_at = clock.now()
         locked.booked_on = booked_on
         save_audited(locked, user=user, reason=f"审批兑付 {len(entries)} 户")
     return locked
@@ -1083,7 +1068,7 @@ def _is_duplicate_payment(exc: IntegrityError) -> bool:
 
 def _already_reversed(entry: LedgerEntry, reversal: LedgerEntry) -> DomainError:
     """Which reversal undid the entry, when and by whom, and where the correction now is."""
-    when = timezone.localtime(reversal.created_at)
+    when = clock.local(reversal.created_at)
     adjustment = LedgerEntry.objects.filter(corrects=reversal).first()
     then = f"，请更正其后的第 {adjustment.pk} 号调整记录" if adjustment is not None else ""
     message = (
@@ -1202,7 +1187,7 @@ def objection_file(
         )
         if pending is not None:
             message = (
-                f"对该结果的异议（{timezone.localtime(pending.created_at):%Y-%m-%d} 提出）"
+                f"对该结果的异议（{clock.local(pending.created_at):%Y-%m-%d} 提出）"
                 "尚未办结，请在原异议中补充，或待办结后再提出"
             )
             raise DomainError(message, {"result": message})
@@ -1247,7 +1232,7 @@ def objection_reply(
     save_audited(reply, user=user)
     objection.status = ObjectionStatus.CLOSED if close else ObjectionStatus.ANSWERED
     if close:
-        objection.closed_at = timezone.now()
+        objection.closed_at = clock.now()
     save_audited(objection, user=user, reason="办结异议" if close else "答复异议")
     return reply
 

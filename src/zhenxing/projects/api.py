@@ -10,7 +10,7 @@ from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
 from zhenxing.clusters.models import Cluster, ClusterScheme
-from zhenxing.core import audit, clock, excel, scoping
+from zhenxing.core import clock, excel, scoping
 from zhenxing.core.api import AuditOut
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
@@ -22,7 +22,7 @@ from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.services import DomainError
 from zhenxing.enterprises.models import Enterprise
-from zhenxing.projects import reporting, services
+from zhenxing.projects import queries, reporting, services
 from zhenxing.projects.domain import STATUS_LABELS, Status
 from zhenxing.projects.imports import REPORT_IMPORT
 from zhenxing.projects.models import (
@@ -508,7 +508,6 @@ def project_figures(request: HttpRequest, period: str, area: str | None = None) 
     `period=YYYY-MM` counts months 1..N of that year; `area` is a code from `/areas`.
     Over the projects the caller may see (the same scope as the pages).
     """
-    from zhenxing.projects import queries
 
     month = _parse_period(period)
     area_obj = None
@@ -635,7 +634,7 @@ def void_project(request: HttpRequest, project_id: int, payload: VoidIn) -> Any:
 @router.get("/{project_id}/history", response=list[AuditOut])
 def project_history(request: HttpRequest, project_id: int) -> Any:
     project = scoping.get_for_user(request.user, Project, pk=project_id)
-    return audit.entries_for(project).select_related("area", "content_type")[:500]
+    return queries.project_history(project)[:500]
 
 
 @router.get("/{project_id}/status-changes", response=list[StatusChangeOut])

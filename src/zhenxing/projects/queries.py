@@ -32,7 +32,7 @@ from zhenxing.core.money import CENT
 from zhenxing.core.periods import Period, growth_pct, share_pct
 
 if TYPE_CHECKING:
-    from zhenxing.core.models import Area
+    from zhenxing.core.models import Area, AuditEntry
     from zhenxing.projects.models import Project
 
 ZERO = Decimal("0.00")
@@ -425,4 +425,37 @@ def reports_missing(*, period: Period, projects: QuerySet[Project]) -> QuerySet[
     reported = MonthlyReport.objects.filter(year=period.year, month=period.month)
     return report_due(period=period, projects=projects).exclude(
         pk__in=reported.order_by().values("project_id")
+    )
+
+
+def project_history(project: Project) -> QuerySet[AuditEntry]:
+    """The audit trail of a project and of what hangs on it (its monthly reports, status
+    changes, library stays, key-list entries and annual plans), newest first: the
+    project page's 变更记录 tab and `GET /api/v1/projects/{id}/history`. One query."""
+    from django.contrib.contenttypes.models import ContentType
+    from django.db.models import CharField
+    from django.db.models.functions import Cast
+
+    from zhenxing.core.models import AuditEntry as Entry
+    from zhenxing.projects.models import (
+        AnnualPlan,
+        KeyListEntry,
+        LibraryMembership,
+        MonthlyReport,
+        StatusChange,
+    )
+
+    parts = (MonthlyReport, StatusChange, LibraryMembership, KeyListEntry, AnnualPlan)
+    types = ContentType.objects.get_for_models(type(project), *parts, for_concrete_models=True)
+    query = Q(content_type=types[type(project)], object_id=str(project.pk))
+    for model in parts:
+        # object_id is text (any model's key); the subquery casts the related keys to match
+        ids = model._default_manager.filter(project=project).values_list(
+            Cast("pk", output_field=CharField()), flat=True
+        )
+        query |= Q(content_type=types[model], object_id__in=ids)
+    return (
+        Entry.objects.filter(query)
+        .select_related("actor", "area", "content_type")
+        .order_by("-timestamp", "-id")
     )

@@ -27,11 +27,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
-from django.utils import timezone
 
 from zhenxing.core import audit, clock, money, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import AuditAction
 from zhenxing.core.money import CENT
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
@@ -89,9 +89,16 @@ def _validation_errors(exc: ValidationError, what: str) -> DomainError:
     return DomainError(what, errors)
 
 
-def _save(obj: M, *, user: Any, reason: str = "", what: str = "信息有误") -> M:
+def _save(
+    obj: M,
+    *,
+    user: Any,
+    reason: str = "",
+    what: str = "信息有误",
+    before: dict[str, Any] | None = None,
+) -> M:
     try:
-        save_audited(obj, user=user, reason=reason)
+        save_audited(obj, user=user, reason=reason, before=before)
     except ValidationError as exc:
         raise _validation_errors(exc, what) from exc
     return obj
@@ -195,7 +202,7 @@ def _check_new_facts(project: Project, *, changed: set[str], confirm: bool) -> N
 def _not_voided(project: Project) -> None:
     """A voided project is kept as it was: nothing is recorded on it any more."""
     if project.voided_at is not None:
-        when = timezone.localtime(project.voided_at)
+        when = clock.local(project.voided_at)
         message = f"该项目已于 {when:%Y-%m-%d %H:%M} 作废，不能再修改或填报"
         raise DomainError(message, {"project": message})
 
@@ -287,7 +294,7 @@ def project_void(*, user: Any, project: Project, reason: str) -> Project:
         raise DomainError("作废原因太长", {"reason": "作废原因最多 500 字"})
     locked = Project.objects.select_for_update().get(pk=project.pk)
     _not_voided(locked)
-    locked.voided_at = timezone.now()  # core.clock.now() once issue 8 item 2 lands
+    locked.voided_at = clock.now()
     locked.voided_by = user if getattr(user, "is_authenticated", False) else None
     locked.void_reason = reason
     _save(locked, user=user, reason=f"作废：{reason}", what="项目信息有误")
@@ -687,7 +694,7 @@ def report_submit(
     )
     stamp = {
         "submitted_by": user if getattr(user, "is_authenticated", False) else None,
-        "submitted_at": timezone.now(),
+        "submitted_at": clock.now(),
     }
     if report is None:
         if expected:
@@ -710,6 +717,8 @@ def report_submit(
         return report
     # Claim the row: only a writer holding the current version moves it on. The UPDATE
     # takes the row lock, so a concurrent writer with the same version finds 0 rows.
+    # The audit entry diffs against the report as it was before the claim.
+    before = audit.snapshot(report)
     claimed = MonthlyReport.objects.filter(pk=report.pk, version=expected).update(
         version=F("version") + 1
     )
@@ -719,7 +728,7 @@ def report_submit(
     report.refresh_from_db()
     for key, value in {**values, **stamp}.items():
         setattr(report, key, value)
-    return _save(report, user=user, reason=reason, what="月报有误")
+    return _save(report, user=user, reason=reason, what="月报有误", before=before)
 
 
 # --- many monthly reports at once (the area's Excel sheet) ------------------------
@@ -902,7 +911,7 @@ def reports_submit_many(*, user: Any, items: list[ReportItem]) -> ReportsSaved:
         raise BatchError(errors)
 
     stamp_user = user if getattr(user, "is_authenticated", False) else None
-    stamp_at = timezone.now()
+    stamp_at = clock.now()
     created: list[MonthlyReport] = []
     updated: list[MonthlyReport] = []
     before: dict[int, dict[str, Any]] = {}
@@ -999,19 +1008,8 @@ def _update_claimed(
 
 
 def _audit_values(report: MonthlyReport) -> dict[str, Any]:
-    """The report's fields as the audit trail shows them (names for related records)."""
-    out: dict[str, Any] = {}
-    for field in MonthlyReport._meta.concrete_fields:
-        if field.name == "id":
-            continue
-        if field.name == "project":
-            value: Any = str(report.project)
-        elif field.is_relation:  # the users: who filed, who confirmed an unusual figure
-            value = str(getattr(report, field.name)) if getattr(report, field.attname) else None
-        else:
-            value = getattr(report, field.attname)
-        out[field.name] = audit.plain(value)
-    return out
+    """The report's fields as stored, to diff against after the bulk write."""
+    return audit.snapshot(report)
 
 
 def _audit_many(
@@ -1022,38 +1020,12 @@ def _audit_many(
     user: Any,
     at: datetime.datetime,
 ) -> None:
-    """One audit entry per written report, in the format `core.audit` writes."""
-    from django.contrib.contenttypes.models import ContentType
+    """The audit entries of the reports written in bulk, each with its own reason."""
 
-    from zhenxing.core.models import AuditAction, AuditEntry
+    def reason(report: MonthlyReport) -> str:
+        return getattr(report, "_change_reason", "")
 
-    labels = {f.name: str(f.verbose_name) for f in MonthlyReport._meta.concrete_fields}
-    content_type = ContentType.objects.get_for_model(MonthlyReport, for_concrete_model=True)
-    actor_name = audit.actor_name(user)
-    entries = []
-    for action, reports in ((AuditAction.CREATE, created), (AuditAction.UPDATE, updated)):
-        for report in reports:
-            old = before.get(report.pk, {})
-            new = _audit_values(report)
-            changes = [
-                {"field": name, "label": labels[name], "old": old.get(name), "new": value}
-                for name, value in new.items()
-                if old.get(name) != value
-            ]
-            if action == AuditAction.UPDATE and not changes:
-                continue
-            entries.append(
-                AuditEntry(
-                    timestamp=at,
-                    actor=user,
-                    actor_name=actor_name,
-                    action=action,
-                    content_type=content_type,
-                    object_id=str(report.pk),
-                    object_repr=str(report)[:255],
-                    area_id=report.project.area_id,
-                    changes=changes,
-                    reason=getattr(report, "_change_reason", "")[:255],
-                )
-            )
-    AuditEntry.objects.bulk_create(entries, batch_size=_CHUNK)
+    audit.record_many(created, user=user, action=AuditAction.CREATE, reason=reason, at=at)
+    audit.record_many(
+        updated, user=user, action=AuditAction.UPDATE, before=before, reason=reason, at=at
+    )

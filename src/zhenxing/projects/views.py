@@ -11,7 +11,6 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import FilteredRelation, Prefetch, Q, QuerySet
@@ -26,12 +25,12 @@ from zhenxing.clusters.models import Cluster
 from zhenxing.core import charts, clock, excel, money, scoping
 from zhenxing.core.forms import form_page, submit
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
-from zhenxing.core.models import Area, AuditEntry
+from zhenxing.core.models import Area
 from zhenxing.core.money import wan_to_yuan
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
-from zhenxing.projects import reporting, services
+from zhenxing.projects import queries, reporting, services
 from zhenxing.projects.domain import STATUS_LABELS, Status
 from zhenxing.projects.forms import (
     AnnualPlanForm,
@@ -45,14 +44,12 @@ from zhenxing.projects.forms import (
     report_initial,
 )
 from zhenxing.projects.models import (
-    AnnualPlan,
     KeyList,
     KeyListEntry,
     Library,
     LibraryMembership,
     MonthlyReport,
     Project,
-    StatusChange,
 )
 
 # blue while under construction, green when done, grey before the start and when ended
@@ -306,28 +303,6 @@ def _load(request: HttpRequest, pk: int, action: str = Action.VIEW) -> Project:
     )
 
 
-def _related_history(project: Project) -> QuerySet[AuditEntry]:
-    """The audit trail of the project and of its status changes, stays, plans and reports."""
-    related = {
-        Project: [project.pk],
-        StatusChange: list(project.status_changes.values_list("pk", flat=True)),
-        LibraryMembership: list(project.libraries.values_list("pk", flat=True)),
-        KeyListEntry: list(project.key_lists.values_list("pk", flat=True)),
-        AnnualPlan: list(project.annual_plans.values_list("pk", flat=True)),
-        MonthlyReport: list(project.reports.values_list("pk", flat=True)),
-    }
-    types = ContentType.objects.get_for_models(*related, for_concrete_models=True)
-    query = Q(pk__in=[])
-    for model, ids in related.items():
-        if ids:
-            query |= Q(content_type=types[model], object_id__in=[str(i) for i in ids])
-    return (
-        AuditEntry.objects.filter(query)
-        .select_related("actor", "content_type")
-        .order_by("-timestamp", "-id")
-    )
-
-
 def _year_of(request: HttpRequest) -> int:
     try:
         year = int(request.GET.get("year", ""))
@@ -402,7 +377,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
             project.status_changes.select_related("recorded_by").order_by("-date", "-id")
         )
     elif tab == "history":
-        history = list(_related_history(project)[:300])
+        history = list(queries.project_history(project)[:300])
         for entry in history:
             model = entry.content_type.model_class()
             entry.record_label = str(model._meta.verbose_name) if model else ""  # type: ignore[attr-defined]
@@ -651,7 +626,6 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
 def _sheet_projects(user: Any, area: Area, period: Period) -> list[Project]:
     """The projects an area reports for a month: those under construction, in the
     construction library during the month, or already reported for it."""
-    from zhenxing.projects import queries
 
     qs = queries.report_due(
         period=period, projects=scoping.visible(user, Project.objects.filter(area=area))
@@ -878,7 +852,6 @@ def _figures_period(request: HttpRequest) -> tuple[Period, str]:
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
     """City → area → project: 开复工, investment 1–N月累计 and 同比, plan, libraries."""
-    from zhenxing.projects import queries
 
     period, period_error = _figures_period(request)
     projects = scoping.visible(request.user, Project.objects.all())

@@ -77,8 +77,15 @@ def test_abolished_area_codes_are_accepted() -> None:
     assert project_code.validate("2009-110103-04-01-000001", today=TODAY)
 
 
-def test_without_today_the_system_date_is_used() -> None:
-    assert project_code.validate(CODE) == CODE
+def test_today_is_required_so_the_machine_date_is_never_read() -> None:
+    """The caller passes the platform's today (core.clock): a code of next year is
+    valid in the demo's 2024 only if the platform's year says so."""
+    with pytest.raises(TypeError):
+        project_code.validate(CODE)  # type: ignore[call-arg]
+    later = "2026-210804-04-01-12345X"
+    assert project_code.validate(later, today=datetime.date(2030, 1, 1)) == later
+    with pytest.raises(CodeError):
+        project_code.validate(later, today=datetime.date(2024, 6, 30))
 
 
 # --- normalisation round trip (hypothesis) -------------------------------------------

@@ -106,15 +106,15 @@ def normalize(value: str) -> str:
     return "-".join(parts)
 
 
-def validate(value: str, *, today: datetime.date | None = None) -> str:
+def validate(value: str, *, today: datetime.date) -> str:
     """Return the normalised code, or raise :class:`CodeError` naming the wrong segment.
 
-    The year must lie between 2000 and the year after ``today`` (default: the
-    system date).
+    The year must lie between 2000 and the year after ``today`` (the caller's
+    ``core.clock.today()``: this module stays free of Django and of the machine's clock).
     """
     code = normalize(value)
     year_text, area = code.split("-")[:2]
-    last_year = (today or datetime.date.today()).year + 1
+    last_year = today.year + 1
     if not FIRST_YEAR <= int(year_text) <= last_year:
         raise _error(
             f"第 1 段（赋码年份）{year_text} 不在 {FIRST_YEAR}–{last_year} 之间",
@@ -134,7 +134,7 @@ def validate(value: str, *, today: datetime.date | None = None) -> str:
     return code
 
 
-def parse(value: str, *, today: datetime.date | None = None) -> ProjectCode:
+def parse(value: str, *, today: datetime.date) -> ProjectCode:
     """Validate and split into segments."""
     code = validate(value, today=today)
     year, area, department, project_type, serial = code.split("-")

@@ -5,16 +5,18 @@ Used by the API endpoint ``/api/v1/codes/validate?kind=&value=``.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 
 from zhenxing.core.codes import gb2260, gb4754, project_code, uscc
 from zhenxing.core.codes.errors import CodeError, Notice
 
-_VALIDATORS: dict[str, Callable[[str], str]] = {
-    "uscc": uscc.validate,
-    "gb2260": gb2260.validate,
-    "gb4754": gb4754.validate,
-    "project_code": project_code.validate,
+_VALIDATORS: dict[str, Callable[[str, datetime.date], str]] = {
+    "uscc": lambda value, _today: uscc.validate(value),
+    "gb2260": lambda value, _today: gb2260.validate(value),
+    "gb4754": lambda value, _today: gb4754.validate(value),
+    # a project code's year may not lie beyond next year: it needs the platform's today
+    "project_code": lambda value, today: project_code.validate(value, today=today),
 }
 
 KINDS: tuple[str, ...] = tuple(_VALIDATORS)
@@ -27,8 +29,11 @@ LABELS: dict[str, tuple[str, str]] = {
 }
 
 
-def validate(kind: str, value: str) -> str:
+def validate(kind: str, value: str, *, today: datetime.date) -> str:
     """The normalised value, or :class:`CodeError` saying what is wrong.
+
+    ``today`` is the platform's date (``core.clock.today()``), passed in because this
+    package stays free of Django.
 
     An unknown ``kind`` is a :class:`CodeError` too (reason ``"unknown_kind"``).
     """
@@ -40,12 +45,12 @@ def validate(kind: str, value: str) -> str:
             kind="registry",
             reason="unknown_kind",
         )
-    return validator(value)
+    return validator(value, today)
 
 
-def notices(kind: str, value: str) -> list[Notice]:
+def notices(kind: str, value: str, *, today: datetime.date) -> list[Notice]:
     """Soft checks on a value that :func:`validate` accepts (only USCC has any so far)."""
-    validate(kind, value)
+    validate(kind, value, today=today)
     if kind == "uscc":
         return uscc.soft_check(value)
     return []

@@ -51,10 +51,17 @@ def _project_values(project: Project) -> dict[str, Any]:
     return {"project__area": project.area_id, "project": project.pk}
 
 
-def _save(obj: models.Model, *, user: Any, reason: str = "", what: str) -> None:
+def _save(
+    obj: models.Model,
+    *,
+    user: Any,
+    reason: str = "",
+    what: str,
+    authorised_by: models.Model | None = None,
+) -> None:
     """save_audited, with model validation errors turned into a DomainError."""
     try:
-        save_audited(obj, user=user, reason=reason)
+        save_audited(obj, user=user, reason=reason, authorised_by=authorised_by)
     except ValidationError as exc:
         errors = {k: "；".join(str(m) for m in v) for k, v in exc.message_dict.items()}
         raise DomainError(f"{what}信息有误", errors) from exc
@@ -87,7 +94,7 @@ def _date(value: Any, field: str, label: str) -> datetime.date:
 # ------------------------------------------------------------------ stewardship and team
 
 
-def _grant_steward_role(*, user: Any, leader: Any) -> None:
+def _grant_steward_role(*, user: Any, leader: Any, stewardship: Stewardship) -> None:
     """The leader of a project must hold the steward role; add it, audited, when missing.
 
     This is part of the assignment the acting user is allowed to make (checked on
@@ -96,7 +103,13 @@ def _grant_steward_role(*, user: Any, leader: Any) -> None:
     if RoleAssignment.objects.filter(user=leader, role=Role.STEWARD).exists():
         return
     assignment = RoleAssignment(user=leader, role=Role.STEWARD)
-    _save(assignment, user=user, reason="指定为项目管家（包保领导）", what="角色")
+    _save(
+        assignment,
+        user=user,
+        reason="指定为项目管家（包保领导）",
+        what="角色",
+        authorised_by=stewardship,
+    )
     scoping.forget_grants(leader)
 
 
@@ -141,7 +154,7 @@ def stewardship_assign(
         current.since = since
         stewardship = current
         reason = f"更换包保领导（原为 {previous}）"
-    _grant_steward_role(user=user, leader=leader)
+    _grant_steward_role(user=user, leader=leader, stewardship=stewardship)
     _save(stewardship, user=user, reason=reason, what="包保领导")
     scoping.forget_grants(leader)
     return stewardship
