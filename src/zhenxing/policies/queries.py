@@ -14,6 +14,7 @@ from typing import Any
 import polars as pl
 from django.db.models import Count, DecimalField, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Cast
+from django.utils.translation import get_language, gettext
 
 from zhenxing.core import scoping
 from zhenxing.policies import catalogues, domain
@@ -113,15 +114,24 @@ class PolicyGuide:
 
     @property
     def department(self) -> str:
-        return self.policy.department.name
+        return self.policy.department.full_name
+
+    @property
+    def public(self) -> dict[str, str]:
+        """The rule's public title, summary and source in the reader's language."""
+        if self.guide is None:
+            return {}
+        english = (get_language() or "").startswith("en")
+        title, summary, source = self.guide.public(english)
+        return {"title": title, "summary": summary, "source": source}
 
     @property
     def time_limit(self) -> str:
-        return self.policy.time_limit or "每年度测算一次，经部门负责人审批后兑付"
+        return self.policy.time_limit or gettext("每年度测算一次，经部门负责人审批后兑付")
 
     @property
     def contact(self) -> str:
-        return self.policy.contact or self.policy.department.name
+        return self.policy.contact or self.policy.department.full_name
 
 
 def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
