@@ -39,6 +39,8 @@ class Column:
     numeric: bool = False
     link: bool = False  # the cell opens the record
     css: str = ""  # a class for the cell, e.g. "nowrap", "code", "date"
+    #: who sees the column (page and export); None = everyone who sees the list
+    visible_to: Callable[[Any], bool] | None = None
 
     def get(self, obj: Any) -> Any:
         if self.value is not None:
@@ -71,6 +73,9 @@ class ListSpec:
     template: str = "core/list.html"
     actions: Callable[[HttpRequest], list[dict[str, str]]] | None = None
     extra_context: dict[str, Any] = field(default_factory=dict)
+
+    def columns_for(self, request: HttpRequest) -> list[Column]:
+        return [c for c in self.columns if c.visible_to is None or c.visible_to(request.user)]
 
     def rows(self, request: HttpRequest) -> tuple[QuerySet[Any], dict[str, str], str]:
         """The scoped, filtered and sorted queryset, the active filters and the sort key."""
@@ -107,9 +112,10 @@ class ListSpec:
         """The whole filtered list as .xlsx, as the export button gives it."""
         qs, _active, _sort = self.rows(request)
         qs = scoping.visible(request.user, qs, Action.EXPORT)
+        columns = self.columns_for(request)
         return excel.build_xlsx(
-            [str(c.label) for c in self.columns],
-            ([c.get(obj) for c in self.columns] for obj in qs.iterator(chunk_size=2000)),
+            [str(c.label) for c in columns],
+            ([c.get(obj) for c in columns] for obj in qs.iterator(chunk_size=2000)),
             sheet_name=self.export_name,
         )
 
@@ -121,7 +127,8 @@ class ListSpec:
         page = paginator.get_page(request.GET.get("page"))
         base = dict(active)
         headers = []
-        for column in self.columns:
+        columns = self.columns_for(request)
+        for column in columns:
             link = None
             direction = ""
             if column.sort:
@@ -145,7 +152,7 @@ class ListSpec:
                 "obj": obj,
                 "cells": [
                     {"value": c.get(obj), "numeric": c.numeric, "link": c.link, "css": c.css}
-                    for c in self.columns
+                    for c in columns
                 ],
             }
             for obj in page.object_list
