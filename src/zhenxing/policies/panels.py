@@ -41,7 +41,7 @@ def _run_todos(user: Any, runs: list[PolicyRun], heads: frozenset[int], admin: b
     severity: Severity
     for run in runs:
         name = gettext("%(policy)s（%(period)s年）") % {
-            "policy": run.policy.name,
+            "policy": run.policy.title,
             "period": run.period,
         }
         if run.status == RunStatus.FAILED:

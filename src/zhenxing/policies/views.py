@@ -261,7 +261,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             values={"policy__department": policy.department},
         ),
         "run_form": RunForm(),
-        "breadcrumbs": _crumbs((policy.name, "")),
+        "breadcrumbs": _crumbs((policy.title, "")),
     }
     if tab == "runs":
         context["runs"] = runs
@@ -311,7 +311,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "policy": policy,
             "title": title,
             "breadcrumbs": _crumbs(
-                *([(policy.name, policy.get_absolute_url())] if policy else []), (title, "")
+                *([(policy.title, policy.get_absolute_url())] if policy else []), (title, "")
             ),
         },
     )
@@ -431,7 +431,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
         "project": run.policy.beneficiary == Beneficiary.PROJECT,
         "breadcrumbs": _crumbs(
-            (run.policy.name, f"{run.policy.get_absolute_url()}?tab=runs"),
+            (run.policy.title, f"{run.policy.get_absolute_url()}?tab=runs"),
             (f"{run.period}年 {gettext('测算批次')}", ""),
         ),
     }
@@ -522,7 +522,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": run.status == RunStatus.COMPUTED
             and scoping.can(request.user, Action.CHANGE, result),
             "breadcrumbs": _crumbs(
-                (run.policy.name, run.policy.get_absolute_url()),
+                (run.policy.title, run.policy.get_absolute_url()),
                 (f"{run.period}年 {gettext('测算批次')}", run.get_absolute_url()),
                 (str(result.project or result.enterprise or result.pk), ""),
             ),
@@ -561,7 +561,9 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "report": report,
             "error": error,
-            "breadcrumbs": _crumbs((policy.name, policy.get_absolute_url()), (gettext("试算"), "")),
+            "breadcrumbs": _crumbs(
+                (policy.title, policy.get_absolute_url()), (gettext("试算"), "")
+            ),
         },
     )
 
@@ -1242,5 +1244,5 @@ def public_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "policies/public_detail.html",
-        {"policy": policy, "guide": queries.guide_for(policy), "title": policy.name},
+        {"policy": policy, "guide": queries.guide_for(policy), "title": policy.title},
     )

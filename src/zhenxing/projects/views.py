@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
@@ -579,7 +579,7 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             expected_version=data.get("version") or None,
             reason=data.get("reason", ""),
         ),
-        success=gettext("%(period)s月报已保存") % {"period": month.label},
+        success=gettext("%(period)s月报已保存") % {"period": month.label_for(get_language())},
         then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
     )
     if done:
@@ -594,7 +594,9 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             "window": win,
             "form": form,
             "future": month > Period.of(clock.today()),
-            "breadcrumbs": _record_crumbs(project, month.label + gettext("月报")),
+            "breadcrumbs": _record_crumbs(
+                project, gettext("%(period)s月报") % {"period": month.label_for(get_language())}
+            ),
         },
     )
 
@@ -708,7 +710,7 @@ def report_sheet(request: HttpRequest) -> HttpResponse:
                 messages.success(
                     request,
                     gettext("已保存 %(n)s 个项目的%(period)s月报")
-                    % {"n": len(changed), "period": period.label},
+                    % {"n": len(changed), "period": period.label_for(get_language())},
                 )
             else:
                 messages.info(request, gettext("没有修改"))

@@ -74,3 +74,19 @@ def cell(value: Any) -> str:
     if isinstance(value, datetime.date):
         return value.strftime("%Y-%m-%d")
     return str(value)
+
+
+@register.filter
+def month_label(period: Any) -> str:
+    """A core.periods.Period in the reader's language: 2024年6月 / June 2024."""
+    from django.utils.translation import get_language
+
+    return period.label_for(get_language()) if hasattr(period, "label_for") else str(period)
+
+
+@register.filter
+def ytd_label(period: Any) -> str:
+    """1–N月 of a Period in the reader's language: 2024年1—6月 / Jan–Jun 2024."""
+    from django.utils.translation import get_language
+
+    return period.ytd_label_for(get_language()) if hasattr(period, "ytd_label_for") else ""
