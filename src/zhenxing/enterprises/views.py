@@ -299,20 +299,20 @@ def tier_list(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     counts = queries.tier_counts(on=today, tiers=scoping.visible(request.user, Tier.objects.all()))
     cards = [
-        {"label": domain.TIER_LABELS[c], "code": c.value, "count": counts[c.value]}
+        {"label": gettext(domain.TIER_LABELS[c]), "code": c.value, "count": counts[c.value]}
         for c in domain.TierCode
     ]
     cards.insert(
         5,
         {
-            "label": domain.COMBINED_LABELS[domain.EAGLET_OR_GAZELLE],
+            "label": gettext(domain.COMBINED_LABELS[domain.EAGLET_OR_GAZELLE]),
             "code": "",
             "count": counts[domain.EAGLET_OR_GAZELLE],
         },
     )
     cards.append(
         {
-            "label": domain.COMBINED_LABELS[domain.SPECIALISED_NEW_ALL],
+            "label": gettext(domain.COMBINED_LABELS[domain.SPECIALISED_NEW_ALL]),
             "code": "",
             "count": counts[domain.SPECIALISED_NEW_ALL],
         }
@@ -443,7 +443,8 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                     values={"enterprise__area": enterprise.area, "enterprise": enterprise},
                 ),
                 "import_sources": [
-                    (s.value.replace("_", "-"), domain.SOURCE_LABELS[s]) for s in domain.Source
+                    (s.value.replace("_", "-"), gettext(domain.SOURCE_LABELS[s]))
+                    for s in domain.Source
                 ],
                 "is_staff": not scoping.grants_for(user).roles <= {"enterprise"},
             }

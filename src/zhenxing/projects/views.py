@@ -120,7 +120,7 @@ def _library_badges(project: Project) -> Badges:
 
 def _status_badge(project: Project) -> Badges:
     status = Status(project.status)
-    return Badges([(STATUS_LABELS[status], STATUS_BADGE.get(status, "badge-muted"))])
+    return Badges([(gettext(STATUS_LABELS[status]), STATUS_BADGE.get(status, "badge-muted"))])
 
 
 def _open_stays() -> list[Prefetch]:
@@ -205,7 +205,7 @@ PROJECT_LIST = ListSpec(
             "status",
             _("状态"),
             "status",
-            choices=lambda r: [(s.value, STATUS_LABELS[s]) for s in Status],
+            choices=lambda r: [(s.value, gettext(STATUS_LABELS[s])) for s in Status],
         ),
         Filter(
             "library",
