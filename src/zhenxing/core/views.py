@@ -100,7 +100,7 @@ INDUSTRY_LIST = ListSpec(
 
 
 def _audit_area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(a.pk), a.name) for a in scoping.area_choices_for(request.user, Area.objects.all())]
+    return [(str(a.pk), str(a)) for a in scoping.area_choices_for(request.user, Area.objects.all())]
 
 
 AUDIT_LIST = ListSpec(

@@ -32,6 +32,17 @@ def gettext_noop(text: str) -> str:
     return text
 
 
+def pgettext(context: str, text: str) -> str:
+    """Like gettext_noop, for a word whose English depends on where it is used
+    (入库 is "Entered" as a pool stage, "Add" on a button): `makemessages` collects
+    it with its context; the pages translate it with `pgettext(context, label)`."""
+    del context
+    return text
+
+
+STAGE_CONTEXT = "pool stage"
+
+
 SOURCE_LABELS = {
     Source.TAX: gettext_noop("税务"),
     Source.STATISTICS: gettext_noop("统计"),
@@ -478,11 +489,11 @@ class Stage(StrEnum):
 
 
 STAGE_LABELS = {
-    Stage.ENTERED: gettext_noop("入库"),
-    Stage.CULTIVATING: gettext_noop("培育中"),
-    Stage.APPLYING: gettext_noop("申报中"),
-    Stage.RECOGNISED: gettext_noop("已认定"),
-    Stage.EXITED: gettext_noop("退出"),
+    Stage.ENTERED: pgettext("pool stage", "入库"),
+    Stage.CULTIVATING: pgettext("pool stage", "培育中"),
+    Stage.APPLYING: pgettext("pool stage", "申报中"),
+    Stage.RECOGNISED: pgettext("pool stage", "已认定"),
+    Stage.EXITED: pgettext("pool stage", "退出"),
 }
 # The funnel's order; EXITED is outside it (an entry leaves from whatever stage it reached).
 FUNNEL: tuple[Stage, ...] = (Stage.ENTERED, Stage.CULTIVATING, Stage.APPLYING, Stage.RECOGNISED)

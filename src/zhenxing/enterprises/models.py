@@ -18,7 +18,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import gettext
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -38,7 +38,9 @@ SOURCE_CHOICES = [(s.value, _(domain.SOURCE_LABELS[s])) for s in domain.Source]
 TIER_CHOICES = [(t.value, _(domain.TIER_LABELS[t])) for t in domain.TierCode]
 LEVEL_CHOICES = [(lv.value, _(domain.LEVEL_LABELS[lv])) for lv in domain.Level]
 EVENT_CHOICES = [(k.value, _(domain.EVENT_LABELS[k])) for k in domain.EventKind]
-STAGE_CHOICES = [(s.value, _(domain.STAGE_LABELS[s])) for s in domain.Stage]
+STAGE_CHOICES = [
+    (s.value, pgettext_lazy(domain.STAGE_CONTEXT, domain.STAGE_LABELS[s])) for s in domain.Stage
+]
 VALUE_TYPE_CHOICES = [(t.value, t.value) for t in domain.ValueType]
 DERIVATION_CHOICES = [
     ("", _("按来源报送")),

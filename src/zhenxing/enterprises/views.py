@@ -97,7 +97,7 @@ def _subnav(current: str) -> list[dict[str, Any]]:
 
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
     areas = scoping.area_choices_for(request.user, Area.objects.all())
-    return [(str(a.pk), a.name) for a in areas]
+    return [(str(a.pk), str(a)) for a in areas]
 
 
 def _enterprise_actions(request: HttpRequest) -> list[dict[str, str]]:
@@ -248,7 +248,7 @@ EXPIRING_LIST.extra_context["intro"] = _("有效期在今后 90 天内届满、�
 
 def _pool_years(request: HttpRequest) -> list[tuple[str, str]]:
     years = queries.pool_years(scoping.visible(request.user, PoolEntry.objects.all()))
-    return [(str(y), f"{y}年") for y in years]
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in years]
 
 
 def _responsible(entry: PoolEntry) -> str:

@@ -24,7 +24,7 @@ from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import Exact
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -227,7 +227,7 @@ class PolicyRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy.name} · {self.period}年"
+        return f"{self.policy.title} · " + gettext("%(year)s年") % {"year": self.period}
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

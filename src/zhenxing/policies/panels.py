@@ -134,9 +134,7 @@ def policies_panel(user: Any, today: datetime.date) -> Panel | None:
     if departments is None:
         scope = gettext("全市")
     else:
-        scope = "、".join(
-            d.short_name or d.name for d in Department.objects.filter(pk__in=departments)
-        )
+        scope = "、".join(str(d) for d in Department.objects.filter(pk__in=departments))
     return Panel(
         title=gettext("政策兑付"),
         scope=scope,

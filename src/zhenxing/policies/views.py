@@ -111,7 +111,7 @@ def _sees_catalogue(user: Any) -> bool:
 
 
 def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(d.pk), d.short_name or d.name) for d in Department.objects.all()]
+    return [(str(d.pk), str(d)) for d in Department.objects.all()]
 
 
 class Badge(str):
@@ -156,9 +156,7 @@ POLICY_LIST = ListSpec(
     ),
     columns=[
         Column("name", _("政策名称"), sort="name", link=True),
-        Column(
-            "department__short_name", _("发文部门"), sort="department__sort_order", css="nowrap"
-        ),
+        Column("department", _("发文部门"), sort="department__sort_order", css="nowrap"),
         Column(
             "beneficiary",
             _("对象"),
@@ -582,7 +580,7 @@ def _kind_badge(entry: LedgerEntry) -> Badge:
 
 def _booking_years() -> list[tuple[str, str]]:
     year = clock.today().year
-    return [(str(y), f"{y}年") for y in range(year, year - 6, -1)]
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in range(year, year - 6, -1)]
 
 
 LEDGER_LIST = ListSpec(
@@ -838,7 +836,7 @@ LIST_LIST = ListSpec(
         ),
         Column("period", _("期间"), sort="period", css="nowrap"),
         Column(
-            "department__short_name",
+            "department",
             _("提供部门"),
             sort="department__sort_order",
             css="nowrap",
@@ -899,7 +897,7 @@ def _value_choices(fact: FactDef | None) -> list[tuple[str, str]] | None:
 
 
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(a.pk), a.name) for a in Area.objects.exclude(kind="city")]
+    return [(str(a.pk), str(a)) for a in Area.objects.exclude(kind="city")]
 
 
 def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, Any]) -> ListSpec:

@@ -17,6 +17,8 @@ import threading
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from zhenxing.core import clock, excel, scoping
 from zhenxing.core.codes import project_code
 from zhenxing.core.codes.errors import CodeError
@@ -282,7 +284,7 @@ def _write(row: dict[str, Any], user: Any) -> None:
 
 REPORT_IMPORT = excel.ImportSpec(
     kind="project-reports",
-    title="项目月度填报",
+    title=_("项目月度填报"),
     columns=[
         excel.ImportColumn(
             "项目代码",

@@ -157,7 +157,8 @@ def _steward_project_choices(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _year_choices(request: HttpRequest) -> list[tuple[str, str]]:
     this_year = clock.today().year
-    return [(str(y), f"{y}年") for y in range(this_year, this_year - 6, -1)]
+    years = range(this_year, this_year - 6, -1)
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in years]
 
 
 def _render_list(request: HttpRequest, spec: ListSpec, **extra: Any) -> HttpResponse:

@@ -155,14 +155,14 @@ def _list_queryset(request: HttpRequest) -> QuerySet[Project]:
 
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
     areas = scoping.area_choices_for(request.user, Area.objects.exclude(kind="city"))
-    return [(str(a.pk), a.name) for a in areas]
+    return [(str(a.pk), str(a)) for a in areas]
 
 
 def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
     clusters = Cluster.objects.select_related("scheme").order_by(
         "-scheme__valid_from", "sort_order"
     )
-    return [(str(c.pk), f"{c.scheme.short_name} · {c.name}") for c in clusters]
+    return [(str(c.pk), f"{c.scheme.short_name} · {c}") for c in clusters]
 
 
 def _key_list_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -810,7 +810,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     scope_label = ""
     if not grants.is_city_wide_reader:
         own = Area.objects.filter(pk__in=grants.area_ids).order_by("sort_order")
-        scope_label = "、".join(a.name for a in own) or gettext("您负责的项目")
+        scope_label = "、".join(str(a) for a in own) or gettext("您负责的项目")
     context: dict[str, Any] = {
         "scope_label": scope_label,
         "period": period,
@@ -827,7 +827,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         "breadcrumbs": [
             {"label": gettext("项目"), "url": reverse("projects:list")},
             {"label": gettext("投资统计"), "url": reverse("projects:figures") if area else ""},
-            *([{"label": area.name, "url": ""}] if area else []),
+            *([{"label": str(area), "url": ""}] if area else []),
         ],
     }
     if area is None:

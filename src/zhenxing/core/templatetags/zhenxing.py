@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 register = template.Library()
 
@@ -64,7 +65,7 @@ def cell(value: Any) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, datetime.datetime):
         return (
             timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
