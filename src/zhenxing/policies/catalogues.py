@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.rules import Catalogue, RuleSet, RuleVersion, load_catalogue
@@ -127,3 +128,10 @@ def english_title(name: str, rule_id: str) -> str:
     except CatalogueError:
         return ""
     return rule.latest.title_en if rule is not None else ""
+
+
+def label_of(thing: Any) -> str:
+    """A rule's fact, parameter or condition as its reader reads it: `label_en` on an
+    English page when the catalogue gives one, else the Chinese `label`, else its id."""
+    english = getattr(thing, "label_en", "") if (get_language() or "").startswith("en") else ""
+    return english or getattr(thing, "label", "") or getattr(thing, "id", "") or thing.name

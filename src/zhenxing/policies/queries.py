@@ -19,6 +19,7 @@ from django.utils.translation import get_language, gettext
 from zhenxing.core import scoping
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
+from zhenxing.policies.guide_en import guide_en
 from zhenxing.policies.models import (
     EntryKind,
     FactList,
@@ -141,7 +142,9 @@ def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
         resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id, period)
         when = str(period) if period is not None else _period_of(resolved)
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, when, verified_only=False)
-        return PolicyGuide(policy, domain.guide(rs, policy.rule_id), when)
+        english = (get_language() or "").startswith("en")
+        write = guide_en if english else domain.guide
+        return PolicyGuide(policy, write(rs, policy.rule_id), when)
     except (catalogues.CatalogueError, RulesError) as exc:
         return PolicyGuide(policy, None, str(period or ""), str(exc))
 
@@ -175,14 +178,15 @@ def explanation(result: RunResult) -> str:
     policy = run.policy
     try:
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, run.period)
-        text = explain(rs, policy.rule_id, result.facts_dict()).text()
+        lang = "en" if (get_language() or "").startswith("en") else "zh"
+        text = explain(rs, policy.rule_id, result.facts_dict(), lang=lang).text()
     except (catalogues.CatalogueError, RulesError, KeyError) as exc:
-        return f"无法生成说明：{exc}"
+        return gettext("无法生成说明：%(error)s") % {"error": exc}
     lines = [text]
     if result.excluded:
-        lines.append(f"审核排除：{result.exclusion_reason}")
+        lines.append(gettext("审核排除：%(reason)s") % {"reason": result.exclusion_reason})
     if result.note:
-        lines.append(f"兑付说明：{result.note}")
+        lines.append(gettext("兑付说明：%(note)s") % {"note": result.note})
     return "\n".join(lines)
 
 
@@ -380,7 +384,7 @@ def dry_run(
         text = domain.fmt_number(current, param.unit) if current is not None else "-"
         if new is not None and new != current:
             text += f" → {domain.fmt_number(new, param.unit)}"
-        parameters.append((name, param.label or name, text))
+        parameters.append((name, catalogues.label_of(param), text))
     return DryRun(
         policy=policy,
         period=period,

@@ -430,7 +430,7 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "project": run.policy.beneficiary == Beneficiary.PROJECT,
         "breadcrumbs": _crumbs(
             (run.policy.title, f"{run.policy.get_absolute_url()}?tab=runs"),
-            (f"{run.period}年 {gettext('测算批次')}", ""),
+            (gettext("%(year)s年") % {"year": run.period} + " " + gettext("测算批次"), ""),
         ),
     }
     return render(request, "policies/run.html", context)
@@ -521,7 +521,10 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             and scoping.can(request.user, Action.CHANGE, result),
             "breadcrumbs": _crumbs(
                 (run.policy.title, run.policy.get_absolute_url()),
-                (f"{run.period}年 {gettext('测算批次')}", run.get_absolute_url()),
+                (
+                    gettext("%(year)s年") % {"year": run.period} + " " + gettext("测算批次"),
+                    run.get_absolute_url(),
+                ),
                 (str(result.project or result.enterprise or result.pk), ""),
             ),
         },
@@ -539,7 +542,9 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
     guide = queries.guide_for(policy)
     try:
         resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id)
-        parameters = [(n, p.label or n, p.unit) for n, p in resolved.version.parameters.items()]
+        parameters = [
+            (n, catalogues.label_of(p), p.unit) for n, p in resolved.version.parameters.items()
+        ]
     except catalogues.CatalogueError:
         parameters = []
     form = DryRunForm(request.GET or None, parameters=parameters)
@@ -808,7 +813,7 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _fact_label(fact_id: str) -> str:
     fact = services.list_fact(fact_id)
-    return fact.label if fact is not None and fact.label else fact_id
+    return catalogues.label_of(fact) if fact is not None else fact_id
 
 
 def _fact_list_actions(request: HttpRequest) -> list[dict[str, str]]:
@@ -1124,7 +1129,7 @@ def _preview(
         {
             "existing": existing,
             "header": header,
-            "fact_label": fact.label,
+            "fact_label": catalogues.label_of(fact),
             "change": change,
             "added": [(*who(k), words(importer.values[k])) for k in change.added[:PREVIEW_ROWS]],
             "removed": [(*who(k), words(old[k])) for k in change.removed[:PREVIEW_ROWS]],

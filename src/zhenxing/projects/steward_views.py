@@ -124,7 +124,7 @@ def _can_create(user: Any, model: Any, project: Project) -> bool:
 
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
     areas = scoping.area_choices_for(request.user, Area.objects.all())
-    return [(str(a.pk), a.name) for a in areas]
+    return [(str(a.pk), str(a)) for a in areas]
 
 
 def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:

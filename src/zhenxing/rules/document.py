@@ -82,6 +82,7 @@ class Parameter:
     unit: str
     values: tuple[ParamValue, ...]
     location: Location | None
+    label_en: str = ""
 
     def at(self, day: dt.date) -> ParamValue | None:
         """The value in force on `day` (latest start on or before it), or None."""
@@ -327,10 +328,11 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                 error("field-value", where, field="parameter", value=name, choices="a name")
             )
             continue
-        label, unit, ref = str(name), "none", default_ref
+        label, label_en, unit, ref = str(name), "", "none", default_ref
         values: list[ParamValue] = []
         if isinstance(spec, YMap):
             label = str(spec.get("label", name))
+            label_en = str(spec.get("label_en", ""))
             unit = str(spec.get("unit", "none"))
             ref = str(spec.get("reference", default_ref))
             vals = spec.get("values")
@@ -382,7 +384,7 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                 continue
             values.append(ParamValue(dt.date(1900, 1, 1), value, ref, where))
         values.sort(key=lambda pv: pv.start)
-        out[str(name)] = Parameter(str(name), label, unit, tuple(values), where)
+        out[str(name)] = Parameter(str(name), label, unit, tuple(values), where, label_en)
     return out
 
 
