@@ -195,7 +195,7 @@ POLICY_LIST = ListSpec(
         ),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "rule_id")),
     ],
-    default_sort="department__short_name",
+    default_sort="department",
     export_name="政策目录",
     actions=_list_actions,
 )
