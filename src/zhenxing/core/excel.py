@@ -211,7 +211,7 @@ def build_xlsx(
 ) -> bytes:
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
-    sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", sheet_name)[:31] or "Sheet1")
+    sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", str(sheet_name))[:31] or "Sheet1")
     head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     money_format = book.add_format({"num_format": "#,##0.00"})
