@@ -71,7 +71,7 @@ class ImportColumn:
 @dataclass
 class ImportSpec:
     kind: str
-    title: str
+    title: Any  # shown on the upload page: text or a lazily translated label
     columns: Sequence[ImportColumn]
     # Writes one validated row; raises CellError(column_key: message) for cross-field errors.
     write_row: Callable[[dict[str, Any], Any], Any] | None = None

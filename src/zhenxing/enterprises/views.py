@@ -95,6 +95,11 @@ def _subnav(current: str) -> list[dict[str, Any]]:
     ]
 
 
+def _as_text(choices: Any) -> list[tuple[str, str]]:
+    """Model choices with their (lazily translated) labels as text in the active language."""
+    return [(str(value), str(label)) for value, label in choices]
+
+
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
     areas = scoping.area_choices_for(request.user, Area.objects.all())
     return [(str(a.pk), str(a)) for a in areas]
@@ -151,7 +156,7 @@ ENTERPRISE_LIST = _list_spec(
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=_area_choices),
-        Filter("tier", _("持有称号"), "held__code", choices=lambda r: TIER_CHOICES),
+        Filter("tier", _("持有称号"), "held__code", choices=lambda r: _as_text(TIER_CHOICES)),
         Filter(
             "ownership",
             _("所有制"),
@@ -198,8 +203,8 @@ TIER_LIST = _list_spec(
         Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
-        Filter("code", _("资质称号"), "code", choices=lambda r: TIER_CHOICES),
-        Filter("level", _("级别"), "level", choices=lambda r: LEVEL_CHOICES),
+        Filter("code", _("资质称号"), "code", choices=lambda r: _as_text(TIER_CHOICES)),
+        Filter("level", _("级别"), "level", choices=lambda r: _as_text(LEVEL_CHOICES)),
         Filter(
             "state",
             _("状态"),
@@ -236,7 +241,7 @@ EXPIRING_LIST = _list_spec(
         Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
-        Filter("code", _("资质称号"), "code", choices=lambda r: TIER_CHOICES),
+        Filter("code", _("资质称号"), "code", choices=lambda r: _as_text(TIER_CHOICES)),
         Filter("area", _("区域"), "enterprise__area_id", choices=_area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "certificate_no")),
     ],
@@ -273,8 +278,8 @@ POOL_LIST = _list_spec(
     ],
     filters=[
         Filter("year", _("培育年度"), "year", choices=_pool_years),
-        Filter("target", _("培育目标"), "target", choices=lambda r: TIER_CHOICES),
-        Filter("stage", _("阶段"), "stage", choices=lambda r: STAGE_CHOICES),
+        Filter("target", _("培育目标"), "target", choices=lambda r: _as_text(TIER_CHOICES)),
+        Filter("stage", _("阶段"), "stage", choices=lambda r: _as_text(STAGE_CHOICES)),
         Filter(
             "in_pool",
             _("在库"),

@@ -178,8 +178,10 @@ def explanation(result: RunResult) -> str:
     policy = run.policy
     try:
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, run.period)
-        lang = "en" if (get_language() or "").startswith("en") else "zh"
-        text = explain(rs, policy.rule_id, result.facts_dict(), lang=lang).text()
+        english = (get_language() or "").startswith("en")
+        text = explain(
+            rs, policy.rule_id, result.facts_dict(), lang="en" if english else "zh"
+        ).text()
     except (catalogues.CatalogueError, RulesError, KeyError) as exc:
         return gettext("无法生成说明：%(error)s") % {"error": exc}
     lines = [text]
