@@ -54,6 +54,11 @@ SESSION_COOKIE_AGE = int(os.environ.get("ZHENXING_SESSION_SECONDS", str(8 * 3600
 SECURE_COOKIES = _env_bool("ZHENXING_SECURE_COOKIES", False)
 CITY_NAME = os.environ.get("ZHENXING_CITY_NAME", "营口市")
 PLATFORM_NAME = os.environ.get("ZHENXING_PLATFORM_NAME", "营口市产业发展服务平台")
+# The same names for English readers (the top bar, page titles).
+CITY_NAME_EN = os.environ.get("ZHENXING_CITY_NAME_EN", "Yingkou")
+PLATFORM_NAME_EN = os.environ.get(
+    "ZHENXING_PLATFORM_NAME_EN", "Yingkou Industrial Development Service Platform"
+)
 TASKS_IMMEDIATE = _env_bool("ZHENXING_TASKS_IMMEDIATE", False)
 # A monthly report more than this many times the project's usual month (the median of its
 # earlier reported months) needs a confirmation (as does one above the remaining investment).

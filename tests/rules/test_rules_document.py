@@ -132,7 +132,7 @@ def test_nearest_facts_yaml_is_used(write_rules: Any, tmp_path: Path) -> None:
 def test_unverified_rules_can_be_excluded(write_rules: Any) -> None:
     root = write_rules(
         {
-            "r.yaml": "id: provisional\ntitle: 待核实\nentity: enterprise\n"
+            "r.yaml": "id: provisional\ntitle: 暂定规则\nentity: enterprise\n"
             "verified: false\namount: 1\n"
         }
     )

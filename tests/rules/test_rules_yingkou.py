@@ -147,7 +147,7 @@ def test_the_2019_rules_read_exactly_the_agreed_fact_ids(yingkou: Catalogue) -> 
         assert rule.version.valid_from == dt.date(2019, 1, 1)
         assert rule.version.verified
         assert rule.version.document == ""  # the source gives no document number
-        assert "文号" in rule.version.source
+        assert "文号" in rule.version.source_note  # why: an internal note, not public text
     assert yingkou.rule("newly_above_size").latest.period_kind == "once"
 
 

@@ -8,7 +8,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from zhenxing.core.models import ScopeSpec
+from zhenxing.core.models import ScopeSpec, in_reader_language
 
 
 class ClusterScheme(models.Model):
@@ -91,4 +91,4 @@ class Cluster(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return in_reader_language(self.name, self.name_en)

@@ -9,6 +9,7 @@ from django.apps import apps
 from django.conf import settings
 from django.http import HttpRequest
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import scoping
@@ -79,9 +80,10 @@ def _guess_part(request: HttpRequest) -> str:
 def platform(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     signed_in = bool(user and user.is_authenticated)
+    english = (get_language() or "").startswith("en")
     return {
-        "platform_name": settings.PLATFORM_NAME,
-        "city_name": settings.CITY_NAME,
+        "platform_name": settings.PLATFORM_NAME_EN if english else settings.PLATFORM_NAME,
+        "city_name": settings.CITY_NAME_EN if english else settings.CITY_NAME,
         "nav_items": navigation(request) if signed_in else [],
         "user_roles": scoping.role_labels(user) if signed_in else [],
     }

@@ -82,7 +82,7 @@ class ImportColumn:
 @dataclass
 class ImportSpec:
     kind: str
-    title: str
+    title: Any  # shown on the upload page: text or a lazily translated label
     columns: Sequence[ImportColumn]
     # Writes one validated row; raises CellError(column_key: message) for cross-field errors.
     write_row: Callable[[dict[str, Any], Any], Any] | None = None
@@ -265,7 +265,7 @@ def build_xlsx(
     `plain_columns` (by position: years, row numbers), which show digits only."""
     buffer = io.BytesIO()
     book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
-    sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", sheet_name)[:31] or "Sheet1")
+    sheet = book.add_worksheet(_SHEET_NAME_BAD.sub("-", str(sheet_name))[:31] or "Sheet1")
     head = book.add_format({"bold": True, "bg_color": "#DCE6F4", "border": 1})
     date_format = book.add_format({"num_format": "yyyy-mm-dd"})
     money_format = book.add_format({"num_format": MONEY_FORMAT})

@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from zhenxing.core import excel, scoping
 
@@ -21,7 +21,7 @@ ERROR_REPORT_LIMIT = 5000
 
 
 class UploadForm(forms.Form):
-    file = forms.FileField(label="Excel 文件（.xlsx）")
+    file = forms.FileField(label=gettext_lazy("Excel 文件（.xlsx）"))
 
 
 def keep_error_report(request: HttpRequest, key: str, result: excel.ImportResult) -> None:

@@ -49,6 +49,8 @@ class Column:
     numeric: bool = False
     link: bool = False  # the cell opens the record
     css: str = ""  # a class for the cell, e.g. "nowrap", "code", "date"
+    #: who sees the column (page and export); None = everyone who sees the list
+    visible_to: Callable[[Any], bool] | None = None
 
     def get(self, obj: Any) -> Any:
         if self.value is not None:
@@ -124,6 +126,9 @@ class ListSpec:
         get_url = getattr(obj, "get_absolute_url", None)
         return get_url() if get_url is not None else None
 
+    def columns_for(self, request: HttpRequest) -> list[Column]:
+        return [c for c in self.columns if c.visible_to is None or c.visible_to(request.user)]
+
     def rows(self, request: HttpRequest) -> tuple[QuerySet[Any], dict[str, str], str]:
         """The scoped, filtered and sorted queryset, the active filters and the sort key."""
         qs = scoping.visible(request.user, self.queryset(request))
@@ -162,7 +167,8 @@ class ListSpec:
         """The whole filtered list as .xlsx, as the export button gives it."""
         qs, _active, _sort = self.rows(request)
         qs = scoping.visible(request.user, qs, Action.EXPORT)
-        columns = self.columns if self.export_columns is None else self.export_columns
+        shown = self.columns if self.export_columns is None else self.export_columns
+        columns = [c for c in shown if c.visible_to is None or c.visible_to(request.user)]
         return excel.build_xlsx(
             [str(c.label) for c in columns],
             ([c.get(obj) for c in columns] for obj in qs.iterator(chunk_size=2000)),
@@ -179,7 +185,8 @@ class ListSpec:
         page = paginator.get_page(request.GET.get("page"))
         base = dict(active)
         headers = []
-        for column in self.columns:
+        columns = self.columns_for(request)
+        for column in columns:
             link = None
             direction = ""
             if column.sort:
@@ -210,7 +217,7 @@ class ListSpec:
                         "link": c.link,
                         "css": c.css,
                     }
-                    for c in self.columns
+                    for c in columns
                 ],
             }
             for obj in page.object_list

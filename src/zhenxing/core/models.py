@@ -13,6 +13,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -63,6 +64,14 @@ class AreaKind(models.TextChoices):
     PARK = "park", _("园区")
 
 
+def in_reader_language(chinese: str, english: str) -> str:
+    """A reference name as its reader reads it: the English name when the page is in
+    English and the record has one, the Chinese name otherwise."""
+    if english and (get_language() or "").startswith("en"):
+        return english
+    return chinese
+
+
 class Area(models.Model):
     """Any unit the city ranks or scopes by: the city, a county-level area or a park."""
 
@@ -92,7 +101,7 @@ class Area(models.Model):
         verbose_name_plural = _("区域")
 
     def __str__(self) -> str:
-        return self.name
+        return in_reader_language(self.name, self.name_en)
 
     @property
     def is_park(self) -> bool:
@@ -120,7 +129,12 @@ class Department(models.Model):
         verbose_name_plural = _("部门")
 
     def __str__(self) -> str:
-        return self.short_name or self.name
+        return in_reader_language(self.short_name or self.name, self.name_en)
+
+    @property
+    def full_name(self) -> str:
+        """The full name in the reader's language (工信局 is 营口市工业和信息化局)."""
+        return in_reader_language(self.name, self.name_en)
 
 
 class IndustryLevel(models.TextChoices):

@@ -13,6 +13,26 @@ from decimal import ROUND_HALF_UP, Decimal
 _PATTERN = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+_MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+
+
+def _english(language: str | None) -> bool:
+    return bool(language) and str(language).lower().startswith("en")
+
+
 class PeriodError(ValueError):
     pass
 
@@ -50,6 +70,20 @@ class Period:
     @property
     def ytd_label(self) -> str:
         return f"{self.year}年1—{self.month}月" if self.month > 1 else f"{self.year}年1月"
+
+    def label_for(self, language: str | None) -> str:
+        """The month as its reader writes it: 2024年6月, or June 2024 in English."""
+        if _english(language):
+            return f"{_MONTHS_EN[self.month - 1]} {self.year}"
+        return self.label
+
+    def ytd_label_for(self, language: str | None) -> str:
+        """1–N月 as its reader writes it: 2024年1—6月, or Jan–Jun 2024 in English."""
+        if not _english(language):
+            return self.ytd_label
+        if self.month == 1:
+            return f"Jan {self.year}"
+        return f"Jan–{_MONTHS_EN[self.month - 1][:3]} {self.year}"
 
     @property
     def first_day(self) -> datetime.date:

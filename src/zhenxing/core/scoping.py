@@ -459,3 +459,9 @@ def role_labels(user: Any) -> list[str]:
 
 def describe(grants: Grants) -> Iterable[str]:
     return sorted(grants.roles)
+
+
+def sees_internal_notes(user: Any) -> bool:
+    """Internal remarks on reference data and rules (a source still to verify, where a
+    figure was found) are for administrators; everyone else reads only public text."""
+    return bool(user and user.is_authenticated and grants_for(user).is_admin)

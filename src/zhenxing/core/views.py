@@ -62,8 +62,10 @@ AREA_LIST = ListSpec(
         Column("code", _("代码"), sort="code"),
         Column("name", _("名称"), sort="name"),
         Column("get_kind_display", _("类型")),
-        Column("parent__name", _("上级/所在县区")),
-        Column("note", _("备注")),
+        Column("parent", _("上级/所在县区")),
+        Column("name_en", _("英文名称")),
+        # Notes are internal remarks on the data (e.g. a host county still to verify).
+        Column("note", _("备注"), visible_to=scoping.sees_internal_notes),
     ],
     filters=[Filter("q", _("关键词"), "", keyword_fields=("name", "code"))],
     default_sort="",

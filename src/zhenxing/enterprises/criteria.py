@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from zhenxing import rules
-from zhenxing.enterprises.domain import TIER_LABELS, TierCode
+from zhenxing.enterprises.domain import TIER_LABELS, TierCode, gettext_noop
 from zhenxing.rules import ir
 from zhenxing.rules.check import CheckedRule, RuleSet
 from zhenxing.rules.schema import FactDef, FactSchema, MissingPolicy, load_facts_schema
@@ -59,11 +59,11 @@ NOT_MET = "not_met"
 INCOMPLETE = "incomplete"  # a fact the rule needs is missing
 JUDGEMENT = "judgement"  # nothing the data can decide: expert review only
 STATUS_LABELS = {
-    MET: "符合",
-    NEARLY: "接近",
-    NOT_MET: "未达到",
-    INCOMPLETE: "数据不全",
-    JUDGEMENT: "须评审认定",
+    MET: gettext_noop("符合"),
+    NEARLY: gettext_noop("接近"),
+    NOT_MET: gettext_noop("未达到"),
+    INCOMPLETE: gettext_noop("数据不全"),
+    JUDGEMENT: gettext_noop("须评审认定"),
 }
 
 

@@ -28,11 +28,28 @@ class Source(StrEnum):
     SELF_REPORTED = "self_reported"  # 企业自报
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a label for translation without Django: `makemessages` collects it, and the
+    pages translate it where they show it (`gettext(label)`)."""
+    return text
+
+
+def pgettext(context: str, text: str) -> str:
+    """Like gettext_noop, for a word whose English depends on where it is used
+    (入库 is "Entered" as a pool stage, "Add" on a button): `makemessages` collects
+    it with its context; the pages translate it with `pgettext(context, label)`."""
+    del context
+    return text
+
+
+STAGE_CONTEXT = "pool stage"
+
+
 SOURCE_LABELS = {
-    Source.TAX: "税务",
-    Source.STATISTICS: "统计",
-    Source.MARKET_REGULATOR: "市场监管",
-    Source.SELF_REPORTED: "企业自报",
+    Source.TAX: gettext_noop("税务"),
+    Source.STATISTICS: gettext_noop("统计"),
+    Source.MARKET_REGULATOR: gettext_noop("市场监管"),
+    Source.SELF_REPORTED: gettext_noop("企业自报"),
 }
 
 DEFAULT_PRIORITY: tuple[Source, ...] = (
@@ -418,24 +435,24 @@ class TierCode(StrEnum):
 
 
 TIER_LABELS = {
-    TierCode.TECH_SME: "科技型中小企业",
-    TierCode.HIGH_TECH: "高新技术企业",
-    TierCode.EAGLET: "雏鹰企业",
-    TierCode.GAZELLE: "瞪羚企业",
-    TierCode.UNICORN: "独角兽企业",
-    TierCode.INNOVATIVE_SME: "创新型中小企业",
-    TierCode.SPECIALISED_NEW_SME: "专精特新中小企业",
-    TierCode.LITTLE_GIANT: "专精特新“小巨人”企业",
-    TierCode.SINGLE_CHAMPION: "制造业单项冠军企业",
-    TierCode.ABOVE_SIZE: "规模以上工业企业",
+    TierCode.TECH_SME: gettext_noop("科技型中小企业"),
+    TierCode.HIGH_TECH: gettext_noop("高新技术企业"),
+    TierCode.EAGLET: gettext_noop("雏鹰企业"),
+    TierCode.GAZELLE: gettext_noop("瞪羚企业"),
+    TierCode.UNICORN: gettext_noop("独角兽企业"),
+    TierCode.INNOVATIVE_SME: gettext_noop("创新型中小企业"),
+    TierCode.SPECIALISED_NEW_SME: gettext_noop("专精特新中小企业"),
+    TierCode.LITTLE_GIANT: gettext_noop("专精特新“小巨人”企业"),
+    TierCode.SINGLE_CHAMPION: gettext_noop("制造业单项冠军企业"),
+    TierCode.ABOVE_SIZE: gettext_noop("规模以上工业企业"),
 }
 
 # The combined counts of the tier-counts API.
 EAGLET_OR_GAZELLE = "eaglet_or_gazelle"
 SPECIALISED_NEW_ALL = "specialised_new_all"
 COMBINED_LABELS = {
-    EAGLET_OR_GAZELLE: "雏鹰瞪羚企业（去重）",
-    SPECIALISED_NEW_ALL: "专精特新企业（国家级小巨人与省级专精特新，去重）",
+    EAGLET_OR_GAZELLE: gettext_noop("雏鹰瞪羚企业（去重）"),
+    SPECIALISED_NEW_ALL: gettext_noop("专精特新企业（国家级小巨人与省级专精特新，去重）"),
 }
 
 
@@ -445,7 +462,11 @@ class Level(StrEnum):
     CITY = "city"
 
 
-LEVEL_LABELS = {Level.NATIONAL: "国家级", Level.PROVINCIAL: "省级", Level.CITY: "市级"}
+LEVEL_LABELS = {
+    Level.NATIONAL: gettext_noop("国家级"),
+    Level.PROVINCIAL: gettext_noop("省级"),
+    Level.CITY: gettext_noop("市级"),
+}
 
 # The level a tier is normally held at, and how many years a certificate runs (form defaults;
 # None: no expiry). Tech SMEs are evaluated every year; the others run three years.
@@ -488,9 +509,9 @@ class EventKind(StrEnum):
 
 
 EVENT_LABELS = {
-    EventKind.GRANTED: "认定",
-    EventKind.RENEWED: "复审续期",
-    EventKind.LOST: "撤销/取消",
+    EventKind.GRANTED: gettext_noop("认定"),
+    EventKind.RENEWED: gettext_noop("复审续期"),
+    EventKind.LOST: gettext_noop("撤销/取消"),
 }
 
 
@@ -555,11 +576,11 @@ class Stage(StrEnum):
 
 
 STAGE_LABELS = {
-    Stage.ENTERED: "入库",
-    Stage.CULTIVATING: "培育中",
-    Stage.APPLYING: "申报中",
-    Stage.RECOGNISED: "已认定",
-    Stage.EXITED: "退出",
+    Stage.ENTERED: pgettext("pool stage", "入库"),
+    Stage.CULTIVATING: pgettext("pool stage", "培育中"),
+    Stage.APPLYING: pgettext("pool stage", "申报中"),
+    Stage.RECOGNISED: pgettext("pool stage", "已认定"),
+    Stage.EXITED: pgettext("pool stage", "退出"),
 }
 # The funnel's order; EXITED is outside it (an entry leaves from whatever stage it reached).
 FUNNEL: tuple[Stage, ...] = (Stage.ENTERED, Stage.CULTIVATING, Stage.APPLYING, Stage.RECOGNISED)

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
+from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import clock, scoping
@@ -55,13 +56,13 @@ class EnterpriseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         area_field: Any = self.fields["area"]
         area_field.queryset = scoping.area_choices_for(user, Area.objects.all())
-        self.fields["industry"].widget = forms.TextInput(attrs={"placeholder": "如 3311"})
-        self.fields["industry"].help_text = "GB/T 4754-2017 行业代码"
+        self.fields["industry"].widget = forms.TextInput(attrs={"placeholder": _("如 3311")})
+        self.fields["industry"].help_text = _("GB/T 4754-2017 行业代码")
         clusters: Any = self.fields["clusters"]
         clusters.queryset = Cluster.objects.select_related("scheme").order_by(
             "-scheme__valid_from", "sort_order"
         )
-        clusters.label_from_instance = lambda c: f"{c.scheme.short_name} · {c.name}"
+        clusters.label_from_instance = lambda c: f"{c.scheme.short_name} · {c}"
         clusters.required = False
         # the service validates the USCC and says exactly what is wrong
         self.fields["uscc"].validators = []
@@ -109,8 +110,9 @@ class FactValueForm(forms.Form):
     value = forms.CharField(
         label="值（金额单位：万元）",
         max_length=255,
-        help_text="金额填万元，如 1,234.5（系统按元保存，到分）；比例如 0.35；是/否；"
-        "日期如 2024-05-31",
+        help_text=_(
+            "金额填万元，如 1,234.5（系统按元保存，到分）；比例如 0.35；是/否；日期如 2024-05-31"
+        ),
     )
     as_of = forms.DateField(label="数据日期", widget=DATE, required=False)
 

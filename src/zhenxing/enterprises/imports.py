@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy as _
+
 from zhenxing.core import clock, excel, scoping
 from zhenxing.core.codes import gb4754
 from zhenxing.core.codes import uscc as uscc_codes
@@ -75,7 +77,7 @@ def _write(row: dict[str, Any], user: Any) -> Enterprise:
 
 ENTERPRISE_IMPORT = excel.ImportSpec(
     kind="enterprises",
-    title="企业名录",
+    title=_("企业名录"),
     columns=[
         excel.ImportColumn(
             "统一社会信用代码",

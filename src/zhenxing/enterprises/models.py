@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
@@ -41,11 +42,13 @@ OFFICIAL_SOURCES = ValueWriters(
     roles=REGISTRY_WRITERS,
 )
 
-SOURCE_CHOICES = [(s.value, domain.SOURCE_LABELS[s]) for s in domain.Source]
-TIER_CHOICES = [(t.value, domain.TIER_LABELS[t]) for t in domain.TierCode]
-LEVEL_CHOICES = [(lv.value, domain.LEVEL_LABELS[lv]) for lv in domain.Level]
-EVENT_CHOICES = [(k.value, domain.EVENT_LABELS[k]) for k in domain.EventKind]
-STAGE_CHOICES = [(s.value, domain.STAGE_LABELS[s]) for s in domain.Stage]
+SOURCE_CHOICES = [(s.value, _(domain.SOURCE_LABELS[s])) for s in domain.Source]
+TIER_CHOICES = [(t.value, _(domain.TIER_LABELS[t])) for t in domain.TierCode]
+LEVEL_CHOICES = [(lv.value, _(domain.LEVEL_LABELS[lv])) for lv in domain.Level]
+EVENT_CHOICES = [(k.value, _(domain.EVENT_LABELS[k])) for k in domain.EventKind]
+STAGE_CHOICES = [
+    (s.value, pgettext_lazy(domain.STAGE_CONTEXT, domain.STAGE_LABELS[s])) for s in domain.Stage
+]
 VALUE_TYPE_CHOICES = [(t.value, t.value) for t in domain.ValueType]
 DERIVATION_CHOICES = [
     ("", _("按来源报送")),
@@ -375,7 +378,12 @@ class Tier(models.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.level_label}{self.get_code_display()}"
+        # 国家级高新技术企业 / National high-tech enterprise: the join is the language's
+        joined = gettext("%(level)s%(tier)s") % {
+            "level": self.level_label,
+            "tier": self.get_code_display(),
+        }
+        return joined.strip()
 
     def held_on(self, day: datetime.date) -> bool:
         return domain.held_on(day, self.issued_on, self.expires_on, self.ended_on)

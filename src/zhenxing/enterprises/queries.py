@@ -21,6 +21,7 @@ import polars as pl
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Min, Q, QuerySet
+from django.utils.translation import gettext
 
 from zhenxing.core import clock
 from zhenxing.enterprises import criteria, domain
@@ -818,7 +819,9 @@ def portrait(enterprise: Enterprise, *, today: datetime.date | None = None) -> P
         fiscal_year=fiscal_year,
         held=tiers_held(enterprise, day),
         assessments=assessments,
-        no_criteria=[(c.value, domain.TIER_LABELS[c]) for c in TierCode if c not in assessed],
+        no_criteria=[
+            (c.value, gettext(domain.TIER_LABELS[c])) for c in TierCode if c not in assessed
+        ],
     )
 
 
@@ -854,7 +857,11 @@ def pool_funnel(entries: QuerySet[PoolEntry], *, year: int) -> list[FunnelTable]
             continue
         tables.append(
             FunnelTable(
-                year, code.value, domain.TIER_LABELS[code], domain.funnel(items), len(items)
+                year,
+                code.value,
+                gettext(domain.TIER_LABELS[code]),
+                domain.funnel(items),
+                len(items),
             )
         )
     return tables

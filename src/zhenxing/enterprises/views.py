@@ -151,7 +151,7 @@ ENTERPRISE_LIST = _list_spec(
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=area_choices),
-        Filter("tier", _("持有称号"), "held__code", choices=lambda r: TIER_CHOICES),
+        Filter("tier", _("持有称号"), "held__code", choices=choices_of(TIER_CHOICES)),
         Filter(
             "ownership",
             _("所有制"),
@@ -198,8 +198,8 @@ TIER_LIST = _list_spec(
         Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
-        Filter("code", _("资质称号"), "code", choices=lambda r: TIER_CHOICES),
-        Filter("level", _("级别"), "level", choices=lambda r: LEVEL_CHOICES),
+        Filter("code", _("资质称号"), "code", choices=choices_of(TIER_CHOICES)),
+        Filter("level", _("级别"), "level", choices=choices_of(LEVEL_CHOICES)),
         Filter(
             "state",
             _("状态"),
@@ -236,7 +236,7 @@ EXPIRING_LIST = _list_spec(
         Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
-        Filter("code", _("资质称号"), "code", choices=lambda r: TIER_CHOICES),
+        Filter("code", _("资质称号"), "code", choices=choices_of(TIER_CHOICES)),
         Filter("area", _("区域"), "enterprise__area_id", choices=area_choices),
         Filter("q", _("关键词"), "", keyword_fields=("enterprise__name", "certificate_no")),
     ],
@@ -248,7 +248,7 @@ EXPIRING_LIST.extra_context["intro"] = _("有效期在今后 90 天内届满、�
 
 def _pool_years(request: HttpRequest) -> list[tuple[str, str]]:
     years = queries.pool_years(scoping.visible(request.user, PoolEntry.objects.all()))
-    return [(str(y), f"{y}年") for y in years]
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in years]
 
 
 def _responsible(entry: PoolEntry) -> str:
@@ -273,8 +273,8 @@ POOL_LIST = _list_spec(
     ],
     filters=[
         Filter("year", _("培育年度"), "year", choices=_pool_years),
-        Filter("target", _("培育目标"), "target", choices=lambda r: TIER_CHOICES),
-        Filter("stage", _("阶段"), "stage", choices=lambda r: STAGE_CHOICES),
+        Filter("target", _("培育目标"), "target", choices=choices_of(TIER_CHOICES)),
+        Filter("stage", _("阶段"), "stage", choices=choices_of(STAGE_CHOICES)),
         Filter(
             "in_pool",
             _("在库"),
@@ -297,20 +297,20 @@ def tier_list(request: HttpRequest) -> HttpResponse:
     today = clock.today()
     counts = queries.tier_counts(on=today, tiers=scoping.visible(request.user, Tier.objects.all()))
     cards = [
-        {"label": domain.TIER_LABELS[c], "code": c.value, "count": counts[c.value]}
+        {"label": gettext(domain.TIER_LABELS[c]), "code": c.value, "count": counts[c.value]}
         for c in domain.TierCode
     ]
     cards.insert(
         5,
         {
-            "label": domain.COMBINED_LABELS[domain.EAGLET_OR_GAZELLE],
+            "label": gettext(domain.COMBINED_LABELS[domain.EAGLET_OR_GAZELLE]),
             "code": "",
             "count": counts[domain.EAGLET_OR_GAZELLE],
         },
     )
     cards.append(
         {
-            "label": domain.COMBINED_LABELS[domain.SPECIALISED_NEW_ALL],
+            "label": gettext(domain.COMBINED_LABELS[domain.SPECIALISED_NEW_ALL]),
             "code": "",
             "count": counts[domain.SPECIALISED_NEW_ALL],
         }
@@ -431,7 +431,7 @@ def enterprise_detail(request: HttpRequest, pk: int) -> HttpResponse:
                 "previous_to": years[-1] - 1,
                 "next_to": years[-1] + 1 if years[-1] < today.year else None,
                 "import_sources": [
-                    (fact_import_kind(s), domain.SOURCE_LABELS[s])
+                    (fact_import_kind(s), gettext(domain.SOURCE_LABELS[s]))
                     for s in domain.Source
                     if excel.may_import(user, excel.REGISTRY[fact_import_kind(s)])
                 ],

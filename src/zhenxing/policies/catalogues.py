@@ -14,15 +14,19 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
 
 from zhenxing.rules import Catalogue, RuleSet, RuleVersion, load_catalogue
 from zhenxing.rules.schema import Period
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules" / "catalogue"
 
-CATALOGUES: dict[str, tuple[str, Path]] = {
-    "yingkou": ("营口市政策规则目录", RULES_DIR / "yingkou"),
-    "examples": ("示例规则目录", Path(__file__).resolve().parent / "rule_examples"),
+CATALOGUES: dict[str, tuple[Any, Path]] = {
+    "yingkou": (_("营口市政策规则目录"), RULES_DIR / "yingkou"),
+    "examples": (_("示例规则目录"), Path(__file__).resolve().parent / "rule_examples"),
 }
 
 _cache: dict[str, tuple[tuple[tuple[str, float], ...], Catalogue]] = {}
@@ -33,7 +37,7 @@ class CatalogueError(ValueError):
 
 
 def choices() -> list[tuple[str, str]]:
-    return [(key, label) for key, (label, _path) in CATALOGUES.items()]
+    return [(key, str(label)) for key, (label, _path) in CATALOGUES.items()]
 
 
 def root(name: str) -> Path:
@@ -115,3 +119,19 @@ def rule_file_of(name: str, rule_id: str) -> str:
     cat = catalogue(name)
     rule = cat.rules[rule_id]
     return str(rule.latest.file.resolve().relative_to(root(name).resolve()))
+
+
+def english_title(name: str, rule_id: str) -> str:
+    """The rule's `title_en` (latest version), or "" when it has none or cannot be found."""
+    try:
+        rule = catalogue(name).rules.get(rule_id)
+    except CatalogueError:
+        return ""
+    return rule.latest.title_en if rule is not None else ""
+
+
+def label_of(thing: Any) -> str:
+    """A rule's fact, parameter or condition as its reader reads it: `label_en` on an
+    English page when the catalogue gives one, else the Chinese `label`, else its id."""
+    english = getattr(thing, "label_en", "") if (get_language() or "").startswith("en") else ""
+    return english or getattr(thing, "label", "") or getattr(thing, "id", "") or thing.name

@@ -204,11 +204,23 @@ class Guide:
     parameters: list[GuideParameter]
     facts: list[str]
     basis: str
+    #: public text only (a rule's `source_note` and `notes` are internal)
     source: str
-    description: str
+    summary: str
     validity: str
     verified: bool
     extra: dict[str, str] = field(default_factory=dict)
+    title_en: str = ""
+    summary_en: str = ""
+    source_en: str = ""
+
+    def public(self, english: bool) -> tuple[str, str, str]:
+        """(title, summary, source) as the reader reads them; an English reader gets
+        the Chinese title when there is no English one (it names the policy), but no
+        Chinese summary or source."""
+        if english:
+            return self.title_en or self.title, self.summary_en, self.source_en
+        return self.title, self.summary, self.source
 
 
 ENTITY_WORDS = {"enterprise": "企业", "project": "项目"}
@@ -447,9 +459,12 @@ def guide(rs: RuleSet, rule_id: str) -> Guide:
         facts=facts,
         basis=v.legal_reference(),
         source=v.source,
-        description=v.description,
+        summary=v.summary,
         validity=v.validity(),
         verified=v.verified,
+        title_en=v.title_en,
+        summary_en=v.summary_en,
+        source_en=v.source_en,
     )
 
 

@@ -23,12 +23,14 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import Exact
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from zhenxing.core import clock
 from zhenxing.core.models import Area, Department, ScopeSpec
 from zhenxing.core.roles import Role
+from zhenxing.policies import catalogues
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
 DEPARTMENT_WRITERS = frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD})
@@ -121,12 +123,19 @@ class Policy(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return self.title
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse
 
         return reverse("policies:detail", args=[self.pk])
+
+    @property
+    def title(self) -> str:
+        """The policy's name as its reader reads it: in English, its rule's `title_en`."""
+        if (get_language() or "").startswith("en"):
+            return catalogues.english_title(self.catalogue, self.rule_id) or self.name
+        return self.name
 
     @property
     def county_share_pct(self) -> Decimal:
@@ -218,7 +227,7 @@ class PolicyRun(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.policy.name} · {self.period}年"
+        return f"{self.policy.title} · " + gettext("%(year)s年") % {"year": self.period}
 
     def get_absolute_url(self) -> str:
         from django.urls import reverse

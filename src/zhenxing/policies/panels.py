@@ -47,7 +47,7 @@ def _run_todos(user: Any, runs: list[PolicyRun]) -> list[Todo]:
     )
     for run in runs:
         name = gettext("%(policy)s（%(period)s年）") % {
-            "policy": run.policy.name,
+            "policy": run.policy.title,
             "period": run.period,
         }
         if run.status == RunStatus.FAILED:
@@ -137,9 +137,7 @@ def policies_panel(user: Any, today: datetime.date) -> Panel | None:
     if departments is None:
         scope = gettext("全市")
     else:
-        scope = "、".join(
-            d.short_name or d.name for d in Department.objects.filter(pk__in=departments)
-        )
+        scope = "、".join(str(d) for d in Department.objects.filter(pk__in=departments))
     return Panel(
         title=gettext("政策兑付"),
         scope=scope,

@@ -24,6 +24,7 @@ from django.db.models import (
     Sum,
 )
 from django.db.models.functions import Cast
+from django.utils.translation import get_language, gettext
 
 from zhenxing.core import scoping
 from zhenxing.core.money import CENT
@@ -31,6 +32,7 @@ from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
+from zhenxing.policies.guide_en import guide_en
 from zhenxing.policies.models import (
     EntryKind,
     FactList,
@@ -126,15 +128,24 @@ class PolicyGuide:
 
     @property
     def department(self) -> str:
-        return self.policy.department.name
+        return self.policy.department.full_name
+
+    @property
+    def public(self) -> dict[str, str]:
+        """The rule's public title, summary and source in the reader's language."""
+        if self.guide is None:
+            return {}
+        english = (get_language() or "").startswith("en")
+        title, summary, source = self.guide.public(english)
+        return {"title": title, "summary": summary, "source": source}
 
     @property
     def time_limit(self) -> str:
-        return self.policy.time_limit or "每年度测算一次，经部门负责人审批后兑付"
+        return self.policy.time_limit or gettext("每年度测算一次，经部门负责人审批后兑付")
 
     @property
     def contact(self) -> str:
-        return self.policy.contact or self.policy.department.name
+        return self.policy.contact or self.policy.department.full_name
 
 
 def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
@@ -144,7 +155,9 @@ def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
         resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id, period)
         when = str(period) if period is not None else _period_of(resolved)
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, when, verified_only=False)
-        return PolicyGuide(policy, domain.guide(rs, policy.rule_id), when)
+        english = (get_language() or "").startswith("en")
+        write = guide_en if english else domain.guide
+        return PolicyGuide(policy, write(rs, policy.rule_id), when)
     except (catalogues.CatalogueError, RulesError) as exc:
         return PolicyGuide(policy, None, str(period or ""), str(exc))
 
@@ -178,14 +191,17 @@ def explanation(result: RunResult) -> str:
     policy = run.policy
     try:
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, run.period)
-        text = explain(rs, policy.rule_id, result.facts_dict()).text()
+        english = (get_language() or "").startswith("en")
+        text = explain(
+            rs, policy.rule_id, result.facts_dict(), lang="en" if english else "zh"
+        ).text()
     except (catalogues.CatalogueError, RulesError, KeyError) as exc:
-        return f"无法生成说明：{exc}"
+        return gettext("无法生成说明：%(error)s") % {"error": exc}
     lines = [text]
     if result.excluded:
-        lines.append(f"审核排除：{result.exclusion_reason}")
+        lines.append(gettext("审核排除：%(reason)s") % {"reason": result.exclusion_reason})
     if result.note:
-        lines.append(f"兑付说明：{result.note}")
+        lines.append(gettext("兑付说明：%(note)s") % {"note": result.note})
     return "\n".join(lines)
 
 
@@ -392,7 +408,7 @@ def dry_run(
         text = domain.fmt_number(current, param.unit) if current is not None else "-"
         if new is not None and new != current:
             text += f" → {domain.fmt_number(new, param.unit)}"
-        parameters.append((name, param.label or name, text))
+        parameters.append((name, catalogues.label_of(param), text))
     return DryRun(
         policy=policy,
         period=period,

@@ -241,7 +241,9 @@ def list_fact_choices(beneficiary: str) -> list[tuple[str, str]]:
     (enterprise or project) may supply: those the catalogues declare for that kind of
     beneficiary (or for any)."""
     facts = _catalogue_facts()
-    chosen = [(fid, f.label or fid) for fid, f in facts.items() if f.entity in (None, beneficiary)]
+    chosen = [
+        (fid, catalogues.label_of(f)) for fid, f in facts.items() if f.entity in (None, beneficiary)
+    ]
     return sorted(chosen, key=lambda kv: (kv[1], kv[0]))
 
 

@@ -95,7 +95,7 @@ def _sees_catalogue(user: Any) -> bool:
 
 
 def _department_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(d.pk), d.short_name or d.name) for d in Department.objects.all()]
+    return [(str(d.pk), str(d)) for d in Department.objects.all()]
 
 
 class Badge(str):
@@ -140,9 +140,7 @@ POLICY_LIST = ListSpec(
     ),
     columns=[
         Column("name", _("政策名称"), sort="name", link=True),
-        Column(
-            "department__short_name", _("发文部门"), sort="department__sort_order", css="nowrap"
-        ),
+        Column("department", _("发文部门"), sort="department__sort_order", css="nowrap"),
         Column(
             "beneficiary",
             _("对象"),
@@ -179,7 +177,7 @@ POLICY_LIST = ListSpec(
         Filter("beneficiary", _("对象"), "beneficiary", choices=choices_of(Beneficiary.choices)),
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "rule_id")),
     ],
-    default_sort="department__short_name",
+    default_sort="department",
     export_name="政策目录",
     actions=_list_actions,
 )
@@ -242,7 +240,7 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
             values={"policy__department": policy.department},
         ),
         "run_form": RunForm(),
-        "breadcrumbs": _crumbs((policy.name, "")),
+        "breadcrumbs": _crumbs((policy.title, "")),
     }
     if tab == "runs":
         context["runs"] = runs
@@ -287,7 +285,7 @@ def policy_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
             "policy": policy,
             "title": title,
             "breadcrumbs": _crumbs(
-                *([(policy.name, policy.get_absolute_url())] if policy else []), (title, "")
+                *([(policy.title, policy.get_absolute_url())] if policy else []), (title, "")
             ),
         },
         success=gettext("政策已保存") if policy else gettext("政策已创建（草稿）"),
@@ -434,8 +432,8 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "running": run.status in (RunStatus.QUEUED, RunStatus.RUNNING),
         "project": run.policy.beneficiary == Beneficiary.PROJECT,
         "breadcrumbs": _crumbs(
-            (run.policy.name, f"{run.policy.get_absolute_url()}?tab=runs"),
-            (f"{run.period}年 {gettext('测算批次')}", ""),
+            (run.policy.title, f"{run.policy.get_absolute_url()}?tab=runs"),
+            (gettext("%(year)s年") % {"year": run.period} + " " + gettext("测算批次"), ""),
         ),
     }
     return render(request, "policies/run.html", context)
@@ -524,8 +522,11 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "can_change": run.status == RunStatus.COMPUTED
             and scoping.can(request.user, Action.CHANGE, result),
             "breadcrumbs": _crumbs(
-                (run.policy.name, run.policy.get_absolute_url()),
-                (f"{run.period}年 {gettext('测算批次')}", run.get_absolute_url()),
+                (run.policy.title, run.policy.get_absolute_url()),
+                (
+                    gettext("%(year)s年") % {"year": run.period} + " " + gettext("测算批次"),
+                    run.get_absolute_url(),
+                ),
                 (str(result.project or result.enterprise or result.pk), ""),
             ),
         },
@@ -543,7 +544,9 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
     guide = queries.guide_for(policy)
     try:
         resolved = catalogues.resolve(policy.catalogue, policy.rule_file, policy.rule_id)
-        parameters = [(n, p.label or n, p.unit) for n, p in resolved.version.parameters.items()]
+        parameters = [
+            (n, catalogues.label_of(p), p.unit) for n, p in resolved.version.parameters.items()
+        ]
     except catalogues.CatalogueError:
         parameters = []
     form = DryRunForm(request.GET or None, parameters=parameters)
@@ -567,7 +570,9 @@ def dry_run(request: HttpRequest, pk: int) -> HttpResponse:
             "form": form,
             "report": report,
             "error": error,
-            "breadcrumbs": _crumbs((policy.name, policy.get_absolute_url()), (gettext("试算"), "")),
+            "breadcrumbs": _crumbs(
+                (policy.title, policy.get_absolute_url()), (gettext("试算"), "")
+            ),
         },
     )
 
@@ -612,7 +617,7 @@ def _kind_badge(entry: LedgerEntry) -> Badge:
 
 def _booking_years() -> list[tuple[str, str]]:
     year = clock.today().year
-    return [(str(y), f"{y}年") for y in range(year, year - 6, -1)]
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in range(year, year - 6, -1)]
 
 
 def _beneficiary_uscc(entry: LedgerEntry) -> str:
@@ -851,7 +856,7 @@ def objection_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _fact_label(fact_id: str) -> str:
     fact = services.list_fact(fact_id)
-    return fact.label if fact is not None and fact.label else fact_id
+    return catalogues.label_of(fact) if fact is not None else fact_id
 
 
 def _fact_list_actions(request: HttpRequest) -> list[dict[str, str]]:
@@ -879,7 +884,7 @@ LIST_LIST = ListSpec(
         ),
         Column("period", _("期间"), sort="period", css="nowrap"),
         Column(
-            "department__short_name",
+            "department",
             _("提供部门"),
             sort="department__sort_order",
             css="nowrap",
@@ -931,7 +936,7 @@ def _value_choices(fact: FactDef | None) -> list[tuple[str, str]] | None:
 
 
 def _area_choices(request: HttpRequest) -> list[tuple[str, str]]:
-    return [(str(a.pk), a.name) for a in Area.objects.exclude(kind="city")]
+    return [(str(a.pk), str(a)) for a in Area.objects.exclude(kind="city")]
 
 
 def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, Any]) -> ListSpec:
@@ -1163,7 +1168,7 @@ def _preview(
         {
             "existing": existing,
             "header": header,
-            "fact_label": fact.label,
+            "fact_label": catalogues.label_of(fact),
             "change": change,
             "added": [(*who(k), words(importer.values[k])) for k in change.added[:PREVIEW_ROWS]],
             "removed": [(*who(k), words(old[k])) for k in change.removed[:PREVIEW_ROWS]],
@@ -1281,5 +1286,5 @@ def public_detail(request: HttpRequest, code: str) -> HttpResponse:
     return render(
         request,
         "policies/public_detail.html",
-        {"policy": policy, "guide": queries.guide_for(policy), "title": policy.name},
+        {"policy": policy, "guide": queries.guide_for(policy), "title": policy.title},
     )

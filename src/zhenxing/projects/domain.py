@@ -28,17 +28,23 @@ class Status(StrEnum):
     TERMINATED = "terminated"  # 终止
 
 
+def gettext_noop(text: str) -> str:
+    """Marks a label for translation without Django: `makemessages` collects it, and the
+    pages translate it where they show it (`gettext(label)`)."""
+    return text
+
+
 STATUS_LABELS = {
-    Status.PLANNED: "谋划",
-    Status.SIGNED: "签约",
-    Status.RESERVE: "储备",
-    Status.PREPARING: "前期",
-    Status.NEW_START: "新开工",
-    Status.CONTINUING: "续建",
-    Status.RESUMED: "复工",
-    Status.COMPLETED: "竣工",
-    Status.IN_PRODUCTION: "投产",
-    Status.TERMINATED: "终止",
+    Status.PLANNED: gettext_noop("谋划"),
+    Status.SIGNED: gettext_noop("签约"),
+    Status.RESERVE: gettext_noop("储备"),
+    Status.PREPARING: gettext_noop("前期"),
+    Status.NEW_START: gettext_noop("新开工"),
+    Status.CONTINUING: gettext_noop("续建"),
+    Status.RESUMED: gettext_noop("复工"),
+    Status.COMPLETED: gettext_noop("竣工"),
+    Status.IN_PRODUCTION: gettext_noop("投产"),
+    Status.TERMINATED: gettext_noop("终止"),
 }
 
 PRE_CONSTRUCTION = frozenset({Status.PLANNED, Status.SIGNED, Status.RESERVE, Status.PREPARING})

@@ -99,7 +99,7 @@ class ProjectForm(forms.Form):
         )
         self.fields["cluster"].queryset = clusters  # type: ignore[attr-defined]
         self.fields["cluster"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda c: f"{c.scheme.short_name} · {c.name}"
+            lambda c: f"{c.scheme.short_name} · {c}"
         )
 
     def clean_owner_uscc(self) -> Enterprise | None:
@@ -144,7 +144,7 @@ class ProjectForm(forms.Form):
 class ProjectCreateForm(ProjectForm):
     status = forms.ChoiceField(
         label=_("当前状态"),
-        choices=[(s.value, STATUS_LABELS[s]) for s in Status if s in INITIAL],
+        choices=[(s.value, _(STATUS_LABELS[s])) for s in Status if s in INITIAL],
         initial=Status.PLANNED,
     )
     status_since = forms.DateField(label=_("状态日期"), widget=date_input(), initial=clock.today)
@@ -180,7 +180,7 @@ class StatusChangeForm(forms.Form):
         current = Status(project.status)
         allowed = [s for s in Status if s in TRANSITIONS[current]]
         self.fields["status"].choices = [  # type: ignore[attr-defined]
-            (s.value, STATUS_LABELS[s]) for s in allowed
+            (s.value, _(STATUS_LABELS[s])) for s in allowed
         ]
         if not allowed:
             self.fields["status"].help_text = _("该状态已结束，不能再变更")

@@ -26,6 +26,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from zhenxing.core import clock, excel, scoping
 from zhenxing.core.codes import project_code
@@ -306,7 +307,7 @@ def _write_rows(rows: list[tuple[int, dict[str, Any]]], user: Any) -> ReportsImp
 
 REPORT_IMPORT = excel.ImportSpec(
     kind="project-reports",
-    title="项目月度填报",
+    title=_("项目月度填报"),
     columns=[
         excel.ImportColumn(
             "项目代码",

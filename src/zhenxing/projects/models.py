@@ -20,7 +20,7 @@ from zhenxing.core.roles import Role
 from zhenxing.projects.domain import STATUS_LABELS, Status
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
-STATUS_CHOICES = [(s.value, STATUS_LABELS[s]) for s in Status]
+STATUS_CHOICES = [(s.value, _(STATUS_LABELS[s])) for s in Status]
 PROJECT_WRITERS = frozenset({Role.ADMIN, Role.DEPT_STAFF, Role.DEPT_HEAD, Role.AREA_STAFF})
 
 

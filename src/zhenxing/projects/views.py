@@ -18,7 +18,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
@@ -107,7 +107,7 @@ def _library_badges(project: Project) -> Badges:
 
 def _status_badge(project: Project) -> Badges:
     status = Status(project.status)
-    badges = [(STATUS_LABELS[status], STATUS_BADGE.get(status, "badge-muted"))]
+    badges = [(gettext(STATUS_LABELS[status]), STATUS_BADGE.get(status, "badge-muted"))]
     if project.voided_at is not None:
         badges.insert(0, (gettext("已作废"), "badge-danger"))
     return Badges(badges)
@@ -160,7 +160,7 @@ def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
     clusters = Cluster.objects.select_related("scheme").order_by(
         "-scheme__valid_from", "sort_order"
     )
-    return [(str(c.pk), f"{c.scheme.short_name} · {c.name}") for c in clusters]
+    return [(str(c.pk), f"{c.scheme.short_name} · {c}") for c in clusters]
 
 
 def _key_list_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -249,7 +249,7 @@ PROJECT_LIST = ListSpec(
             "status",
             _("状态"),
             "status",
-            choices=lambda r: [(s.value, STATUS_LABELS[s]) for s in Status],
+            choices=lambda r: [(s.value, gettext(STATUS_LABELS[s])) for s in Status],
         ),
         Filter(
             "library",
@@ -616,9 +616,11 @@ def report_edit(request: HttpRequest, pk: int, period: str) -> HttpResponse:
             "report": report,
             "window": win,
             "future": month > Period.of(clock.today()),
-            "breadcrumbs": _record_crumbs(project, month.label + gettext("月报")),
+            "breadcrumbs": _record_crumbs(
+                project, gettext("%(period)s月报") % {"period": month.label_for(get_language())}
+            ),
         },
-        success=gettext("%(period)s月报已保存") % {"period": month.label},
+        success=gettext("%(period)s月报已保存") % {"period": month.label_for(get_language())},
         then=reverse("projects:detail", args=[project.pk]) + f"?tab=reports&year={month.year}",
     )
 
@@ -789,7 +791,7 @@ def _save_sheet(
                 "空白未填 %(skipped)s 个"
             )
             % {
-                "period": period.label,
+                "period": period.label_for(get_language()),
                 "filed": saved.filed,
                 "unchanged": saved.unchanged,
                 "skipped": skipped,
@@ -866,7 +868,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     scope_label = ""
     if not grants.is_city_wide_reader:
         own = Area.objects.filter(pk__in=grants.area_ids).order_by("sort_order")
-        scope_label = "、".join(a.name for a in own) or gettext("您负责的项目")
+        scope_label = "、".join(str(a) for a in own) or gettext("您负责的项目")
     context: dict[str, Any] = {
         "scope_label": scope_label,
         "period": period,
@@ -883,7 +885,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         "breadcrumbs": [
             {"label": gettext("项目"), "url": reverse("projects:list")},
             {"label": gettext("投资统计"), "url": reverse("projects:figures") if area else ""},
-            *([{"label": area.name, "url": ""}] if area else []),
+            *([{"label": str(area), "url": ""}] if area else []),
         ],
     }
     if area is None:

@@ -43,6 +43,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "字段「{field}」的值「{value}」无效，可选：{choices}",
         "field '{field}' has invalid value '{value}'; choose one of: {choices}",
     ),
+    "internal-remark": (
+        "公开字段「{field}」含内部备注（“{marker}”）：移到 source_note 或 notes",
+        "public field '{field}' holds an internal remark ('{marker}'): move it to "
+        "source_note or notes",
+    ),
+    "english-in-chinese": (
+        "公开字段「{field}」的中文里夹有英文（“{text}”）：英文写在 {field}_en",
+        "public field '{field}' mixes English into Chinese ('{text}'): put the English "
+        "in {field}_en",
+    ),
     "field-unknown": ("未知字段「{field}」", "unknown field '{field}'"),
     "no-facts-schema": (
         "找不到事实清单 facts.yaml（应位于规则所在目录或其上级目录；已查找：{folders}）",

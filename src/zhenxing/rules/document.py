@@ -39,6 +39,8 @@ KNOWN_FIELDS = {
     "document",
     "article",
     "source",
+    "source_en",
+    "source_note",
     "verified",
     "valid_from",
     "valid_to",
@@ -55,6 +57,8 @@ KNOWN_FIELDS = {
     "rounding",
     "tests",
     "versions",
+    "summary",
+    "summary_en",
     "description",
     "notes",
     "tags",
@@ -76,6 +80,7 @@ class Parameter:
     unit: str
     values: tuple[ParamValue, ...]
     location: Location | None
+    label_en: str = ""
 
     def at(self, day: dt.date) -> ParamValue | None:
         """The value in force on `day` (latest start on or before it), or None."""
@@ -157,7 +162,14 @@ class RuleVersion:
     amount: ExprSource | None = None
     score: Score | None = None
     rounding: str = "half_up"
-    description: str = ""
+    #: public text: what the rule grants, for enterprises and the public (Chinese, English)
+    summary: str = ""
+    summary_en: str = ""
+    source_en: str = ""
+    #: internal remarks, never shown to enterprises or the public: where the rule's
+    #: wording was found, what is still to verify
+    source_note: str = ""
+    notes: str = ""
 
     def applies_on(self, day: dt.date) -> bool:
         if self.valid_from is not None and day < self.valid_from:
@@ -290,10 +302,11 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                 error("field-value", where, field="parameter", value=name, choices="a name")
             )
             continue
-        label, unit, ref = str(name), "none", default_ref
+        label, label_en, unit, ref = str(name), "", "none", default_ref
         values: list[ParamValue] = []
         if isinstance(spec, YMap):
             label = str(spec.get("label", name))
+            label_en = str(spec.get("label_en", ""))
             unit = str(spec.get("unit", "none"))
             ref = str(spec.get("reference", default_ref))
             vals = spec.get("values")
@@ -345,7 +358,7 @@ def _parse_parameters(raw: Any, ctx: _Ctx, default_ref: str) -> dict[str, Parame
                 continue
             values.append(ParamValue(dt.date(1900, 1, 1), value, ref, where))
         values.sort(key=lambda pv: pv.start)
-        out[str(name)] = Parameter(str(name), label, unit, tuple(values), where)
+        out[str(name)] = Parameter(str(name), label, unit, tuple(values), where, label_en)
     return out
 
 
@@ -585,6 +598,9 @@ def _parse_version(
         document=str(data.get("document", "")),
         article=str(data.get("article", "")),
         source=str(data.get("source", "")),
+        source_en=str(data.get("source_en", "")),
+        source_note=str(data.get("source_note", "")),
+        notes=str(data.get("notes", "")),
         verified=verified,
         valid_from=_as_date(
             data.get("valid_from"), data.where("valid_from").location(), "valid_from", diags
@@ -601,9 +617,40 @@ def _parse_version(
         amount=ctx.expr(data, "amount", data["amount"]) if "amount" in data else None,
         score=_parse_score(data.get("score"), ctx, data.where("score")),
         rounding=rounding,
-        description=str(data.get("description", "")),
+        # `description` is the former name of `summary`
+        summary=str(data.get("summary", data.get("description", ""))),
+        summary_en=str(data.get("summary_en", "")),
     )
+    _check_public_text(data, diags)
     return version
+
+
+#: Words that mark an internal remark (where a text was found, what is still to check):
+#: they belong in `source_note` / `notes`, never in what enterprises and the public read.
+INTERNAL_MARKERS = ("种子资料", "兑付前须", "须以原文核对", "待核实", "TODO", "FIXME")
+#: An English sentence inside Chinese text (three or more Latin words in a row).
+_ENGLISH_IN_CHINESE = re.compile(r"[A-Za-z]+(?:[ ,;:'()-]+[A-Za-z]+){2,}")
+_HAN = re.compile(r"[\u4e00-\u9fff]")
+#: The public fields of a rule document; `*_en` fields hold the English.
+PUBLIC_FIELDS = ("title", "summary", "description", "source", "issuer", "document", "article")
+
+
+def _check_public_text(data: YMap, diags: list[Diagnostic]) -> None:
+    """Refuse internal remarks and English notes in the public fields."""
+    for name in (*PUBLIC_FIELDS, *(f"{f}_en" for f in PUBLIC_FIELDS)):
+        text = data.get(name)
+        if not isinstance(text, str):
+            continue
+        where = data.where(name).location()
+        marker = next((m for m in INTERNAL_MARKERS if m in text), None)
+        if marker is not None:
+            diags.append(error("internal-remark", where, field=name, marker=marker))
+        elif not name.endswith("_en") and _HAN.search(text):
+            english = _ENGLISH_IN_CHINESE.search(text)
+            if english is not None:
+                diags.append(
+                    error("english-in-chinese", where, field=name, text=english.group(0)[:40])
+                )
 
 
 def _fact_fields(fact: FactDef) -> dict[str, Any]:

@@ -227,8 +227,9 @@ def explain(
     ref = v.legal_reference()
     if ref:
         w.lines.append(f"{'依据' if zh else 'Source'}{colon}{ref}")
-    if v.source:
-        w.lines.append(f"{'出处' if zh else 'Reference'}{colon}{v.source}")
+    source = v.source if zh else v.source_en  # public text only; never `source_note`
+    if source:
+        w.lines.append(f"{'出处' if zh else 'Reference'}{colon}{source}")
     w.lines.append(
         f"{'版本' if zh else 'Version'}{colon}{v.validity()}{'　' if zh else '  '}"
         f"{'期间' if zh else 'Period'}{colon}{ruleset.period}"

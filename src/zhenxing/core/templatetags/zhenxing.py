@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from zhenxing.core import money
 
@@ -66,7 +67,7 @@ def cell(value: Any) -> str:
     if value is None or value == "":
         return "-"
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return gettext("是") if value else gettext("否")
     if isinstance(value, datetime.datetime):
         return (
             timezone.localtime(value).strftime("%Y-%m-%d %H:%M")
@@ -78,3 +79,19 @@ def cell(value: Any) -> str:
     if isinstance(value, decimal.Decimal) and not isinstance(value, money.Wan | money.Yuan):
         return f"{value:,}"  # an amount in the unit its header names, with separators
     return str(value)
+
+
+@register.filter
+def month_label(period: Any) -> str:
+    """A core.periods.Period in the reader's language: 2024年6月 / June 2024."""
+    from django.utils.translation import get_language
+
+    return period.label_for(get_language()) if hasattr(period, "label_for") else str(period)
+
+
+@register.filter
+def ytd_label(period: Any) -> str:
+    """1–N月 of a Period in the reader's language: 2024年1—6月 / Jan–Jun 2024."""
+    from django.utils.translation import get_language
+
+    return period.ytd_label_for(get_language()) if hasattr(period, "ytd_label_for") else ""

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import decimal
-import re
 from typing import Any
 
 from django import template
 
 register = template.Library()
-
-_ENGLISH_TAIL = re.compile(r"\s*[A-Za-z][A-Za-z0-9 ,.;:'\"()/\-]*$")
 
 
 @register.filter
@@ -20,13 +17,3 @@ def pct(value: Any) -> str:
         return "-"
     number = decimal.Decimal(value).normalize()
     return f"{number:f}"
-
-
-@register.filter
-def zh(text: Any) -> str:
-    """Rule texts end with an English sentence for English readers; the Chinese UI
-    shows the Chinese part."""
-    value = str(text or "")
-    if re.search(r"[\u4e00-\u9fff]", value):
-        return _ENGLISH_TAIL.sub("", value)
-    return value

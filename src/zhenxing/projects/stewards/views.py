@@ -15,7 +15,7 @@ from django.forms import Form
 from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -148,7 +148,8 @@ def _steward_project_choices(request: HttpRequest) -> list[tuple[str, str]]:
 
 def _year_choices(request: HttpRequest) -> list[tuple[str, str]]:
     this_year = clock.today().year
-    return [(str(y), f"{y}年") for y in range(this_year, this_year - 6, -1)]
+    years = range(this_year, this_year - 6, -1)
+    return [(str(y), gettext("%(year)s年") % {"year": y}) for y in years]
 
 
 def _render_list(request: HttpRequest, spec: ListSpec, **extra: Any) -> HttpResponse:
@@ -456,7 +457,9 @@ def _series_rows(series: list[dict[str, Any]]) -> list[dict[str, Any]]:
         period = row["period"]
         rows.append(
             {
-                "label": period.label if isinstance(period, Period) else str(period),
+                "label": period.label_for(get_language())
+                if isinstance(period, Period)
+                else str(period),
                 "investment": row["investment"],
                 "cumulative": row["cumulative"],
                 "planned_cumulative": planned,
