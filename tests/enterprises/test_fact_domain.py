@@ -117,7 +117,7 @@ def test_the_page_shows_the_refusal_next_to_the_value(
 
 def _sheet(employees: Any, revenue: Any) -> bytes:
     return excel.build_xlsx(
-        ["统一社会信用代码", "年度", "营业收入（销售收入）", "职工总数"],
+        ["统一社会信用代码", "年度", "营业收入（销售收入）（万元）", "职工总数"],
         [["91210804123456788F", 2023, 1000, 10], ["91210804123456788F", 2022, revenue, employees]],
     )
 
@@ -148,7 +148,7 @@ def test_the_cli_import_refuses_the_same_rows(
         kind="enterprise-facts-tax", file=str(sheet), user="dept", errors=None
     )
     assert cli.cmd_import(args) == 1
-    assert "第 3 行 [营业收入（销售收入）]" in capsys.readouterr().err
+    assert "第 3 行 [营业收入（销售收入）（万元）]" in capsys.readouterr().err
     assert not FactValue.objects.exists()
 
 

@@ -223,6 +223,8 @@ PROJECT_EXPORT_COLUMNS = [
     Column("planned_start", _("计划开工")),
     Column("planned_finish", _("计划竣工")),
     Column("description", _("建设内容")),
+    Column("voided_at", _("作废"), value=lambda p: clock.local(p.voided_at) if p.voided_at else ""),
+    Column("void_reason", _("作废原因")),
 ]
 
 
@@ -264,7 +266,7 @@ PROJECT_LIST = ListSpec(
         Filter("q", _("关键词"), "", keyword_fields=("name", "code", "owner_name")),
         Filter(
             "voided",
-            _("已作废项目"),
+            _("作废"),
             "",
             choices=lambda r: [(k, str(v)) for k, v in VOIDED_CHOICES],
             apply=_voided,
