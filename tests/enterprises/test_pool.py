@@ -156,3 +156,14 @@ def test_the_responsible_is_staff_of_the_enterprise(pool: Any, world: Any, clien
     )
     assert response.status_code == 400  # 鲅鱼圈 staff cannot be responsible for a 盖州 enterprise
     assert response.json()["errors"][0]["field"] == "responsible"
+
+
+def test_the_pool_and_its_funnel_are_the_citys_pages(pool: Any, world: Any, client: Any) -> None:
+    """An enterprise user sees its own entries on its page, but the pool list, its export
+    and the funnel are the city's work lists: refused by address, not only hidden."""
+    client.force_login(world.users["enterprise"])
+    for url in ("/enterprises/pool/", "/enterprises/pool/?format=xlsx", "/enterprises/pool/funnel/"):
+        assert client.get(url).status_code == 403, url
+    client.force_login(world.users["area"])
+    assert client.get("/enterprises/pool/?year=2024").status_code == 200
+    assert client.get("/enterprises/pool/funnel/").status_code == 200

@@ -315,3 +315,24 @@ def test_the_api_voids_and_lists_voided_projects_on_request(
     client.force_login(world.users["leader"])
     refused = _send(client, "post", f"/api/v1/projects/{kept.pk}/void", {"reason": "x"})
     assert refused.status_code in (403, 404)
+
+
+def test_a_voided_project_leaves_the_steward_lists(client: Any, make: Any, world: Any) -> None:
+    from zhenxing.projects import services
+    from zhenxing.projects.stewards import services as steward_services
+
+    kept = make.project(world.own_area, name="留下的包保项目")
+    voided = make.project(world.own_area, name="作废的包保项目")
+    admin = world.users["admin"]
+    for project in (kept, voided):
+        steward_services.stewardship_assign(
+            user=admin, project=project, leader=world.users["steward"], since="2024-01-02"
+        )
+    services.project_void(user=admin, project=voided, reason="重复登记")
+    for user, urls in ((admin, ["/stewards/"]), (world.users["steward"], ["/stewards/mine/"])):
+        client.force_login(user)
+        for url in urls:
+            page = client.get(url).content.decode()
+            assert kept.name in page and voided.name not in page, (user, url)
+        listed = {p["id"] for p in client.get("/api/v1/stewards").json()["items"]}
+        assert kept.pk in listed and voided.pk not in listed

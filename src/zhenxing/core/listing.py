@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
@@ -110,6 +111,10 @@ class ListSpec:
     export_columns: Sequence[Column] | None = None
     # where a row's link cell goes; default: the record's own page (get_absolute_url)
     link: Callable[[Any], str] | None = None
+    # who may open the list at all (page and export); None: every signed-in user, each
+    # seeing the rows of their scope. A city work list (the cultivation pool) names
+    # `scoping.works_for_the_city`, so an enterprise user cannot reach it by its address.
+    readers: Callable[[Any], bool] | None = None
 
     def as_view(self) -> Callable[[HttpRequest], HttpResponse]:
         """The page of a list that needs nothing else: `area_list = AREA_LIST.as_view()`."""
@@ -163,8 +168,13 @@ class ListSpec:
             sort = ""
         return qs, active, sort
 
+    def check_reader(self, user: Any) -> None:
+        if self.readers is not None and not self.readers(user):
+            raise PermissionDenied()
+
     def export_bytes(self, request: HttpRequest) -> bytes:
         """The whole filtered list as .xlsx, as the export button gives it."""
+        self.check_reader(request.user)
         qs, _active, _sort = self.rows(request)
         qs = scoping.visible(request.user, qs, Action.EXPORT)
         shown = self.columns if self.export_columns is None else self.export_columns
@@ -178,6 +188,7 @@ class ListSpec:
         )
 
     def render(self, request: HttpRequest) -> HttpResponse:
+        self.check_reader(request.user)
         qs, active, sort = self.rows(request)
         if request.GET.get("format") == "xlsx":
             return excel.xlsx_response(self.export_bytes(request), self.export_name)

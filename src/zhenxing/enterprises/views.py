@@ -286,6 +286,7 @@ POOL_LIST = _list_spec(
     ],
     default_sort="enterprise__name",
     export_name="培育库",
+    readers=scoping.works_for_the_city,
 )
 
 
@@ -326,6 +327,7 @@ expiring_list = EXPIRING_LIST.as_view()
 
 @login_required
 def pool_list(request: HttpRequest) -> HttpResponse:
+    POOL_LIST.check_reader(request.user)
     if not request.GET:  # open on the latest year's pool
         years = queries.pool_years(scoping.visible(request.user, PoolEntry.objects.all()))
         if years:
@@ -335,6 +337,7 @@ def pool_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def pool_funnel(request: HttpRequest) -> HttpResponse:
+    POOL_LIST.check_reader(request.user)  # the funnel is the pool's figures: same readers
     entries = scoping.visible(request.user, PoolEntry.objects.all())
     years = queries.pool_years(entries)
     today = clock.today()

@@ -332,7 +332,9 @@ def list_steward_projects(
     mine: bool = False,
 ) -> Any:
     """Projects with a leader (包保领导) the user may see; `mine` = led by or teamed with me."""
-    qs = scoping.visible(request.user, _projects(request).filter(stewardship__isnull=False))
+    qs = scoping.visible(
+        request.user, _projects(request).filter(queries.not_voided(), stewardship__isnull=False)
+    )
     qs = filter_given(qs, area__code=area, stewardship__leader__username=leader)
     if mine:
         qs = qs.filter(pk__in=steward_queries.own_steward_project_ids(request.user))

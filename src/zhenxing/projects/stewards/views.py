@@ -140,7 +140,8 @@ def _steward_project_choices(request: HttpRequest) -> list[tuple[str, str]]:
     projects = scoping.visible(
         request.user,
         Project.objects.filter(
-            Q(stewardship__isnull=False) | Q(problem_items__isnull=False) | Q(visits__isnull=False)
+            Q(stewardship__isnull=False) | Q(problem_items__isnull=False) | Q(visits__isnull=False),
+            queries.not_voided(),
         ),
     ).distinct()
     return [(str(p.pk), p.name) for p in projects.order_by("name")]
@@ -169,7 +170,9 @@ PROJECT_COLUMNS_HEAD = [
 def _mine_queryset(request: HttpRequest) -> Any:
     ids = steward_queries.own_steward_project_ids(request.user)
     user_id = request.user.pk
-    projects = Project.objects.filter(pk__in=ids).select_related("area", "stewardship__leader")
+    projects = Project.objects.filter(queries.not_voided(), pk__in=ids).select_related(
+        "area", "stewardship__leader"
+    )
     return steward_queries.annotate_workload(projects).annotate(
         my_role=Case(
             When(stewardship__leader_id=user_id, then=Value(gettext("包保领导"))),
@@ -248,7 +251,7 @@ def steward_mine(request: HttpRequest) -> HttpResponse:
 
 def _overview_queryset(request: HttpRequest) -> Any:
     return steward_queries.annotate_workload(
-        Project.objects.filter(stewardship__isnull=False).select_related(
+        Project.objects.filter(queries.not_voided(), stewardship__isnull=False).select_related(
             "area", "stewardship__leader"
         )
     )
