@@ -162,7 +162,8 @@ def test_the_pool_and_its_funnel_are_the_citys_pages(pool: Any, world: Any, clie
     """An enterprise user sees its own entries on its page, but the pool list, its export
     and the funnel are the city's work lists: refused by address, not only hidden."""
     client.force_login(world.users["enterprise"])
-    for url in ("/enterprises/pool/", "/enterprises/pool/?format=xlsx", "/enterprises/pool/funnel/"):
+    pages = ("/enterprises/pool/", "/enterprises/pool/?format=xlsx", "/enterprises/pool/funnel/")
+    for url in pages:
         assert client.get(url).status_code == 403, url
     client.force_login(world.users["area"])
     assert client.get("/enterprises/pool/?year=2024").status_code == 200

@@ -506,7 +506,7 @@ def test_two_people_saving_at_the_same_moment_one_wins_and_the_other_is_told(
             outcomes.append("saved")
         except services.StaleVersion:
             outcomes.append("stale")
-        except Exception as error:  # noqa: BLE001 - reported in the assertion below
+        except Exception as error:  # reported in the assertion below
             outcomes.append(f"{type(error).__name__}: {error}")
         finally:
             connections.close_all()
