@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -655,46 +656,69 @@ def _load_problem(request: HttpRequest, pk: int) -> Problem:
     )
 
 
-@login_required
-def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
-    """销号: one problem, with its resolution."""
+def _problem_change(
+    request: HttpRequest,
+    pk: int,
+    *,
+    already: str,
+    already_message: str,
+    form_class: type[Form],
+    act: Callable[[Problem, dict[str, Any]], Any],
+    title: str,
+    success: str,
+    anchor: str,
+) -> HttpResponse:
+    """销号 or reopening: a problem already in the state asked for is said so (not an
+    error: a second click, an old link); otherwise the form and the service."""
     _in_projects(request)
     problem = _load_problem(request, pk)
-    if problem.status == ProblemStatus.CLOSED and request.method != "POST":
-        messages.info(request, gettext("该问题已销号：%(title)s") % {"title": problem.title})
-        return _back_to_project(problem.project, "closed")
-    form = ProblemCloseForm(request.POST or None)
+    if problem.status == already and request.method != "POST":
+        messages.info(request, already_message % {"title": problem.title})
+        return _back_to_project(problem.project, anchor)
     return _form_page(
         request,
-        form,
-        lambda data: services.problem_close(user=request.user, problem=problem, **data),
+        form_class(request.POST or None),
+        lambda data: act(problem, data),
         project=problem.project,
-        title=gettext("问题销号"),
-        success=gettext("问题已销号：%(title)s") % {"title": problem.title},
+        title=title,
+        success=success % {"title": problem.title},
         then=_one_chart_url(problem.project.pk, "problems"),
         problem=problem,
     )
 
 
 @login_required
-def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
-    _in_projects(request)
-    problem = _load_problem(request, pk)
-    if problem.status == ProblemStatus.OPEN and request.method != "POST":
-        messages.info(request, gettext("该问题尚未销号：%(title)s") % {"title": problem.title})
-        return _back_to_project(problem.project, "problems")
-    form = ProblemReopenForm(request.POST or None)
-    return _form_page(
+def problem_close(request: HttpRequest, pk: int) -> HttpResponse:
+    """销号: one problem, with its resolution."""
+    return _problem_change(
         request,
-        form,
-        lambda data: services.problem_reopen(
+        pk,
+        already=ProblemStatus.CLOSED,
+        already_message=gettext("该问题已销号：%(title)s"),
+        form_class=ProblemCloseForm,
+        act=lambda problem, data: services.problem_close(
+            user=request.user, problem=problem, **data
+        ),
+        title=gettext("问题销号"),
+        success=gettext("问题已销号：%(title)s"),
+        anchor="closed",
+    )
+
+
+@login_required
+def problem_reopen(request: HttpRequest, pk: int) -> HttpResponse:
+    return _problem_change(
+        request,
+        pk,
+        already=ProblemStatus.OPEN,
+        already_message=gettext("该问题尚未销号：%(title)s"),
+        form_class=ProblemReopenForm,
+        act=lambda problem, data: services.problem_reopen(
             user=request.user, problem=problem, reason=data["reason"]
         ),
-        project=problem.project,
         title=gettext("重新打开问题"),
-        success=gettext("问题已重新打开：%(title)s") % {"title": problem.title},
-        then=_one_chart_url(problem.project.pk, "problems"),
-        problem=problem,
+        success=gettext("问题已重新打开：%(title)s"),
+        anchor="problems",
     )
 
 
