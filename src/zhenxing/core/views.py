@@ -124,7 +124,7 @@ AUDIT_LIST = ListSpec(
             ),
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
-        Column("area__name", _("区域")),
+        Column("area", _("区域")),
         Column("changes", _("变更（原值 → 新值）"), value=changes_text),
         Column("reason", _("原因")),
     ],

@@ -263,10 +263,10 @@ def _list_date(raw: Any) -> str:
     raise BadValue(f"“{_plain_text(raw)}”不是日期，应为 2024-05-31 这样的格式")
 
 
-def enum_choices(fact: FactDef) -> list[tuple[str, str]]:
+def enum_choices(fact: FactDef, english: bool = False) -> list[tuple[str, str]]:
     """(code, readable name) of each value of an enum fact (the name is the code when
     the fact's label does not list the names)."""
-    _short, names = enum_words(fact)
+    _short, names = enum_words(fact, english)
     return [(code, names.get(code, code)) for code in fact.values]
 
 
@@ -320,9 +320,9 @@ def _list_text(fact: FactDef, raw: Any) -> str:
     return _list_number(fact, raw)
 
 
-def list_value_typed(fact: FactDef, text: str) -> Any:
+def list_value_typed(fact: FactDef, text: str, english: bool = False) -> Any:
     """A stored list value as a person reads it: bool, Decimal (int for integers),
-    date, the name of an enum value, or the text."""
+    date, the name of an enum value (in English when asked), or the text."""
     kind = fact.type
     try:
         if kind is FactType.BOOLEAN:
@@ -336,25 +336,48 @@ def list_value_typed(fact: FactDef, text: str) -> Any:
     except (ArithmeticError, ValueError):
         return text
     if kind is FactType.ENUM:
-        return dict(enum_choices(fact)).get(text, text)
+        return dict(enum_choices(fact, english)).get(text, text)
     return text
 
 
-def list_value_words(fact: FactDef, text: str) -> str:
-    """A stored list value in words: 是/否, 1,234.00 元, 2024-05-31, 国家级, …"""
-    value = list_value_typed(fact, text)
+def list_value_words(fact: FactDef, text: str, english: bool = False) -> str:
+    """A stored list value in words: 是/否 (Yes/No), 1,234.00 元, 2024-05-31, 国家级, …"""
+    value = list_value_typed(fact, text, english)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return ("Yes" if value else "No") if english else ("是" if value else "否")
     if isinstance(value, Decimal) and fact.unit == "yuan":
         return yuan(value)
     return str(value)
 
 
-def list_value_hint(fact: FactDef, value_domain: ValueDomain | None = None) -> str:
+def list_value_hint(
+    fact: FactDef, value_domain: ValueDomain | None = None, english: bool = False
+) -> str:
     """What the 值 column of a list of `fact` holds (the template's note)."""
-    hint = _type_hint(fact)
-    bounds = value_domain.describe() if value_domain is not None else ""
-    return f"{hint}，{bounds}" if bounds and fact.is_number else hint
+    hint = _type_hint_en(fact) if english else _type_hint(fact)
+    bounds = value_domain.describe(english) if value_domain is not None else ""
+    if not (bounds and fact.is_number):
+        return hint
+    return f"{hint}, {bounds}" if english else f"{hint}，{bounds}"
+
+
+def _type_hint_en(fact: FactDef) -> str:
+    kind = fact.type
+    if kind is FactType.BOOLEAN:
+        return "Yes or No"
+    if kind is FactType.DATE:
+        return "a date, e.g. 2024-05-31"
+    if kind is FactType.ENUM:
+        return "one of: " + ", ".join(code for code, _name in enum_choices(fact, english=True))
+    if kind is FactType.TEXT:
+        return f"text, at most {LIST_TEXT_MAX} characters"
+    if kind is FactType.INTEGER:
+        return "a whole number"
+    if fact.unit == "yuan":
+        return "an amount in yuan, at most two decimal places"
+    if fact.unit == "ratio":
+        return f"a ratio, e.g. 0.35 for 35%, at most {fact.scale} decimal places"
+    return f"a number, at most {fact.scale} decimal places" if fact.scale else "a whole number"
 
 
 def _type_hint(fact: FactDef) -> str:
