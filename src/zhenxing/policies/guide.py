@@ -331,7 +331,8 @@ class _Words:
         label = label_in(p, self.lex.english, p.name)
         reference = pv.reference if pv is not None and not self.lex.english else ""
         self.params.setdefault(p.name, GuideParameter(label, shown, reference))
-        return label.removesuffix(self.lex.unit_suffix) + self.lex.paren(shown)
+        space = " " if self.lex.english else ""
+        return label.removesuffix(self.lex.unit_suffix) + space + self.lex.paren(shown)
 
     def fact(self, e: ir.FactRef) -> str:
         label = enum_words(e.fact, self.lex.english)[0]
