@@ -184,8 +184,11 @@ def reference_names() -> list[str]:
     its own, beside its English name."""
     from zhenxing.clusters.models import Cluster
     from zhenxing.core.models import Area, Department
+    from zhenxing.enterprises.models import FactDefinition
 
     names: set[str] = set(Area.objects.values_list("name", flat=True))
+    # a fact definition's Chinese name, beside its English one (the audit of its fields)
+    names.update(FactDefinition.objects.values_list("label", flat=True))
     for row in Department.objects.values_list("name", "short_name"):
         names.update(row)
     names.update(Cluster.objects.values_list("name", flat=True))

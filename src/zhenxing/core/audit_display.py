@@ -13,13 +13,14 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
+import re
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 
 from zhenxing.core import clock, money
 from zhenxing.core.audit import Kind, kind_of
@@ -126,3 +127,48 @@ def changes_text(entry: AuditEntry) -> str:
         new = change["new"] if change["new"] not in (None, "") else "-"
         lines.append(f"{change['label']}{colon}{old} → {new}")
     return semicolon.join(lines)
+
+
+#: The reasons the platform itself writes, stored in Chinese as written (old entries
+#: included); `reason_text` shows them in the reader's language. A placeholder stands
+#: for a number, a date or what a person typed (shown as typed).
+_REASONS = (
+    gettext_noop("新建测算"),
+    gettext_noop("提出异议"),
+    gettext_noop("答复异议"),
+    gettext_noop("办结异议"),
+    gettext_noop("审批兑付 %(count)s 户"),
+    gettext_noop("批次 %(batch)s 审批兑付"),
+    gettext_noop("更正台账 %(entry)s：%(old)s → %(new)s 元；%(reason)s"),
+    gettext_noop("名单新建：共 %(count)s 条"),
+    gettext_noop("名单替换：新增 %(added)s，删除 %(removed)s，变更 %(changed)s"),
+)
+_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
+
+
+def _pattern(template: str) -> re.Pattern[str]:
+    parts = _PLACEHOLDER.split(template)  # text, name, text, name, …, text
+    regex = "".join(
+        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
+    )
+    return re.compile(f"^{regex}$", re.DOTALL)
+
+
+_REASON_PATTERNS = [(template, _pattern(template)) for template in _REASONS]
+#: who did it when nobody signed in (`core.audit` stores it in Chinese)
+SYSTEM_ACTOR = gettext_noop("系统")
+
+
+def reason_text(reason: str) -> str:
+    """A stored reason in the reader's language when the platform wrote it; what a
+    person typed stays as typed."""
+    for template, pattern in _REASON_PATTERNS:
+        match = pattern.match(reason or "")
+        if match:
+            return gettext(template) % match.groupdict()
+    return reason
+
+
+def actor_text(actor_name: str) -> str:
+    """The stored actor name; the platform itself ("系统") in the reader's language."""
+    return gettext(SYSTEM_ACTOR) if actor_name == SYSTEM_ACTOR else actor_name

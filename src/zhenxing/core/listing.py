@@ -92,7 +92,7 @@ def area_choices(request: HttpRequest, *, city: bool = True) -> list[tuple[str, 
     """A Filter's areas: those the user may pick (`scoping.area_choices_for`), the city
     itself among them unless `city=False`."""
     areas = Area.objects.all() if city else Area.objects.exclude(kind="city")
-    return [(str(a.pk), a.name) for a in scoping.area_choices_for(request.user, areas)]
+    return [(str(a.pk), str(a)) for a in scoping.area_choices_for(request.user, areas)]
 
 
 @dataclass

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import clock, panels, scoping, tokens
-from zhenxing.core.audit_display import changes_text
+from zhenxing.core.audit_display import actor_text, changes_text, reason_text
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import (
     ApiToken,
@@ -112,7 +112,9 @@ AUDIT_LIST = ListSpec(
     queryset=lambda request: AuditEntry.objects.select_related("area", "content_type"),
     columns=[
         Column("timestamp", _("时间"), sort="timestamp", css="nowrap"),
-        Column("actor_name", _("操作人"), sort="actor_name"),
+        Column(
+            "actor_name", _("操作人"), sort="actor_name", value=lambda e: actor_text(e.actor_name)
+        ),
         Column("get_action_display", _("操作")),
         Column(
             "content_type__name",
@@ -124,9 +126,9 @@ AUDIT_LIST = ListSpec(
             ),
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
-        Column("area__name", _("区域")),
+        Column("area", _("区域")),
         Column("changes", _("变更（原值 → 新值）"), value=changes_text),
-        Column("reason", _("原因")),
+        Column("reason", _("原因"), value=lambda e: reason_text(e.reason)),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=area_choices),

@@ -228,17 +228,20 @@ class ValueDomain:
             return "不能为负数"
         return f"不能小于 {_plain(self.minimum)}（{self.describe()}）"
 
-    def describe(self) -> str:
-        """The domain in words for hints: "不能为负数", "应在 1–4 之间", "" when open."""
+    def describe(self, english: bool = False) -> str:
+        """The domain in words for hints: "不能为负数" / "not negative", "应在 1–4 之间" /
+        "between 1 and 4", "" when open."""
         low, high = self.minimum, self.maximum
         if low is not None and high is not None:
+            if english:
+                return f"between {_plain(low)} and {_plain(high)}"
             return f"应在 {_plain(low)}–{_plain(high)} 之间"
         if low == 0:
-            return "不能为负数"
+            return "not negative" if english else "不能为负数"
         if low is not None:
-            return f"不小于 {_plain(low)}"
+            return f"at least {_plain(low)}" if english else f"不小于 {_plain(low)}"
         if high is not None:
-            return f"不大于 {_plain(high)}"
+            return f"at most {_plain(high)}" if english else f"不大于 {_plain(high)}"
         return ""
 
 

@@ -143,7 +143,7 @@ ENTERPRISE_LIST = _list_spec(
     columns=[
         Column("name", _("企业名称"), sort="name", link=True),
         Column("uscc", _("统一社会信用代码"), sort="uscc", css="code"),
-        Column("area__name", _("所在区域"), sort="area__sort_order"),
+        Column("area", _("所在区域"), sort="area__sort_order"),
         Column("industry", _("所属行业"), sort="industry__code"),
         Column("get_ownership_display", _("所有制")),
         Column("held_now", _("持有称号"), value=_held_labels),
@@ -195,7 +195,7 @@ TIER_LIST = _list_spec(
         Column("issued_on", _("发证日期"), sort="issued_on", css="date"),
         Column("expires_on", _("有效期至"), sort="expires_on", css="date"),
         Column("state", _("状态"), value=_state_label, css="nowrap"),
-        Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
+        Column("enterprise__area", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
         Filter("code", _("资质称号"), "code", choices=choices_of(TIER_CHOICES)),
@@ -233,7 +233,7 @@ EXPIRING_LIST = _list_spec(
         Column("certificate_no", _("证书编号"), css="code"),
         Column("expires_on", _("有效期至"), sort="expires_on", css="date"),
         Column("days_left", _("剩余天数"), value=_days_left, numeric=True),
-        Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
+        Column("enterprise__area", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
         Filter("code", _("资质称号"), "code", choices=choices_of(TIER_CHOICES)),
@@ -269,7 +269,7 @@ POOL_LIST = _list_spec(
         Column("responsible", _("责任人"), value=_responsible),
         Column("entered_on", _("入库日期"), sort="entered_on", css="date"),
         Column("stage_since", _("进入本阶段"), sort="stage_since", css="date"),
-        Column("enterprise__area__name", _("所在区域"), sort="enterprise__area__sort_order"),
+        Column("enterprise__area", _("所在区域"), sort="enterprise__area__sort_order"),
     ],
     filters=[
         Filter("year", _("培育年度"), "year", choices=_pool_years),

@@ -135,3 +135,16 @@ def label_of(thing: Any) -> str:
     English page when the catalogue gives one, else the Chinese `label`, else its id."""
     english = getattr(thing, "label_en", "") if (get_language() or "").startswith("en") else ""
     return english or getattr(thing, "label", "") or getattr(thing, "id", "") or thing.name
+
+
+def english_condition_labels(name: str, rule_id: str, period: str) -> dict[str, str]:
+    """The `label_en` of each condition of the rule version in force in `period` (a run
+    stores its condition labels in Chinese; an English page shows these instead)."""
+    try:
+        rule = catalogue(name).rules.get(rule_id)
+        version = rule.version_for(period_of(period)) if rule is not None else None
+    except (CatalogueError, ValueError):
+        return {}
+    if version is None:
+        return {}
+    return {c.name: c.label_en for c in version.conditions if c.label_en}

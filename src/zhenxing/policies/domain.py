@@ -1,7 +1,6 @@
 """Pure logic of policy payouts (no Django): budget allocation to the fen, the city/county
-split, stacking against other policies, the how-to-claim guide (申兑指南) written from
-the rule itself, and the values of department lists (名单) with what replacing a list
-changes.
+split, stacking against other policies, and the values of department lists (名单) with
+what replacing a list changes. The how-to-claim guide (申兑指南) is in guide.py.
 
 Money is handled in fen (integers) and shown in yuan; nothing passes through a float.
 """
@@ -10,9 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -21,9 +19,9 @@ import polars as pl
 from zhenxing.core import money
 from zhenxing.core.money import CENT
 from zhenxing.enterprises.domain import Invalid, ValueDomain
-from zhenxing.rules import ir
-from zhenxing.rules.check import CheckedRule, RuleSet
-from zhenxing.rules.document import RuleVersion
+from zhenxing.policies.guide import ENTITY_WORDS as ENTITY_WORDS
+from zhenxing.policies.guide import enum_words
+from zhenxing.policies.guide import fmt_number as fmt_number
 from zhenxing.rules.schema import FactDef, FactType
 
 PRO_RATA = "pro_rata"
@@ -176,299 +174,6 @@ def apply_stacking(claims: pl.DataFrame, already: pl.DataFrame) -> pl.DataFrame:
 
 
 # ---------------------------------------------------------------------------
-# The how-to-claim guide (申兑指南), written from the rule
-# ---------------------------------------------------------------------------
-
-
-@dataclass
-class GuideCondition:
-    label: str
-    reference: str
-    words: str
-
-
-@dataclass
-class GuideParameter:
-    label: str
-    value: str
-    reference: str
-
-
-@dataclass
-class Guide:
-    title: str
-    who: str
-    conditions: list[GuideCondition]
-    eligible_words: str
-    amount: str
-    parameters: list[GuideParameter]
-    facts: list[str]
-    basis: str
-    #: public text only (a rule's `source_note` and `notes` are internal)
-    source: str
-    summary: str
-    validity: str
-    verified: bool
-    extra: dict[str, str] = field(default_factory=dict)
-    title_en: str = ""
-    summary_en: str = ""
-    source_en: str = ""
-
-    def public(self, english: bool) -> tuple[str, str, str]:
-        """(title, summary, source) as the reader reads them; an English reader gets
-        the Chinese title when there is no English one (it names the policy), but no
-        Chinese summary or source."""
-        if english:
-            return self.title_en or self.title, self.summary_en, self.source_en
-        return self.title, self.summary, self.source
-
-
-ENTITY_WORDS = {"enterprise": "企业", "project": "项目"}
-
-
-def fmt_number(value: Decimal | dt.date, unit: str) -> str:
-    if isinstance(value, dt.date):  # a date parameter
-        return f"{value.year}年{value.month}月{value.day}日"
-    if unit == "ratio":
-        pct = (value * 100).normalize()
-        return f"{pct:f}%"
-    if unit == "yuan":
-        if value != 0 and value % money.WAN == 0:  # a whole number of 万元 reads as such
-            return f"{(value / money.WAN).normalize():,f}万元"
-        return f"{money.format_number(value)}元"
-    if value == value.to_integral_value():
-        return f"{value.normalize():f}"
-    return f"{value:f}"
-
-
-def _const(c: ir.Const) -> str:
-    v = c.value
-    if isinstance(v, bool):
-        return "是" if v else "否"
-    if isinstance(v, Decimal):
-        return fmt_number(v, c.ty.unit)
-    if isinstance(v, dt.date):
-        return f"{v.year}年{v.month}月{v.day}日"
-    return f"“{v}”"
-
-
-_OPS = {
-    "*": "×",
-    "/": "÷",
-    "+": "+",
-    "-": "−",
-    ">=": "不低于",
-    ">": "大于",
-    "<=": "不超过",
-    "<": "小于",
-    "==": "为",
-    "!=": "不为",
-}
-_PERIOD_WORDS = {
-    "period_year": "兑付年度",
-    "period_month": "兑付月份",
-    "period_start": "兑付期间首日",
-    "period_end": "兑付期间末日",
-}
-
-
-_LIST_IN_LABEL = re.compile(r"^(.*?)（([^（）]+)）$")
-
-
-def enum_words(fact: Any) -> tuple[str, dict[str, str]]:
-    """A short label and the readable name of each value of an enum fact whose label
-    lists them, e.g. 项目类别（战略性新兴产业 / 绿色制造 / 智能制造 / 其他）."""
-    label = fact.label or fact.id
-    match = _LIST_IN_LABEL.match(label)
-    values = list(fact.values or ())
-    if match:
-        names = [n.strip() for n in match.group(2).split("/")]
-        if len(names) == len(values):
-            return match.group(1), dict(zip(values, names, strict=True))
-    return label, {}
-
-
-def _short_param_label(label: str) -> str:
-    return label[: -len("（元）")] if label.endswith("（元）") else label
-
-
-class _Words:
-    def __init__(self, rs: RuleSet, rule: CheckedRule) -> None:
-        self.rs = rs
-        self.rule = rule
-        self.params: dict[str, GuideParameter] = {}
-        self.facts: dict[str, str] = {}
-
-    def param(self, e: ir.ParamRef) -> str:
-        p = e.param
-        pv = p.at(self.rs.period.first_day)
-        value = self.rs.param(self.rule, p.name) if pv is not None else None
-        shown = fmt_number(value, p.unit) if value is not None else "（未设定）"
-        self.params.setdefault(
-            p.name, GuideParameter(p.label or p.name, shown, pv.reference if pv else "")
-        )
-        return f"{_short_param_label(p.label or p.name)}（{shown}）"
-
-    def fact(self, e: ir.FactRef) -> str:
-        label = e.fact.label or e.fact.id
-        if e.fact.values:
-            label = enum_words(e.fact)[0]
-        self.facts.setdefault(e.fact.id, label)
-        if e.lag_unit == "year" and e.lag:
-            return f"{-e.lag}年前的{label}" if e.lag < -1 else f"上一年度的{label}"
-        if e.lag_unit == "month" and e.lag:
-            return f"{-e.lag}个月前的{label}"
-        return label
-
-    def _enum_comparison(self, e: ir.Binary) -> str | None:
-        return _enum_comparison_words(self, e)
-
-    def __call__(self, e: ir.Expr, top: bool = True) -> str:
-        if isinstance(e, ir.Const):
-            return _const(e)
-        if isinstance(e, ir.FactRef):
-            return self.fact(e)
-        if isinstance(e, ir.ParamRef):
-            return self.param(e)
-        if isinstance(e, ir.PeriodRef):
-            return _PERIOD_WORDS.get(e.name, e.name)
-        if isinstance(e, ir.LocalRef):
-            if e.kind == "value" and e.name in self.rule.values:
-                return self(self.rule.values[e.name], top)
-            if e.kind == "condition":
-                return f"“{self.rule.condition_label(e.name)}”"
-            if e.kind == "score":
-                return "评分"
-            return e.name
-        if isinstance(e, ir.RuleRef):
-            other = self.rs.rule(e.rule_id).version.title
-            what = {"eligible": "是否符合", "amount": "金额", "score": "得分"}.get(e.field_name, "")
-            return f"《{other}》的{what}"
-        if isinstance(e, ir.Unary):
-            inner = self(e.operand, False)
-            return f"不满足{inner}" if e.op == "not" else f"负的{inner}"
-        if isinstance(e, ir.Binary):
-            named = self._enum_comparison(e)
-            if named is not None:
-                return named
-            if e.op in ("and", "or"):
-                joiner = "，且" if e.op == "and" else "，或"
-                text = self(e.left, False) + joiner + self(e.right, False)
-            else:
-                text = f"{self(e.left, False)} {_OPS.get(e.op, e.op)} {self(e.right, False)}"
-            return text if top else f"（{text}）"
-        if isinstance(e, ir.InList):
-            names = enum_words(e.operand.fact)[1] if isinstance(e.operand, ir.FactRef) else {}
-            items = "、".join(
-                names.get(i.value, self(i, False))
-                if isinstance(i, ir.Const) and isinstance(i.value, str)
-                else self(i, False)
-                for i in e.items
-            )
-            return f"{self(e.operand, False)}{'不' if e.negated else ''}属于 {items}"
-        if isinstance(e, ir.IfElse):
-            return f"若{self(e.cond)}，则{self(e.then)}，否则{self(e.else_)}"
-        if isinstance(e, ir.Call):
-            args = [self(a) for a in e.args]
-            if e.func in ("min", "max"):
-                which = "较小者" if e.func == "min" else "较大者"
-                listed = "；".join(
-                    f"{'①②③④⑤⑥⑦⑧⑨'[i] if i < 9 else i + 1}{a}" for i, a in enumerate(args)
-                )
-                return f"取下列各项中的{which}：{listed}"
-            if e.func == "clip":
-                return f"{args[0]}（不低于{args[1]}，不超过{args[2]}）"
-            if e.func == "abs":
-                return f"{args[0]}的绝对值"
-            if e.func == "round":
-                places = args[1] if len(args) > 1 else "0"
-                return f"{args[0]}（四舍五入到{places}位小数）"
-            if e.func in ("floor", "ceil"):
-                places = args[1] if len(args) > 1 else "0"
-                way = "向下" if e.func == "floor" else "向上"
-                return f"{args[0]}（{way}取整到{places}位小数）"
-            names = {"year": "年份", "month": "月份", "day": "日"}
-            if e.func in names:
-                return f"{args[0]}的{names[e.func]}"
-            return f"{e.func}（{'，'.join(args)}）"
-        if isinstance(e, ir.Band):
-            steps = "；".join(
-                f"{'不超过' if e.at_most else '达到'}{self(t, False)}的，为{self(v, False)}"
-                for t, v in zip(e.thresholds, e.values, strict=True)
-            )
-            return f"按{self(e.operand, False)}分档：{steps}；其余为{self(e.default, False)}"
-        return e.text
-
-
-def _enum_comparison_words(w: _Words, e: ir.Binary) -> str | None:
-    if e.op not in ("==", "!="):
-        return None
-    fact_side, const_side = e.left, e.right
-    if isinstance(fact_side, ir.Const):
-        fact_side, const_side = const_side, fact_side
-    if not (isinstance(fact_side, ir.FactRef) and isinstance(const_side, ir.Const)):
-        return None
-    label, names = enum_words(fact_side.fact)
-    value = names.get(str(const_side.value))
-    if value is None:
-        return None
-    return f"{label}{'为' if e.op == '==' else '不为'}“{value}”"
-
-
-def guide(rs: RuleSet, rule_id: str) -> Guide:
-    """The how-to-claim guide of one rule, for the period of `rs`."""
-    rule = rs.rule(rule_id)
-    v: RuleVersion = rule.version
-    w = _Words(rs, rule)
-    conditions = []
-    for name, e in rule.conditions.items():
-        info = rule.condition_info.get(name)
-        conditions.append(
-            GuideCondition(
-                rule.condition_label(name),
-                info.reference if info and info.reference else "",
-                w(e),
-            )
-        )
-    eligible_words = w(rule.eligible) if rule.eligible is not None else ""
-    amount = w(rule.amount) if rule.amount is not None else "（本规则不计算金额）"
-    if rule.amount is not None:
-        amount += (
-            "；金额保留到分（"
-            + {
-                "half_up": "四舍五入",
-                "half_even": "四舍六入五成双",
-                "down": "舍去",
-            }.get(v.rounding, v.rounding)
-            + "）"
-        )
-    entity = ENTITY_WORDS.get(v.entity, v.entity)
-    facts = sorted(w.facts.values())
-    who = (
-        f"符合下列{'全部' if rule.eligible is None else ''}条件的{entity}。"
-        f"本政策免申即享：无需申请，主管部门根据{('、'.join(facts)) or '有关数据'}"
-        f"测算，经审批后直接兑付。"
-    )
-    return Guide(
-        title=v.title,
-        who=who,
-        conditions=conditions,
-        eligible_words=eligible_words,
-        amount=amount,
-        parameters=list(w.params.values()),
-        facts=facts,
-        basis=v.legal_reference(),
-        source=v.source,
-        summary=v.summary,
-        validity=v.validity(),
-        verified=v.verified,
-        title_en=v.title_en,
-        summary_en=v.summary_en,
-        source_en=v.source_en,
-    )
-
-
-# ---------------------------------------------------------------------------
 # The dry run's parameters (试算)
 # ---------------------------------------------------------------------------
 
@@ -558,10 +263,10 @@ def _list_date(raw: Any) -> str:
     raise BadValue(f"“{_plain_text(raw)}”不是日期，应为 2024-05-31 这样的格式")
 
 
-def enum_choices(fact: FactDef) -> list[tuple[str, str]]:
+def enum_choices(fact: FactDef, english: bool = False) -> list[tuple[str, str]]:
     """(code, readable name) of each value of an enum fact (the name is the code when
     the fact's label does not list the names)."""
-    _short, names = enum_words(fact)
+    _short, names = enum_words(fact, english)
     return [(code, names.get(code, code)) for code in fact.values]
 
 
@@ -615,9 +320,9 @@ def _list_text(fact: FactDef, raw: Any) -> str:
     return _list_number(fact, raw)
 
 
-def list_value_typed(fact: FactDef, text: str) -> Any:
+def list_value_typed(fact: FactDef, text: str, english: bool = False) -> Any:
     """A stored list value as a person reads it: bool, Decimal (int for integers),
-    date, the name of an enum value, or the text."""
+    date, the name of an enum value (in English when asked), or the text."""
     kind = fact.type
     try:
         if kind is FactType.BOOLEAN:
@@ -631,25 +336,48 @@ def list_value_typed(fact: FactDef, text: str) -> Any:
     except (ArithmeticError, ValueError):
         return text
     if kind is FactType.ENUM:
-        return dict(enum_choices(fact)).get(text, text)
+        return dict(enum_choices(fact, english)).get(text, text)
     return text
 
 
-def list_value_words(fact: FactDef, text: str) -> str:
-    """A stored list value in words: 是/否, 1,234.00 元, 2024-05-31, 国家级, …"""
-    value = list_value_typed(fact, text)
+def list_value_words(fact: FactDef, text: str, english: bool = False) -> str:
+    """A stored list value in words: 是/否 (Yes/No), 1,234.00 元, 2024-05-31, 国家级, …"""
+    value = list_value_typed(fact, text, english)
     if isinstance(value, bool):
-        return "是" if value else "否"
+        return ("Yes" if value else "No") if english else ("是" if value else "否")
     if isinstance(value, Decimal) and fact.unit == "yuan":
         return yuan(value)
     return str(value)
 
 
-def list_value_hint(fact: FactDef, value_domain: ValueDomain | None = None) -> str:
+def list_value_hint(
+    fact: FactDef, value_domain: ValueDomain | None = None, english: bool = False
+) -> str:
     """What the 值 column of a list of `fact` holds (the template's note)."""
-    hint = _type_hint(fact)
-    bounds = value_domain.describe() if value_domain is not None else ""
-    return f"{hint}，{bounds}" if bounds and fact.is_number else hint
+    hint = _type_hint_en(fact) if english else _type_hint(fact)
+    bounds = value_domain.describe(english) if value_domain is not None else ""
+    if not (bounds and fact.is_number):
+        return hint
+    return f"{hint}, {bounds}" if english else f"{hint}，{bounds}"
+
+
+def _type_hint_en(fact: FactDef) -> str:
+    kind = fact.type
+    if kind is FactType.BOOLEAN:
+        return "Yes or No"
+    if kind is FactType.DATE:
+        return "a date, e.g. 2024-05-31"
+    if kind is FactType.ENUM:
+        return "one of: " + ", ".join(code for code, _name in enum_choices(fact, english=True))
+    if kind is FactType.TEXT:
+        return f"text, at most {LIST_TEXT_MAX} characters"
+    if kind is FactType.INTEGER:
+        return "a whole number"
+    if fact.unit == "yuan":
+        return "an amount in yuan, at most two decimal places"
+    if fact.unit == "ratio":
+        return f"a ratio, e.g. 0.35 for 35%, at most {fact.scale} decimal places"
+    return f"a number, at most {fact.scale} decimal places" if fact.scale else "a whole number"
 
 
 def _type_hint(fact: FactDef) -> str:

@@ -331,7 +331,14 @@ class RunResult(models.Model):
 
     def condition_marks(self) -> list[tuple[str, bool]]:
         """(label, held) for each of the run's conditions."""
-        labels = self.run.condition_labels or self.run.condition_names
+        labels = list(self.run.condition_labels or self.run.condition_names)
+        if (get_language() or "").startswith("en"):
+            policy = self.run.policy
+            english = catalogues.english_condition_labels(
+                policy.catalogue, policy.rule_id, self.run.period
+            )
+            names = self.run.condition_names or []
+            labels = [english.get(n, label) for n, label in zip(names, labels, strict=False)]
         return [(label, bool(self.conditions >> i & 1)) for i, label in enumerate(labels)]
 
 

@@ -32,7 +32,7 @@ from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.policies import catalogues, domain
 from zhenxing.policies import facts as facts_mod
-from zhenxing.policies.guide_en import guide_en
+from zhenxing.policies import guide as guides
 from zhenxing.policies.models import (
     EntryKind,
     FactList,
@@ -122,7 +122,7 @@ def net_of(entry: LedgerEntry) -> Decimal:
 @dataclass
 class PolicyGuide:
     policy: Policy
-    guide: domain.Guide | None
+    guide: guides.Guide | None
     period: str
     error: str = ""
 
@@ -156,8 +156,7 @@ def guide_for(policy: Policy, period: str | int | None = None) -> PolicyGuide:
         when = str(period) if period is not None else _period_of(resolved)
         rs = catalogues.ruleset(policy.catalogue, policy.rule_id, when, verified_only=False)
         english = (get_language() or "").startswith("en")
-        write = guide_en if english else domain.guide
-        return PolicyGuide(policy, write(rs, policy.rule_id), when)
+        return PolicyGuide(policy, guides.guide(rs, policy.rule_id, english=english), when)
     except (catalogues.CatalogueError, RulesError) as exc:
         return PolicyGuide(policy, None, str(period or ""), str(exc))
 

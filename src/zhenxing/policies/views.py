@@ -18,7 +18,7 @@ from django.db.models import Count, QuerySet, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -634,7 +634,7 @@ _LEDGER_COLUMNS = [
     Column("policy__name", _("政策"), sort="policy__name"),
     Column("period", _("期间"), sort="period", css="nowrap"),
     Column("beneficiary", _("兑付对象"), value=lambda e: e.beneficiary_name),
-    Column("area__name", _("区域"), sort="area__sort_order", css="nowrap"),
+    Column("area", _("区域"), sort="area__sort_order", css="nowrap"),
     Column("amount", _("金额（元）"), sort="amount", numeric=True),
     Column("city_amount", _("市级（元）"), numeric=True),
     Column("county_amount", _("县区（元）"), numeric=True),
@@ -912,11 +912,15 @@ LIST_LIST = ListSpec(
 fact_lists = LIST_LIST.as_view()
 
 
+def _english() -> bool:
+    return (get_language() or "").startswith("en")
+
+
 def _entry_value(fact: FactDef | None) -> Any:
     def value(entry: FactListEntry) -> Any:
         if fact is None:
             return entry.value
-        typed = domain.list_value_typed(fact, entry.value)
+        typed = domain.list_value_typed(fact, entry.value, _english())
         if isinstance(typed, Decimal) and fact.unit == "yuan":
             return money.Yuan(typed)
         return typed
@@ -931,7 +935,7 @@ def _value_choices(fact: FactDef | None) -> list[tuple[str, str]] | None:
     if fact.type is FactType.BOOLEAN:
         return [("true", gettext("是")), ("false", gettext("否"))]
     if fact.type is FactType.ENUM:
-        return domain.enum_choices(fact)
+        return domain.enum_choices(fact, _english())
     return None
 
 
@@ -993,7 +997,9 @@ def fact_list_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "fact": fact,
         "fact_label": _fact_label(fact_list.fact_id),
         "value_hint": (
-            domain.list_value_hint(fact, services.list_value_domain(fact, fact_list.beneficiary))
+            domain.list_value_hint(
+                fact, services.list_value_domain(fact, fact_list.beneficiary), _english()
+            )
             if fact is not None
             else ""
         ),
@@ -1160,7 +1166,7 @@ def _preview(
         return names.get(key, (str(key), ""))
 
     def words(text: str) -> str:
-        return domain.list_value_words(fact, text)
+        return domain.list_value_words(fact, text, _english())
 
     return render(
         request,

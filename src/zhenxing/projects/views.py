@@ -203,7 +203,7 @@ def _industry_name(project: Project) -> str:
 PROJECT_EXPORT_COLUMNS = [
     Column("code", _("项目代码")),
     Column("name", _("项目名称")),
-    Column("area__name", _("所在区域")),
+    Column("area", _("所在区域")),
     Column("status", _("状态"), value=lambda p: STATUS_LABELS[Status(p.status)]),
     Column("status_since", _("状态日期")),
     Column("libraries", _("项目库"), value=_open_library_names),
@@ -234,7 +234,7 @@ PROJECT_LIST = ListSpec(
     columns=[
         Column("code", _("项目代码"), sort="code", css="code"),
         Column("name", _("项目名称"), sort="name", link=True),
-        Column("area__name", _("所在区域"), sort="area__sort_order", css="nowrap"),
+        Column("area", _("所在区域"), sort="area__sort_order", css="nowrap"),
         Column("status", _("状态"), sort="status", value=_status_badge, css="nowrap"),
         Column(
             "total_investment",

@@ -107,11 +107,14 @@ class CheckedRule:
     def missing_columns(self, policy: MissingPolicy) -> list[str]:
         return sorted(c for c, ref in self.facts.items() if ref.fact.missing is policy)
 
-    def condition_label(self, name: str) -> str:
+    def condition_label(self, name: str, english: bool = False) -> str:
+        """The condition's label (`label_en` in English, the Chinese one when it has none)."""
         info = self.condition_info.get(name)
         if name == PASS_CONDITION and info is None:
-            return "得分达到及格线"
-        return (info.label if info and info.label else "") or name
+            return "the score reaches the pass mark" if english else "得分达到及格线"
+        if info is None:
+            return name
+        return (info.label_en if english else "") or info.label or name
 
 
 @dataclass

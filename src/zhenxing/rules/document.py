@@ -36,8 +36,11 @@ KNOWN_FIELDS = {
     "title",
     "title_en",
     "issuer",
+    "issuer_en",
     "document",
+    "document_en",
     "article",
+    "article_en",
     "source",
     "source_en",
     "source_note",
@@ -149,6 +152,10 @@ class RuleVersion:
     issuer: str = ""
     document: str = ""
     article: str = ""
+    #: the same in English (an English reader never reads the Chinese basis)
+    issuer_en: str = ""
+    document_en: str = ""
+    article_en: str = ""
     source: str = ""
     verified: bool = True
     valid_from: dt.date | None = None
@@ -181,7 +188,12 @@ class RuleVersion:
         b = self.valid_to.isoformat() if self.valid_to else "…"
         return f"{a}–{b}"
 
-    def legal_reference(self) -> str:
+    def legal_reference(self, english: bool = False) -> str:
+        """Issuer, document number and article: in English from their `*_en` fields
+        (those without English are left out rather than shown in Chinese)."""
+        if english:
+            parts = [p for p in (self.issuer_en, self.document_en, self.article_en) if p]
+            return ", ".join(parts)
         parts = [p for p in (self.issuer, self.document, self.article) if p]
         return " ".join(parts)
 
@@ -597,6 +609,9 @@ def _parse_version(
         issuer=str(data.get("issuer", "")),
         document=str(data.get("document", "")),
         article=str(data.get("article", "")),
+        issuer_en=str(data.get("issuer_en", "")),
+        document_en=str(data.get("document_en", "")),
+        article_en=str(data.get("article_en", "")),
         source=str(data.get("source", "")),
         source_en=str(data.get("source_en", "")),
         source_note=str(data.get("source_note", "")),

@@ -122,8 +122,10 @@ class _Writer:
                 extra += "［专家评审输入］" if self.lang == "zh" else " [expert-judgement input]"
         elif isinstance(e, ir.ParamRef):
             pv = e.param.at(self.rs.period.first_day)
-            ref = pv.reference if pv else ""
-            extra = self.aside(e.param.label) if e.param.label != e.param.name else ""
+            # a reference quotes the Chinese original: an English reader gets the basis
+            ref = pv.reference if pv and self.lang == "zh" else ""
+            label = e.param.label if self.lang == "zh" else (e.param.label_en or e.param.label)
+            extra = self.aside(label) if label != e.param.name else ""
             if ref:
                 extra += f"［依据：{ref}］" if self.lang == "zh" else f" [source: {ref}]"
         ratio = _exact_ratio(e)
@@ -224,7 +226,7 @@ def explain(
     title = v.title if zh else (v.title_en or v.title)
     rule_id = f"（{v.rule_id}）" if zh else f" ({v.rule_id})"
     w.lines.append(f"{'规则' if zh else 'Rule'}{colon}{title}{rule_id}")
-    ref = v.legal_reference()
+    ref = v.legal_reference(english=not zh)
     if ref:
         w.lines.append(f"{'依据' if zh else 'Source'}{colon}{ref}")
     source = v.source if zh else v.source_en  # public text only; never `source_note`
@@ -249,7 +251,10 @@ def explain(
             f"结论：符合条件{amount}" if zh else f"Result: eligible, ¥{result.amount:,.2f}"
         )
     else:
-        failed = "、".join(rule.condition_label(n) for n in result.failed) or "—"
+        failed = ("、" if zh else ", ").join(
+            rule.condition_label(n, english=not zh) for n in result.failed
+        )
+        failed = failed or "—"
         w.lines.append(
             f"结论：不符合条件（未满足：{failed}）" if zh else f"Result: not eligible ({failed})"
         )
@@ -275,9 +280,9 @@ def explain(
             held = result.conditions.get(name)
             mark = "✓" if held else ("?" if held is None else "✗")
             info = rule.condition_info.get(name)
-            label = rule.condition_label(name)
+            label = rule.condition_label(name, english=not zh)
             article = ""
-            if info and info.reference:
+            if info and info.reference and zh:
                 article = f"［{info.reference}］" if zh else f" [{info.reference}]"
             flag = "" if held or held is None else ("  ← 未满足" if zh else "  ← failed")
             lacking = trace.get(id(e))

@@ -76,6 +76,7 @@ class Gap:
     reason: str | None = None
     fact_label_en: str = ""
     detail: str = ""
+    condition_label_en: str = ""
 
     @property
     def computable(self) -> bool:
@@ -166,14 +167,14 @@ def _around(g: Gap, lang: Lang, up: bool) -> tuple[str, str]:
     if g.threshold is not None and g.op in _GOAL_EN:
         goal = f"to {_GOAL_EN[g.op]} {threshold_text(g.threshold, g.threshold_unit, 'en')}"
     else:
-        goal = f"to satisfy '{g.condition_label}'"
+        goal = f"to satisfy '{g.condition_label_en or g.condition_label}'"
     return f"{name} needs {'+' if up else '-'}", f" {goal}"
 
 
 def _message(g: Gap, lang: Lang) -> str:
     zh = lang == "zh"
     name = g.fact_label if zh else (g.fact_label_en or g.fact or "")
-    cond = g.condition_label
+    cond = g.condition_label if zh else (g.condition_label_en or g.condition_label)
     if g.reason == "not-threshold":
         return (
             f"「{cond}」不是对数值事实的门槛条件，无法计算差距"
@@ -569,10 +570,10 @@ def _condition_reads(rule: CheckedRule, name: str) -> frozenset[str]:
     return rule.reads.get(name, frozenset())
 
 
-def _label(rule: CheckedRule, name: str) -> str:
+def _label(rule: CheckedRule, name: str, english: bool = False) -> str:
     if name == ELIGIBLE and name not in rule.conditions:
-        return "资格条件"
-    return rule.condition_label(name)
+        return "eligibility" if english else "资格条件"
+    return rule.condition_label(name, english)
 
 
 def _candidate_facts(rule: CheckedRule, name: str) -> list[ir.FactRef]:
@@ -605,6 +606,7 @@ def _base_gap(rule: CheckedRule, name: str, fact: FactDef | None) -> Gap:
         fact.label if fact else "",
         fact.unit if fact else "none",
         fact_label_en=(fact.label_en or fact.id) if fact else "",
+        condition_label_en=_label(rule, name, english=True),
     )
 
 
@@ -763,7 +765,8 @@ def summarize(found: list[Gap], lang: Lang = "zh") -> dict[str, list[str]]:
             text = f"「{items[0].condition_label}」对{names}不是线性门槛，无法计算差距"
         else:
             names = ", ".join(g.fact_label_en or g.fact or "" for g in items)
-            text = f"'{items[0].condition_label}' is not a linear threshold in {names}; no gap"
+            label = items[0].condition_label_en or items[0].condition_label
+            text = f"'{label}' is not a linear threshold in {names}; no gap"
         out.setdefault(cond, []).append(text)
     return out
 

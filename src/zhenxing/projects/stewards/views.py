@@ -164,7 +164,7 @@ def _render_list(request: HttpRequest, spec: ListSpec, **extra: Any) -> HttpResp
 
 PROJECT_COLUMNS_HEAD = [
     Column("name", _("项目名称"), sort="name", link=True),
-    Column("area__name", _("所在区域"), sort="area__sort_order"),
+    Column("area", _("所在区域"), sort="area__sort_order"),
 ]
 
 
@@ -332,7 +332,7 @@ PROBLEM_LIST = ListSpec(
     columns=[
         Column("title", _("问题"), sort="title", link=True),
         Column("project__name", _("项目"), sort="project__name"),
-        Column("project__area__name", _("所在区域"), sort="project__area__sort_order"),
+        Column("project__area", _("所在区域"), sort="project__area__sort_order"),
         Column("owner_department", _("责任部门"), sort="owner_department__sort_order"),
         Column("raised_on", _("提出日期"), sort="raised_on"),
         Column("due_date", _("办结时限"), sort="due_date"),
@@ -386,7 +386,7 @@ VISIT_LIST = ListSpec(
     columns=[
         Column("date", _("走访日期"), sort="date"),
         Column("project__name", _("项目"), sort="project__name", link=True),
-        Column("project__area__name", _("所在区域"), sort="project__area__sort_order"),
+        Column("project__area", _("所在区域"), sort="project__area__sort_order"),
         Column("get_kind_display", _("类型"), sort="kind"),
         Column("visitors", _("参加人员")),
         Column("notes", _("情况记录"), value=lambda v: _short(v.notes)),
