@@ -44,7 +44,6 @@ def _in_range(value: Decimal) -> None:
     [
         ("12345678901234567.89", "money_range"),
         ("9999999999999999.99", "money_range"),  # fits DecimalField(18, 2), not SQLite
-        (D("9999999999999999.99"), "money_range"),  # a Decimal is bounded too
         ("1.005", "money_places"),
         (D("1.005"), "money_places"),
         ("1e30", "money_parsing"),
@@ -54,7 +53,6 @@ def _in_range(value: Decimal) -> None:
         (float("inf"), "money_parsing"),
         (D("NaN"), "money_parsing"),
         (D("-Infinity"), "money_parsing"),
-        (D("1E+300"), "money_range"),
         (10**40, "money_range"),
         ("9" * 10_000, "money_parsing"),
     ],
@@ -63,6 +61,13 @@ def test_the_api_amount_refuses_what_no_column_holds(sent: Any, code: str) -> No
     with pytest.raises(ValidationError) as refused:
         Amount(amount=sent)
     assert refused.value.errors()[0]["type"] == code
+
+
+def test_totals_on_their_way_out_may_exceed_one_column() -> None:
+    """A sum of many amounts (the public payout total) is shown, not refused."""
+    assert Amount(amount=D("10000001000000.00")).model_dump(mode="json") == {
+        "amount": "10000001000000.00"
+    }
 
 
 def test_the_largest_amount_is_accepted_and_reads_back_exactly() -> None:
@@ -142,7 +147,10 @@ def test_the_money_api_types_refuse_cleanly_or_hold_an_amount_in_range(value: An
         except ValidationError as exc:
             assert exc.errors()[0]["type"].startswith("money_")
             continue
-        _in_range(parsed)
+        if isinstance(value, Decimal):  # only our own totals, on their way out
+            assert parsed.is_finite() and parsed == parsed.quantize(money.CENT)
+        else:
+            _in_range(parsed)
         assert schema is Amount or parsed >= 0
 
 

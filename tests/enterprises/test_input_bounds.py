@@ -74,9 +74,7 @@ def test_a_body_over_the_limit_is_a_413_problem(world: Any, client: Any, setting
     assert response.json()["status"] == 413
 
 
-def test_a_registration_date_out_of_range_is_refused_by_the_form(
-    world: Any, client: Any
-) -> None:
+def test_a_registration_date_out_of_range_is_refused_by_the_form(world: Any, client: Any) -> None:
     enterprise = world.own_enterprise
     client.force_login(world.users["admin"])
     data = {
@@ -128,7 +126,10 @@ def test_self_reported_figures_are_bounded_as_the_bureaus_are(
     bureau: beyond what an amount column holds (10 万亿元) it is refused, naming it."""
     from zhenxing.enterprises.models import FactValue
 
-    for user, source in ((world.users["enterprise"], "self_reported"), (world.users["dept"], "tax")):
+    for user, source in (
+        (world.users["enterprise"], "self_reported"),
+        (world.users["dept"], "tax"),
+    ):
         client.force_login(user)
         for value in ("12345678901234567.89", 1e300, "1e30"):
             response = client.post(

@@ -231,12 +231,26 @@ def wan(yuan: Decimal | None) -> Wan | None:
 # --- the API's amount type --------------------------------------------------------------
 
 _API_PATTERN = r"^-?\d+\.\d{2}$"
+OUT_LIMIT = Decimal(10) ** 24  # the largest total the API shows (sums of many amounts)
 
 
 def _api_amount(value: Any) -> Decimal:
     """What a client sends as an amount: a number or a decimal string, yuan, at most two
     decimals. Refusals name the rule; the API's error handler adds the field."""
-    if value is None or isinstance(value, bool) or not isinstance(value, Decimal | str | int | float):
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and abs(value) < OUT_LIMIT
+        and _places(value) <= 2
+    ):
+        # Our own figures on their way out: a sum may exceed what one column holds. A
+        # client's JSON never arrives as a Decimal (numbers come as int, float or text).
+        return value.quantize(CENT)
+    if (
+        value is None
+        or isinstance(value, bool)
+        or not isinstance(value, Decimal | str | int | float)
+    ):
         raise PydanticCustomError("money_parsing", "应为金额（元）：数字或 “1234.50” 这样的字符串")
     try:
         number = parse_number(value)

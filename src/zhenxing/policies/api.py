@@ -12,10 +12,10 @@ from zhenxing.core import scoping
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.models import Department
 from zhenxing.core.money import Money, NonNegativeMoney, Percent
-from zhenxing.core.validation import SaneDate
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.policies import catalogues, domain, queries, services
 from zhenxing.policies.models import (
     Beneficiary,

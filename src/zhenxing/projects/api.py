@@ -18,10 +18,10 @@ from zhenxing.core.errors import problem
 from zhenxing.core.import_views import MAX_UPLOAD_BYTES
 from zhenxing.core.models import Area, Department, Industry
 from zhenxing.core.money import Money, NonNegativeMoney, Percent
-from zhenxing.core.validation import SaneDate
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.enterprises.models import Enterprise
 from zhenxing.projects import queries, reporting, services
 from zhenxing.projects.domain import STATUS_LABELS, Status

@@ -18,11 +18,11 @@ from ninja.params import functions as param_functions
 from zhenxing.core import clock, scoping
 from zhenxing.core.models import Department
 from zhenxing.core.money import Money, to_cent
-from zhenxing.core.validation import SaneDate
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.projects import queries
 from zhenxing.projects.models import (
     Problem,
