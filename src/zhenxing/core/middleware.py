@@ -70,7 +70,7 @@ class ApiProblemMiddleware:
         reads it."""
         if request.method not in ("POST", "PUT", "PATCH"):
             return None
-        if not request.content_type.endswith("json"):
+        if not (request.content_type or "").endswith("json"):
             return None
         try:
             body = request.body

@@ -380,11 +380,11 @@ class EnterprisePatch(Schema):
     """Only the fields sent change. A field the record must have may be left out but not
     sent as null (422 naming it); `industry_code` and the dates may be cleared."""
 
-    uscc: str = Field(None, max_length=32)
-    name: str = Field(None, min_length=1, max_length=128)
-    area_code: str = Field(None, max_length=12)
+    uscc: str = Field(None, max_length=32)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=128)  # type: ignore[assignment]
+    area_code: str = Field(None, max_length=12)  # type: ignore[assignment]
     industry_code: str | None = Field(None, max_length=8)
-    address: str = Field(None, max_length=255)
+    address: str = Field(None, max_length=255)  # type: ignore[assignment]
     ownership: Ownership = None  # type: ignore[assignment]
     size_class: SizeClass = None  # type: ignore[assignment]
     registration_date: SaneDate | None = None

@@ -189,21 +189,21 @@ class ProjectPatch(Schema):
     """Only the fields sent change. A field the record must have may be left out but not
     sent as null (422 naming it)."""
 
-    code: str = Field(None, max_length=32)
-    name: str = Field(None, min_length=1, max_length=200)
-    area_code: str = Field(None, max_length=12)
+    code: str = Field(None, max_length=32)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
+    area_code: str = Field(None, max_length=12)  # type: ignore[assignment]
     owner_uscc: str | None = Field(None, max_length=32)
-    owner_name: str = Field(None, max_length=128)
+    owner_name: str = Field(None, max_length=128)  # type: ignore[assignment]
     cluster_scheme: str | None = Field(None, max_length=32)
     cluster_code: str | None = Field(None, max_length=48)
     industry_code: str | None = Field(None, max_length=8)
     policy_category: PolicyCategory = None  # type: ignore[assignment]
-    location: str = Field(None, max_length=255)
-    total_investment: NonNegativeMoney = Field(None, description="总投资（元）")
+    location: str = Field(None, max_length=255)  # type: ignore[assignment]
+    total_investment: NonNegativeMoney = Field(None, description="总投资（元）")  # type: ignore[assignment]
     planned_start: SaneDate | None = None
     planned_finish: SaneDate | None = None
     department_code: str | None = Field(None, max_length=32)
-    description: str = Field(None, max_length=5000)
+    description: str = Field(None, max_length=5000)  # type: ignore[assignment]
     confirm: bool = Field(False, description="改名或改区域后与同一区域的项目名称相近时须为 true")
 
 
