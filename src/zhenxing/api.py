@@ -10,6 +10,7 @@ import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DataError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
@@ -20,6 +21,7 @@ from ninja.security import APIKeyCookie, HttpBearer
 
 from zhenxing.core import scoping, tokens, validation_messages
 from zhenxing.core.errors import problem
+from zhenxing.core.middleware import too_big
 from zhenxing.core.services import DomainError
 
 logger = logging.getLogger(__name__)
@@ -132,6 +134,13 @@ def on_unreadable_multipart(request: HttpRequest, exc: Exception) -> HttpRespons
         "请求体格式有误",
         "无法读取 multipart/form-data 请求体：Content-Type 须带有效的 boundary",
     )
+
+
+@api.exception_handler(RequestDataTooBig)
+@api.exception_handler(TooManyFieldsSent)
+def on_too_big(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Django refuses to read a body over DATA_UPLOAD_MAX_MEMORY_SIZE: the client's fault.
+    return too_big(request)
 
 
 @api.exception_handler(Exception)

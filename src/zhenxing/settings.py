@@ -134,7 +134,7 @@ if DATABASE_URL:
 else:
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "zhenxing.core.sqlite",
             "NAME": str(DATA_DIR / "zhenxing.sqlite3"),
             "OPTIONS": {
                 # WAL lets the worker and the web server write without blocking readers.
@@ -146,6 +146,9 @@ else:
             },
         }
     }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Django's SQLite plus the ledger's wiping gate (core/db.py), for a sqlite:// URL too.
+    DATABASES["default"]["ENGINE"] = "zhenxing.core.sqlite"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- authentication and security -------------------------------------------------

@@ -33,7 +33,7 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from python_calamine import CalamineWorkbook
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import clock, scoping, validation
 from zhenxing.core import money as _money
 from zhenxing.core.roles import Action
 
@@ -162,11 +162,15 @@ def _blank(value: Any) -> bool:
 
 
 def text(value: Any) -> str:
+    """A text cell, trimmed; a control character in it (NUL, escape…) is refused."""
     if _blank(value):
         return ""
-    if isinstance(value, float) and value.is_integer():
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
         return str(int(value))
-    return str(value).strip()
+    try:
+        return validation.check_text(str(value).strip())
+    except validation.Refused as exc:
+        raise CellError(exc.message) from exc
 
 
 def money(value: Any) -> decimal.Decimal | None:
@@ -186,10 +190,19 @@ def wan(value: Any) -> decimal.Decimal | None:
         raise CellError(exc.message) from exc
 
 
+# A number cell is bounded like a fact's value (26 digits, 6 of them decimals); a whole
+# number like an integer column. A spreadsheet's 1e300 is a row error, not a crash later.
+NUMBER_DIGITS, NUMBER_PLACES = 26, 6
+INTEGER_LIMIT = 2**31
+
+
 def number(value: Any) -> decimal.Decimal | None:
     """A decimal number, `1,234.5` or `1234.5`."""
     try:
-        return _money.parse_number(value)
+        parsed = _money.parse_number(value)
+        if parsed is None:
+            return None
+        return _money.check_number(parsed, max_digits=NUMBER_DIGITS, decimal_places=NUMBER_PLACES)
     except _money.NumberError as exc:
         raise CellError(exc.message) from exc
 
@@ -199,17 +212,36 @@ def integer(value: Any) -> int | None:
     try:
         parsed = _money.parse_number(value)
     except _money.NumberError as exc:
-        raise CellError(f"“{text(value)}”不是整数") from exc
+        raise CellError(f"“{_shown(value)}”不是整数") from exc
     if parsed is None:
         return None
+    if abs(parsed) >= INTEGER_LIMIT:
+        raise CellError(f"“{_shown(value)}”超出范围")
     if parsed != parsed.to_integral_value():
-        raise CellError(f"“{text(value)}”不是整数")
+        raise CellError(f"“{_shown(value)}”不是整数")
     return int(parsed)
+
+
+def _shown(value: Any) -> str:
+    """A cell as the error report quotes it: never itself refused, control characters
+    dropped, cut to 200 characters."""
+    if _blank(value):
+        return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        value = int(value)
+    return validation.without_control_characters(str(value).strip())[:200]
 
 
 def date(value: Any) -> datetime.date | None:
     if _blank(value):
         return None
+    try:
+        return validation.check_date(_date(value))
+    except validation.Refused as exc:
+        raise CellError(exc.message) from exc
+
+
+def _date(value: Any) -> datetime.date:
     if isinstance(value, datetime.datetime):
         return value.date()
     if isinstance(value, datetime.date):
@@ -220,7 +252,7 @@ def date(value: Any) -> datetime.date | None:
             return datetime.datetime.strptime(raw, fmt).date()
         except ValueError:
             continue
-    raise CellError(f"“{value}”不是日期，应为 2024-05-31 这样的格式")
+    raise CellError(f"“{_shown(value)}”不是日期，应为 2024-05-31 这样的格式")
 
 
 def choice(options: dict[str, str]) -> Callable[[Any], str]:
@@ -348,7 +380,7 @@ def template_response(spec: ImportSpec) -> HttpResponse:
 
 
 def _header_key(header: Any) -> str:
-    return text(header).rstrip("*＊").strip()
+    return _shown(header).rstrip("*＊").strip()
 
 
 _UNIT_SUFFIX = re.compile(r"\s*[（(][^（）()]*[）)]$")
@@ -414,7 +446,7 @@ def parse_sheet(
             try:
                 row[column.key] = column.parse(value)
             except CellError as exc:
-                row_errors.append(RowError(index, column.header, text(value), str(exc)))
+                row_errors.append(RowError(index, column.header, _shown(value), str(exc)))
         errors.extend(row_errors)
         if not row_errors:
             parsed.append((index, row))
@@ -428,7 +460,7 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
     if spec.check_row is not None:
         for index, row in rows:
             for key, reason in spec.check_row(row, user):
-                errors.append(RowError(index, headers.get(key, key), text(row.get(key)), reason))
+                errors.append(RowError(index, headers.get(key, key), _shown(row.get(key)), reason))
     for key in spec.unique:
         first_seen: dict[Any, int] = {}
         for index, row in rows:
@@ -440,7 +472,7 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
                     RowError(
                         index,
                         headers.get(key, key),
-                        text(value),
+                        _shown(value),
                         f"与第 {first_seen[value]} 行重复",
                     )
                 )
@@ -465,7 +497,7 @@ def run_import(spec: ImportSpec, data: bytes, *, user: Any, dry_run: bool = Fals
                     key, _, reason = str(exc).partition(":")
                     errors.append(
                         RowError(
-                            index, headers.get(key, key), text(row.get(key)), reason or str(exc)
+                            index, headers.get(key, key), _shown(row.get(key)), reason or str(exc)
                         )
                     )
                     continue
@@ -489,7 +521,7 @@ def _write_all(
             outcome = spec.write_rows(rows, user)
     except RowsRefused as refused:
         errors = [
-            RowError(index, headers.get(key, key), text(values.get(index, {}).get(key)), reason)
+            RowError(index, headers.get(key, key), _shown(values.get(index, {}).get(key)), reason)
             for index, key, reason in refused.problems
         ]
         return ImportResult(ok=False, rows_total=total, errors=sorted(errors, key=_order))

@@ -39,13 +39,23 @@ class LenientNumberMixin:
 
 
 class NumberField(LenientNumberMixin, forms.DecimalField):
-    """A decimal number (a percentage, a ratio, a rule parameter)."""
+    """A decimal number (a percentage, a ratio, a rule parameter). Without its own
+    `max_digits` / `decimal_places` it is bounded like a fact's value (26 digits, 6 of
+    them decimals), so that no number field takes an unbounded value."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("max_digits", 26)
+        kwargs.setdefault("decimal_places", 6)
+        super().__init__(**kwargs)
 
 
 class WholeNumberField(LenientNumberMixin, forms.IntegerField):
     """A whole number (a count, a year)."""
 
     def __init__(self, **kwargs: Any) -> None:
+        # what an integer column holds on every database, unless the field says less
+        kwargs.setdefault("min_value", -(2**31))
+        kwargs.setdefault("max_value", 2**31 - 1)
         super().__init__(**kwargs)
         self.widget.attrs["inputmode"] = "numeric"
 
@@ -59,6 +69,15 @@ class YuanField(NumberField):
         super().__init__(**kwargs)
         self.error_messages["max_decimal_places"] = _("金额最多保留两位小数（单位：元，到分）")
 
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        try:
+            money.check_yuan(value)  # the range every amount column holds
+        except money.NumberError as exc:
+            raise forms.ValidationError(exc.message, code="range") from exc
+
 
 class WanField(NumberField):
     """An amount typed in 万元 (its label says （万元））, at most six decimals, i.e. a
@@ -70,3 +89,12 @@ class WanField(NumberField):
         kwargs.setdefault("min_value", Decimal(0))
         super().__init__(**kwargs)
         self.error_messages["max_decimal_places"] = _("万元金额最多保留六位小数（即到分）")
+
+    def validate(self, value: Any) -> None:
+        super().validate(value)
+        if value in self.empty_values:
+            return
+        try:
+            money.wan_to_yuan(value)  # in yuan, the range every amount column holds
+        except money.NumberError as exc:
+            raise forms.ValidationError(exc.message, code="range") from exc

@@ -9,6 +9,7 @@ is nothing but that form: submit, or show the form page (again).
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -16,8 +17,28 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
-from zhenxing.core import scoping
+from zhenxing.core import scoping, validation
 from zhenxing.core.services import DomainError
+
+
+def within_bounds(form: Any) -> bool:
+    """Check a valid form's cleaned values against the platform's bounds on input
+    (`core.validation`): every date in its sane range, no control character in any text.
+    A value out of bounds gets its message on its field; False when any did."""
+    bounded = True
+    for name, value in list(form.cleaned_data.items()):
+        message = None
+        try:
+            if isinstance(value, str):
+                validation.check_text(value)
+            elif isinstance(value, datetime.date) and not isinstance(value, datetime.datetime):
+                validation.check_date(value)
+        except validation.Refused as exc:
+            message = exc.message
+        if message is not None:
+            form.add_error(name if name in form.fields else None, message)
+            bounded = False
+    return bounded
 
 
 def show_domain_error(form: Any, exc: DomainError, fallback_field: str | None = None) -> None:
@@ -53,7 +74,7 @@ def submit(
     service may refuse on scope grounds (a chosen area the user doesn't hold),
     `refused_field` names the field that made the choice and shows it there.
     """
-    if request.method != "POST" or not form.is_valid():
+    if request.method != "POST" or not form.is_valid() or not within_bounds(form):
         return None
     try:
         outcome = action(form.cleaned_data)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils.translation import gettext
 
-from zhenxing.core import scoping
+from zhenxing.core import scoping, validation
 from zhenxing.core.errors import is_problem, problem
 
 
@@ -23,6 +26,8 @@ class ScopingMiddleware:
             return render(request, "404.html", status=404)
         if isinstance(exception, scoping.PermissionDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
+        if isinstance(exception, RequestDataTooBig | TooManyFieldsSent):
+            return too_big(request)
         return None
 
 
@@ -45,7 +50,8 @@ class ApiProblemMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        response = self.get_response(request)
+        refused = self._refuse_body(request) if request.path.startswith("/api/") else None
+        response = refused or self.get_response(request)
         if not request.path.startswith("/api/") or response.status_code < 400:
             return response
         if is_problem(response):
@@ -56,3 +62,42 @@ class ApiProblemMiddleware:
         if response.has_header("Allow"):
             answer["Allow"] = response["Allow"]
         return answer
+
+    @staticmethod
+    def _refuse_body(request: HttpRequest) -> HttpResponse | None:
+        """A JSON body over the size limit (413), or holding a control character in any
+        string (422 naming each field: `core.validation`), is refused before any route
+        reads it."""
+        if request.method not in ("POST", "PUT", "PATCH"):
+            return None
+        if not (request.content_type or "").endswith("json"):
+            return None
+        try:
+            body = request.body
+        except RequestDataTooBig:
+            return too_big(request)
+        try:
+            data = json.loads(body) if body else None
+        except ValueError:
+            return None  # the route answers a malformed body itself
+        fields = list(validation.control_characters_in(data))
+        if not fields:
+            return None
+        message = gettext("不能含有控制字符（如 NUL）")
+        errors = [
+            {"field": field, "message": f"{field}：{message}", "code": "control_characters"}
+            for field in fields
+        ]
+        return problem(
+            request, 422, gettext("请求参数有误"), gettext("请按 errors 所列逐项修改"), errors
+        )
+
+
+def too_big(request: HttpRequest) -> HttpResponse:
+    """413 for a request body over DATA_UPLOAD_MAX_MEMORY_SIZE (or with more fields than
+    DATA_UPLOAD_MAX_NUMBER_FIELDS): problem+json under /api/, a page elsewhere."""
+    title = gettext("请求体太大")
+    detail = gettext("请求体超过了服务器允许的大小；大文件请用导入功能分批上传")
+    if request.path.startswith("/api/"):
+        return problem(request, 413, title, detail)
+    return render(request, "413.html", {"message": detail}, status=413)

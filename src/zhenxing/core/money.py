@@ -1,7 +1,9 @@
 """Money, the one convention of the platform.
 
 - Stored and computed in yuan (元) as `Decimal` with two places (to the fen); the
-  database fields are `DecimalField(max_digits=18, decimal_places=2)`.
+  database fields are `DecimalField(max_digits=18, decimal_places=2)`. Every amount that
+  comes in (API, form, import) is refused beyond `MAX_YUAN` (`check_yuan`), so that what
+  is stored reads back exactly on every database and sums of it stay in range.
 - Typed by people as `1,234.5` or `1234.5` (full-width digits and commas too); an
   amount finer than the fen is refused on entry, never silently rounded
   (`parse_yuan`, `parse_wan`).
@@ -26,7 +28,15 @@ CENT = Decimal("0.01")
 WAN = Decimal(10_000)  # yuan in one 万元
 YI = Decimal(100_000_000)  # yuan in one 亿元
 WAN_PLACES = 6  # a 万元 figure with six decimals is a whole number of fen
-MAX_YUAN = Decimal(10) ** 16  # what DecimalField(max_digits=18, decimal_places=2) holds
+# What an amount column holds exactly on every database: SQLite keeps a decimal as a
+# double, exact to 15 significant digits, so 13 before the point and 2 after (under
+# 10 万亿元, far above any amount of a city). DecimalField(18, 2) on PostgreSQL holds more,
+# but a value SQLite would round (9999999999999999.99 reads back as 1E+16 and no longer
+# fits its column) must not be accepted anywhere.
+MAX_YUAN = Decimal(10) ** 13
+# The longest number text worth reading (digits, separators, sign and point): refuses a
+# megabyte of digits before Decimal spends time on it.
+MAX_NUMBER_TEXT = 64
 
 # Full-width digits, separators and signs as a Chinese input method types them.
 _FULL_WIDTH = str.maketrans("０１２３４５６７８９，．－＋　", "0123456789,.-+ ")
@@ -59,6 +69,8 @@ def parse_number(value: Any) -> Decimal | None:
         number = Decimal(repr(value))
     else:
         text = str(value).translate(_FULL_WIDTH).strip().replace(" ", "")
+        if len(text) > MAX_NUMBER_TEXT:
+            raise NumberError("数字太长")
         if not text or _NUMBER.fullmatch(text) is None or text in {"+", "-", "."}:
             raise NumberError(f"“{str(value).strip()}”不是数字")
         try:
@@ -75,16 +87,43 @@ def _places(number: Decimal) -> int:
     return max(0, -int(exponent))
 
 
+RANGE_MESSAGE = "金额超出范围（绝对值应小于 10 万亿元）"
+PLACES_MESSAGE = "金额最多保留两位小数（单位：元，到分）"
+
+
+def check_yuan(number: Decimal) -> Decimal:
+    """An amount in yuan as a column stores it: finite, at most two decimals, under
+    `MAX_YUAN`; refused (NumberError) otherwise, never rounded. The one bound every
+    amount that comes in passes (parsers, form fields, the API's `Money`, services
+    handed a Decimal)."""
+    if not number.is_finite():
+        raise NumberError(f"“{number}”不是数字")
+    if abs(number) >= MAX_YUAN:  # before _places: 1E+300 has no places to count
+        raise NumberError(RANGE_MESSAGE)
+    if _places(number) > 2:
+        raise NumberError(PLACES_MESSAGE)
+    return number.quantize(CENT)
+
+
+def check_number(number: Decimal, *, max_digits: int, decimal_places: int) -> Decimal:
+    """A number as a `DecimalField(max_digits, decimal_places)` stores it (a percentage,
+    a ratio): refused beyond its digits or places, never rounded."""
+    if not number.is_finite():
+        raise NumberError(f"“{number}”不是数字")
+    if abs(number) >= Decimal(10) ** (max_digits - decimal_places):
+        raise NumberError(f"数字超出范围（整数部分最多 {max_digits - decimal_places} 位）")
+    if _places(number) > decimal_places:
+        raise NumberError(f"最多保留 {decimal_places} 位小数")
+    return number
+
+
 def parse_yuan(value: Any) -> Decimal | None:
-    """An amount typed in 元: at most two decimals (to the fen), else refused."""
+    """An amount typed in 元: at most two decimals (to the fen), under `MAX_YUAN`, else
+    refused."""
     number = parse_number(value)
     if number is None:
         return None
-    if _places(number) > 2:
-        raise NumberError("金额最多保留两位小数（单位：元，到分）")
-    if abs(number) >= MAX_YUAN:
-        raise NumberError("金额超出范围")
-    return number.quantize(CENT)
+    return check_yuan(number)
 
 
 def parse_wan(value: Any) -> Decimal | None:
@@ -97,13 +136,15 @@ def parse_wan(value: Any) -> Decimal | None:
 
 
 def wan_to_yuan(wan: Decimal) -> Decimal:
-    """万元 → 元, exactly; a 万元 figure finer than the fen is refused."""
+    """万元 → 元, exactly; a 万元 figure finer than the fen or beyond `MAX_YUAN` is
+    refused."""
+    if not wan.is_finite():
+        raise NumberError(f"“{wan}”不是数字")
+    if abs(wan) * WAN >= MAX_YUAN:
+        raise NumberError(RANGE_MESSAGE)
     if _places(wan) > WAN_PLACES:
         raise NumberError("万元金额最多保留六位小数（即到分）")
-    yuan = (wan * WAN).quantize(CENT)
-    if abs(yuan) >= MAX_YUAN:
-        raise NumberError("金额超出范围")
-    return yuan
+    return check_yuan(wan * WAN)
 
 
 def yuan_to_wan(yuan: Decimal | None) -> Decimal | None:
@@ -190,14 +231,26 @@ def wan(yuan: Decimal | None) -> Wan | None:
 # --- the API's amount type --------------------------------------------------------------
 
 _API_PATTERN = r"^-?\d+\.\d{2}$"
+OUT_LIMIT = Decimal(10) ** 24  # the largest total the API shows (sums of many amounts)
 
 
 def _api_amount(value: Any) -> Decimal:
     """What a client sends as an amount: a number or a decimal string, yuan, at most two
     decimals. Refusals name the rule; the API's error handler adds the field."""
-    if isinstance(value, Decimal) and value.is_finite() and _places(value) <= 2:
+    if (
+        isinstance(value, Decimal)
+        and value.is_finite()
+        and abs(value) < OUT_LIMIT
+        and _places(value) <= 2
+    ):
+        # Our own figures on their way out: a sum may exceed what one column holds. A
+        # client's JSON never arrives as a Decimal (numbers come as int, float or text).
         return value.quantize(CENT)
-    if value is None or isinstance(value, bool) or not isinstance(value, str | int | float):
+    if (
+        value is None
+        or isinstance(value, bool)
+        or not isinstance(value, Decimal | str | int | float)
+    ):
         raise PydanticCustomError("money_parsing", "应为金额（元）：数字或 “1234.50” 这样的字符串")
     try:
         number = parse_number(value)
@@ -207,10 +260,10 @@ def _api_amount(value: Any) -> Decimal:
         ) from None
     if number is None:
         raise PydanticCustomError("money_parsing", "应为金额（元）：数字或 “1234.50” 这样的字符串")
-    if _places(number) > 2:
-        raise PydanticCustomError("money_places", "金额最多保留两位小数（单位：元，到分）")
     if abs(number) >= MAX_YUAN:
-        raise PydanticCustomError("money_range", "金额超出范围")
+        raise PydanticCustomError("money_range", RANGE_MESSAGE)
+    if _places(number) > 2:
+        raise PydanticCustomError("money_places", PLACES_MESSAGE)
     return number.quantize(CENT)
 
 

@@ -20,8 +20,11 @@ MESSAGES: dict[str, Any] = {
     # core.money.Money and NonNegativeMoney
     "money_parsing": _("应为金额（元）：数字或 “1234.50” 这样的字符串"),
     "money_places": _("金额最多保留两位小数（单位：元，到分）"),
-    "money_range": _("金额超出范围"),
+    "money_range": _("金额超出范围（绝对值应小于 10 万亿元）"),
     "money_negative": _("金额不能为负数"),
+    # core.validation
+    "date_out_of_range": _("日期应在 %(earliest)s 至 %(latest)s 之间"),
+    "control_characters": _("不能含有控制字符（如 NUL）"),
     "none_required": _("应为空"),
     "int_parsing": _("应为整数"),
     "int_type": _("应为整数"),

@@ -13,6 +13,7 @@ from zhenxing.core.models import Area, Industry
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.enterprises import queries, services
 from zhenxing.enterprises.models import (
     Enterprise,
@@ -78,8 +79,8 @@ class TierGainsOut(Schema):
 
 
 class SpanIn(Schema):
-    start: datetime.date = Field(..., alias="from", description="开始日期（含）")
-    end: datetime.date = Field(..., alias="to", description="结束日期（含）")
+    start: SaneDate = Field(..., alias="from", description="开始日期（含）")
+    end: SaneDate = Field(..., alias="to", description="结束日期（含）")
 
 
 @router.get("/tier-gains", response=TierGainsOut, by_alias=True)
@@ -242,7 +243,7 @@ def list_pool(
 
 class StageIn_(Schema):
     stage: StageIn
-    date: datetime.date | None = None
+    date: SaneDate | None = None
     note: str = Field("", max_length=255)
     exit_reason: str = Field("", max_length=255)
 
@@ -258,7 +259,7 @@ def change_stage(request: HttpRequest, entry_id: int, payload: StageIn_) -> Any:
 class FollowUpIn(Schema):
     kind: FollowUpKindIn
     note: str = Field(..., min_length=1, max_length=4000)
-    date: datetime.date | None = None
+    date: SaneDate | None = None
     next_step: str = Field("", max_length=255)
 
 
@@ -294,7 +295,7 @@ def add_follow_up(request: HttpRequest, entry_id: int, payload: FollowUpIn) -> A
 
 
 class LoseIn(Schema):
-    date: datetime.date
+    date: SaneDate
     reason: str = Field(..., min_length=1, max_length=255)
 
 
@@ -366,8 +367,8 @@ class EnterpriseIn(Schema):
     address: str = Field("", max_length=255)
     ownership: Ownership = Ownership.PRIVATE
     size_class: SizeClass = SizeClass.SMALL
-    registration_date: datetime.date | None = None
-    above_size_since: datetime.date | None = None
+    registration_date: SaneDate | None = None
+    above_size_since: SaneDate | None = None
     cluster_codes: list[str] = Field(
         default_factory=list,
         max_length=20,
@@ -376,15 +377,18 @@ class EnterpriseIn(Schema):
 
 
 class EnterprisePatch(Schema):
-    uscc: str | None = Field(None, max_length=32)
-    name: str | None = Field(None, min_length=1, max_length=128)
-    area_code: str | None = Field(None, max_length=12)
+    """Only the fields sent change. A field the record must have may be left out but not
+    sent as null (422 naming it); `industry_code` and the dates may be cleared."""
+
+    uscc: str = Field(None, max_length=32)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=128)  # type: ignore[assignment]
+    area_code: str = Field(None, max_length=12)  # type: ignore[assignment]
     industry_code: str | None = Field(None, max_length=8)
-    address: str | None = Field(None, max_length=255)
-    ownership: Ownership | None = None
-    size_class: SizeClass | None = None
-    registration_date: datetime.date | None = None
-    above_size_since: datetime.date | None = None
+    address: str = Field(None, max_length=255)  # type: ignore[assignment]
+    ownership: Ownership = None  # type: ignore[assignment]
+    size_class: SizeClass = None  # type: ignore[assignment]
+    registration_date: SaneDate | None = None
+    above_size_since: SaneDate | None = None
     cluster_codes: list[str] | None = Field(None, max_length=20)
 
 
@@ -552,7 +556,7 @@ def enterprise_facts(
 class FactsIn(Schema):
     year: int = Field(..., ge=2000, le=2999)
     source: SourceIn
-    as_of: datetime.date | None = None
+    as_of: SaneDate | None = None
     values: dict[str, str | int | float | bool | None] = Field(
         ...,
         description="事实标识 → 值（金额以元计，可为数字或 “1234.50” 这样的字符串，"
@@ -614,8 +618,8 @@ def enterprise_tiers(request: HttpRequest, enterprise_id: int) -> Any:
 class TierIn(Schema):
     code: TierCodeIn
     level: LevelIn | None = None
-    issued_on: datetime.date
-    expires_on: datetime.date | None = None
+    issued_on: SaneDate
+    expires_on: SaneDate | None = None
     certificate_no: str = Field("", max_length=64)
     issuer: str = Field("", max_length=128)
     batch: str = Field("", max_length=128)
@@ -734,7 +738,7 @@ class PoolIn(Schema):
     target: TierCodeIn
     year: int = Field(..., ge=2000, le=2999)
     responsible_id: int | None = None
-    entered_on: datetime.date | None = None
+    entered_on: SaneDate | None = None
     note: str = Field("", max_length=255)
 
 

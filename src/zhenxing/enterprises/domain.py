@@ -134,6 +134,13 @@ _TRUE = {"true", "1", "yes", "y", "t", "是", "有"}
 _FALSE = {"false", "0", "no", "n", "f", "否", "无"}
 
 
+FIGURE_LIMIT = Decimal(10) ** 20  # any fact's number other than an amount
+
+
+def _quoted(value: object) -> str:
+    return str(value)[:40]
+
+
 class Invalid(ValueError):
     """A value or a change the rules refuse; the message is in Chinese."""
 
@@ -155,14 +162,17 @@ def canonical(value: object, value_type: ValueType | str, scale: int = 0) -> str
             raise Invalid(f"“{value}”不是数字") from None
         if number is None:
             raise Invalid("值为空")
+        # the range first: 1E+300 cannot even be quantized. An amount is bounded as every
+        # amount column is (core.money), whoever reports it; other figures by 10^20.
+        limit = money.MAX_YUAN if kind is ValueType.MONEY else FIGURE_LIMIT
+        if abs(number) >= limit:
+            raise Invalid(f"“{_quoted(value)}”超出范围")
         places = 0 if kind is ValueType.INTEGER else scale
         quantum = Decimal(1).scaleb(-places)
         if number != number.quantize(quantum):
             if kind is ValueType.INTEGER:
                 raise Invalid(f"“{value}”不是整数")
             raise Invalid(f"“{value}”最多保留 {places} 位小数")
-        if abs(number) >= Decimal(10) ** 20:
-            raise Invalid(f"“{value}”超出范围")
         return f"{number.quantize(quantum):f}"
     if kind is ValueType.BOOLEAN:
         if isinstance(value, bool):

@@ -104,7 +104,7 @@ class FactValueForm(forms.Form):
     """One fact of one year. Money is typed in 万元, as the facts table shows it (the
     fact's name in the list says so), and handed to the service in yuan."""
 
-    year = WholeNumberField(label="年度", min_value=2000)
+    year = WholeNumberField(label="年度", min_value=2000, max_value=2100)
     fact = forms.ModelChoiceField(label="事实", queryset=FactDefinition.objects.none())
     source = forms.ChoiceField(label="来源", choices=SOURCE_CHOICES)
     value = forms.CharField(
@@ -150,7 +150,7 @@ class FactValueForm(forms.Form):
 
 class PoolEntryForm(forms.Form):
     target = forms.ChoiceField(label="培育目标", choices=TIER_CHOICES)
-    year = WholeNumberField(label="培育年度", min_value=2000)
+    year = WholeNumberField(label="培育年度", min_value=2000, max_value=2100)
     responsible = forms.ModelChoiceField(
         label="责任人", queryset=get_user_model().objects.none(), required=False
     )

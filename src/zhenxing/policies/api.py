@@ -15,6 +15,7 @@ from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.policies import catalogues, domain, queries, services
 from zhenxing.policies.models import (
     Beneficiary,
@@ -360,7 +361,7 @@ class FactListIn(Schema):
     department: str | None = Field(
         None, max_length=32, description="提供部门代码；本人只属一个部门时可不填"
     )
-    as_of: datetime.date | None = Field(None, description="截至日期，默认今天")
+    as_of: SaneDate | None = Field(None, description="截至日期，默认今天")
     source_note: str = Field("", max_length=255)
     name: str = Field("", max_length=200, description="不填则为“年度 + 事实 + 名单”")
     entries: list[FactListEntryIn] = Field(max_length=200_000)

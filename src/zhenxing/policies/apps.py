@@ -1,4 +1,16 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _ledger_triggers(sender: Any, using: str = "default", **kwargs: Any) -> None:
+    """SQLite drops a table's triggers when a migration rebuilds it: put them back."""
+    from django.db import connections
+
+    from zhenxing.policies import ledger_triggers
+
+    ledger_triggers.install(connections[using])
 
 
 class PoliciesConfig(AppConfig):
@@ -7,6 +19,7 @@ class PoliciesConfig(AppConfig):
     verbose_name = "政策兑付"
 
     def ready(self) -> None:
+        post_migrate.connect(_ledger_triggers, sender=self, dispatch_uid="ledger_triggers")
         from zhenxing.core.audit import register_record_url
         from zhenxing.policies.models import FactList, Objection, Policy, PolicyRun
 

@@ -365,15 +365,17 @@ class LedgerEntry(models.Model):
 
     Guarantees (each enforced where it cannot be bypassed by the layer above):
     - no update, no delete: `save()` refuses an existing row, `delete()` and the queryset's
-      `update()`/`delete()` raise; the database refuses UPDATE with a trigger (SQLite and
-      PostgreSQL) and DELETE with a trigger on PostgreSQL (see migration 0002);
+      `update()`/`delete()` raise; the database refuses UPDATE and DELETE with triggers on
+      SQLite and PostgreSQL alike (migrations 0002 and 0007; a test flush and a restore
+      empty the table through `core.db.wiping`);
     - one payment per policy, beneficiary and period: a partial unique index on
       kind = 'payment' (`ledger_one_payment_per_beneficiary_period`);
     - a payment comes from an approved run (`run` and `result` are required for payments,
       and only `services.run_approve` writes them — there is no form or API to add one);
     - a correction is a reversal of one entry (at most once: `reverses` is one-to-one) plus
       one adjustment linked to that reversal (`corrects` is one-to-one);
-    - signs: payment > 0, reversal < 0, adjustment ≥ 0; city + county = amount.
+    - signs: payment > 0, reversal ≤ 0 (the reversal of a zero adjustment is 0), adjustment
+      ≥ 0; city + county = amount.
     """
 
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
@@ -480,9 +482,11 @@ class LedgerEntry(models.Model):
                 condition=~Q(kind="payment") | Q(amount__gt=0, result__isnull=False),
                 name="ledger_payment_positive_from_result",
             ),
+            # ≤ 0, not < 0: an adjustment that brought an entry to zero can itself be
+            # corrected, and its reversal is then of 0.00
             models.CheckConstraint(
-                condition=~Q(kind="reversal") | Q(amount__lt=0, reverses__isnull=False),
-                name="ledger_reversal_negative_linked",
+                condition=~Q(kind="reversal") | Q(amount__lte=0, reverses__isnull=False),
+                name="ledger_reversal_not_positive_linked",
             ),
             models.CheckConstraint(
                 condition=~Q(kind="adjustment") | Q(amount__gte=0, corrects__isnull=False),

@@ -22,9 +22,8 @@ import polars as pl
 from django.db import IntegrityError, connection, transaction
 from django_tasks import task
 
-from zhenxing.core import audit, clock, scoping
+from zhenxing.core import audit, clock, money, scoping
 from zhenxing.core.models import AuditAction, Department
-from zhenxing.core.money import CENT
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
 from zhenxing.enterprises.domain import ValueDomain, default_domain
@@ -88,6 +87,24 @@ POLICY_FIELDS = {
 }
 
 
+# A policy's fields that change what its open batches pay (at approval the batch is
+# reallocated with them): whoever changes one counts as a preparer of those batches.
+BATCH_AMOUNT_FIELDS = frozenset(
+    {"annual_budget", "city_share_pct", "stacking", "stacking_group", "allocation"}
+)
+
+
+def _count_as_preparer(run: PolicyRun, user: Any) -> None:
+    """Four eyes: whoever changed a batch — started or re-ran it, excluded a result or
+    took an exclusion back, changed what it pays — is one of its preparers, and
+    `run_approve` refuses a preparer. The caller holds the run's row lock or the run is
+    new."""
+    if user.pk in (run.preparer_ids or []):
+        return
+    run.preparer_ids = [*(run.preparer_ids or []), user.pk]
+    PolicyRun.objects.filter(pk=run.pk).update(preparer_ids=run.preparer_ids)
+
+
 def check_rule(policy: Policy) -> catalogues.ResolvedRule:
     """The policy's rule, or a DomainError naming the field that is wrong."""
     try:
@@ -144,10 +161,19 @@ def policy_update(*, user: Any, policy: Policy, **values: Any) -> Policy:
         if changed:
             message = "已发布或已废止的政策不能更换规则或兑付对象；请新建政策"
             raise DomainError(message, {changed[0]: message})
+    pays_differently = any(
+        key in BATCH_AMOUNT_FIELDS and value != getattr(policy, key)
+        for key, value in values.items()
+    )
     for key, value in values.items():
         setattr(policy, key, value)
     _check_policy(policy)
     save_audited(policy, user=user)
+    if pays_differently:  # the open batches now pay what this user decided
+        for run in PolicyRun.objects.select_for_update().filter(
+            policy=policy, status__in=OPEN_RUN_STATUSES
+        ):
+            _count_as_preparer(run, user)
     return policy
 
 
@@ -970,6 +996,7 @@ def result_exclude(*, user: Any, result: RunResult, reason: str, exclude: bool =
         raise DomainError("请填写排除原因", {"reason": "请填写排除原因"})
     if exclude and not result.eligible:
         raise DomainError("不符合条件的对象无需排除", {"result": "该对象不符合条件"})
+    _count_as_preparer(run, user)
     result.excluded = exclude
     result.exclusion_reason = reason[:255] if exclude else ""
     result.excluded_by = user if exclude else None
@@ -1002,7 +1029,8 @@ def run_approve(*, user: Any, run: PolicyRun, on: datetime.date | None = None) -
         if locked.status != RunStatus.COMPUTED:
             raise DomainError("测算尚未完成，不能审批", {"run": "测算未完成"})
         if user.pk in (locked.preparer_ids or []):
-            message = "测算人不能审批本人测算的批次，须由部门负责人中的另一人审批"
+            # started, re-ran, excluded or restored a result, or changed what it pays
+            message = "测算人不能审批本人测算或调整过的批次，须由部门负责人中的另一人审批"
             raise DomainError(message, {"approver": message})
         if locked.policy.status != PolicyStatus.PUBLISHED:
             raise DomainError("政策未发布或已废止，不能兑付", {"policy": "政策不在发布状态"})
@@ -1101,7 +1129,13 @@ def ledger_correct(
     earlier = LedgerEntry.objects.filter(reverses=locked).first()
     if earlier is not None:
         raise _already_reversed(locked, earlier)
-    amount = Decimal(amount).quantize(CENT)
+    try:  # a service handed a Decimal is bounded as the API and the form are
+        number = money.parse_number(amount)
+        if number is None:
+            raise DomainError("请填写更正后的金额", {"amount": "必填"})
+        amount = money.check_yuan(number)
+    except money.NumberError as exc:
+        raise DomainError(f"更正后的金额有误：{exc.message}", {"amount": exc.message}) from None
     if amount < 0:
         raise DomainError("更正后的金额不能为负数", {"amount": "不能为负数"})
     booked_on = on or clock.today()

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from zhenxing.core import audit, clock, excel, money, scoping
-from zhenxing.core.forms import form_page, show_domain_error
+from zhenxing.core.forms import form_page, show_domain_error, within_bounds
 from zhenxing.core.import_views import (
     MAX_UPLOAD_BYTES,
     error_report_response,
@@ -488,7 +488,7 @@ def result_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = ExcludeForm(request.POST)
         include = request.POST.get("include") == "1"
-        if include or form.is_valid():
+        if include or (form.is_valid() and within_bounds(form)):
             try:
                 services.result_exclude(
                     user=request.user,
@@ -1052,7 +1052,7 @@ def fact_list_upload(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
     result = None
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and form.is_valid() and within_bounds(form):
         outcome = _import_list(request, form)
         if isinstance(outcome, HttpResponse):
             return outcome

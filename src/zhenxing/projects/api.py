@@ -21,6 +21,7 @@ from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period, PeriodError
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.enterprises.models import Enterprise
 from zhenxing.projects import queries, reporting, services
 from zhenxing.projects.domain import STATUS_LABELS, Status
@@ -169,8 +170,8 @@ class ProjectIn(Schema):
     policy_category: PolicyCategory = PolicyCategory.OTHER
     location: str = Field("", max_length=255)
     total_investment: NonNegativeMoney = Field(..., description="总投资（元）")
-    planned_start: datetime.date | None = None
-    planned_finish: datetime.date | None = None
+    planned_start: SaneDate | None = None
+    planned_finish: SaneDate | None = None
     department_code: str | None = Field(None, max_length=32)
     description: str = Field("", max_length=5000)
     status: Status = Field(
@@ -178,28 +179,31 @@ class ProjectIn(Schema):
         description="登记时的状态：谋划、签约、储备、前期，或在建（新开工、续建、复工）；"
         "竣工、投产、终止须登记后变更",
     )
-    status_since: datetime.date | None = Field(None, description="缺省为今天")
+    status_since: SaneDate | None = Field(None, description="缺省为今天")
     confirm: bool = Field(
         False, description="同一区域已有名称相近的项目时须为 true（否则 400，errors 指向 confirm）"
     )
 
 
 class ProjectPatch(Schema):
-    code: str | None = Field(None, max_length=32)
-    name: str | None = Field(None, min_length=1, max_length=200)
-    area_code: str | None = Field(None, max_length=12)
+    """Only the fields sent change. A field the record must have may be left out but not
+    sent as null (422 naming it)."""
+
+    code: str = Field(None, max_length=32)  # type: ignore[assignment]
+    name: str = Field(None, min_length=1, max_length=200)  # type: ignore[assignment]
+    area_code: str = Field(None, max_length=12)  # type: ignore[assignment]
     owner_uscc: str | None = Field(None, max_length=32)
-    owner_name: str | None = Field(None, max_length=128)
+    owner_name: str = Field(None, max_length=128)  # type: ignore[assignment]
     cluster_scheme: str | None = Field(None, max_length=32)
     cluster_code: str | None = Field(None, max_length=48)
     industry_code: str | None = Field(None, max_length=8)
-    policy_category: PolicyCategory | None = None
-    location: str | None = Field(None, max_length=255)
-    total_investment: NonNegativeMoney | None = Field(None, description="总投资（元）")
-    planned_start: datetime.date | None = None
-    planned_finish: datetime.date | None = None
+    policy_category: PolicyCategory = None  # type: ignore[assignment]
+    location: str = Field(None, max_length=255)  # type: ignore[assignment]
+    total_investment: NonNegativeMoney = Field(None, description="总投资（元）")  # type: ignore[assignment]
+    planned_start: SaneDate | None = None
+    planned_finish: SaneDate | None = None
     department_code: str | None = Field(None, max_length=32)
-    description: str | None = Field(None, max_length=5000)
+    description: str = Field(None, max_length=5000)  # type: ignore[assignment]
     confirm: bool = Field(False, description="改名或改区域后与同一区域的项目名称相近时须为 true")
 
 
@@ -221,20 +225,20 @@ class StatusChangeOut(Schema):
 
 class StatusChangeIn(Schema):
     status: Status
-    date: datetime.date
+    date: SaneDate
     note: str = Field("", max_length=255)
 
 
 class LibraryIn(Schema):
     library: Library
     action: Literal["enter", "leave"] = "enter"
-    date: datetime.date
+    date: SaneDate
 
 
 class KeyListIn(Schema):
     key_list: str = Field(..., max_length=32, description="清单代码，见 GET /projects/key-lists")
     action: Literal["enter", "leave"] = "enter"
-    date: datetime.date
+    date: SaneDate
 
 
 class KeyListOut(Schema):

@@ -23,7 +23,7 @@ from django.utils.translation import gettext_lazy as _
 
 from zhenxing.clusters.models import Cluster
 from zhenxing.core import charts, clock, excel, money, scoping
-from zhenxing.core.forms import form_page, submit
+from zhenxing.core.forms import form_page, submit, within_bounds
 from zhenxing.core.listing import PAGE_SIZE, Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import Area
 from zhenxing.core.money import wan_to_yuan
@@ -752,7 +752,7 @@ def _save_sheet(
                 prefix=form.prefix,
                 locked=False,
             )
-        elif form.is_valid():
+        elif form.is_valid() and within_bounds(form):
             filled.append(row)
         else:
             errors.projects.append(row.project.name)

@@ -22,6 +22,7 @@ from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
 from zhenxing.core.periods import Period
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
+from zhenxing.core.validation import SaneDate
 from zhenxing.projects import queries
 from zhenxing.projects.models import (
     Problem,
@@ -237,7 +238,7 @@ class TotalsOut(Schema):
 
 class LeaderIn(Schema):
     username: str = Field(..., min_length=1, max_length=150, description="包保领导的用户名")
-    since: datetime.date
+    since: SaneDate
 
 
 class TeamMemberIn(Schema):
@@ -249,7 +250,7 @@ class TeamMemberIn(Schema):
 
 class VisitIn(Schema):
     kind: VisitKind
-    date: datetime.date
+    date: SaneDate
     visitors: str = Field(..., max_length=255, description="参加人员")
     notes: str = Field("", max_length=5000)
 
@@ -258,12 +259,12 @@ class ProblemIn(Schema):
     title: str = Field(..., max_length=200)
     description: str = Field("", max_length=5000)
     owner_department_code: str = Field(..., max_length=32, description="责任部门代码")
-    due_date: datetime.date
+    due_date: SaneDate
 
 
 class CloseIn(Schema):
     resolution: str = Field(..., max_length=5000, description="解决情况（必填）")
-    closed_on: datetime.date | None = Field(None, description="销号日期，默认今天")
+    closed_on: SaneDate | None = Field(None, description="销号日期，默认今天")
 
 
 class ReopenIn(Schema):
