@@ -6,6 +6,7 @@ HTML page and the .xlsx export of exactly the rows the user is looking at.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -39,6 +40,21 @@ def _shown(value: Any, numeric: bool) -> Any:
     if numeric and type(value) is int:  # subclasses (AlertCount) keep their marks
         return money.format_count(value)
     return value
+
+
+def _cell(column: Column, value: Any) -> dict[str, Any]:
+    """One cell as the list templates show it. What kind of value it is (a date, an
+    alert shown in red) is decided here, once: asked in the template (`value.isoformat`,
+    `value.danger`) every string cell failed two lookups, and Django answers a failed
+    lookup with `dir()`: a third of the audit log page's time."""
+    return {
+        "value": _shown(value, column.numeric),
+        "numeric": column.numeric,
+        "link": column.link,
+        "css": column.css,
+        "date": isinstance(value, datetime.date),
+        "danger": bool(getattr(value, "danger", False)),
+    }
 
 
 @dataclass
@@ -221,15 +237,7 @@ class ListSpec:
             {
                 "obj": obj,
                 "url": self.row_url(obj) if links else None,
-                "cells": [
-                    {
-                        "value": _shown(c.get(obj), c.numeric),
-                        "numeric": c.numeric,
-                        "link": c.link,
-                        "css": c.css,
-                    }
-                    for c in columns
-                ],
+                "cells": [_cell(c, c.get(obj)) for c in columns],
             }
             for obj in page.object_list
         ]
