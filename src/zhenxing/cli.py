@@ -93,7 +93,7 @@ def _serve(host: str, port: int, *, worker: bool) -> int:
     if worker:
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"],
+                [sys.executable, "-m", "django", "worker", "--queue-name", "*"],
                 env={**env, "DJANGO_SETTINGS_MODULE": "zhenxing.settings"},
             )
         )
