@@ -1,5 +1,8 @@
 """Excel imports (all rows or none): the registry, and yearly facts per source.
 
+The registry sheet builds every row's enterprise first (checked, not saved), then
+creates them all in one short transaction (`excel.ImportSpec.build_row`).
+
 Yearly facts: one sheet per source, as the tax, statistics and market-regulation bureaus
 publish them — 统一社会信用代码, 年度, optionally 数据日期, then one column per fact headed
 with its Chinese label (the rule catalogue's `facts.yaml`). Blank cells leave a value
@@ -66,10 +69,12 @@ def _check(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _write(row: dict[str, Any], user: Any) -> Enterprise:
+def _build(row: dict[str, Any], user: Any) -> Enterprise:
     values = {k: v for k, v in row.items() if v not in ("", None)}  # blanks take the defaults
     try:
-        return services.enterprise_create(user=user, **values)
+        return services.enterprise_build(user=user, **values)
+    except scoping.PermissionDenied as exc:
+        raise excel.CellError(f"area:{exc.message}") from exc
     except DomainError as exc:
         field, message = next(iter(exc.errors.items()), ("name", exc.message))
         raise excel.CellError(f"{field}:{message}") from exc
@@ -116,7 +121,7 @@ ENTERPRISE_IMPORT = excel.ImportSpec(
         ),
         excel.ImportColumn("成立日期", "registration_date", excel.date, example="2015-03-01"),
     ],
-    write_row=_write,
+    build_row=_build,
     check_row=_check,
     unique=("uscc",),
     writes=Enterprise,
