@@ -1,14 +1,16 @@
-"""Turns scoping refusals into 404 / 403 pages, so views need no try/except for them."""
+"""Turns scoping refusals into 404 / 403 pages, so views need no try/except for them,
+and an unavailable database into a 503 (`core.errors.database_unavailable`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
 from zhenxing.core import scoping
-from zhenxing.core.errors import is_problem, problem
+from zhenxing.core.errors import database_unavailable, is_problem, problem
 
 
 class ScopingMiddleware:
@@ -23,6 +25,8 @@ class ScopingMiddleware:
             return render(request, "404.html", status=404)
         if isinstance(exception, scoping.PermissionDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
+        if isinstance(exception, OperationalError):
+            return database_unavailable(request)
         return None
 
 
