@@ -5,26 +5,14 @@ writer waiting). `benchmarks/import_lock.py` measures the hold on a real file.""
 
 from __future__ import annotations
 
-import random
 from typing import Any
 
 import pytest
 from django.db import connection
 
 from zhenxing.core import audit, excel
-from zhenxing.demo.codes import demo_uscc
 
-HEADERS = ["统一社会信用代码", "企业名称", "所在区域", "行业代码", "所有制", "成立日期"]
-
-
-def _registry_sheet(count: int, area: str = "鲅鱼圈区") -> tuple[bytes, list[str]]:
-    rng = random.Random(count)
-    codes = sorted({demo_uscc(rng, "210804") for _ in range(count)})
-    rows = [
-        [code, f"测试企业{i:03d}有限公司", area, "3311", "民营", "2015-03-01"]
-        for i, code in enumerate(codes)
-    ]
-    return excel.build_xlsx(HEADERS, rows), codes
+from ..faults import registry_sheet
 
 
 @pytest.mark.django_db(transaction=True)
@@ -32,7 +20,7 @@ def test_the_registry_import_checks_every_row_before_one_short_transaction(world
     from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
     from zhenxing.enterprises.models import Enterprise
 
-    data, codes = _registry_sheet(60)
+    data, codes = registry_sheet(60)
     statements: list[tuple[str, bool]] = []
 
     def log(execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
@@ -56,7 +44,7 @@ def test_the_bulk_created_enterprises_have_their_history_and_audit_entries(world
     from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
     from zhenxing.enterprises.models import Enterprise
 
-    data, codes = _registry_sheet(3)
+    data, codes = registry_sheet(3)
     user = world.users["area"]
     assert excel.run_import(ENTERPRISE_IMPORT, data, user=user).ok
     for enterprise in Enterprise.objects.filter(uscc__in=codes):
@@ -73,7 +61,7 @@ def test_a_code_registered_between_the_check_and_the_write_imports_nothing(
     from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
     from zhenxing.enterprises.models import Enterprise
 
-    data, codes = _registry_sheet(5)
+    data, codes = registry_sheet(5)
     real = core_services.create_many_audited
 
     def someone_else_first(objs: Any, **kwargs: Any) -> Any:
@@ -90,7 +78,7 @@ def test_a_row_outside_the_users_area_is_a_row_error(world: Any) -> None:
     from zhenxing.enterprises.imports import ENTERPRISE_IMPORT
     from zhenxing.enterprises.models import Enterprise
 
-    data, codes = _registry_sheet(2, area="盖州市")
+    data, codes = registry_sheet(2, area="盖州市")
     result = excel.run_import(ENTERPRISE_IMPORT, data, user=world.users["area"])
     assert not result.ok and {e.column for e in result.errors} == {"所在区域"}
     assert not Enterprise.objects.filter(uscc__in=codes).exists()
