@@ -116,6 +116,18 @@ def main() -> int:
     )
     before = Enterprise.objects.count()
     spec = excel.REGISTRY["enterprises"]
+    writes: list[float] = []
+    bulk_writer = getattr(excel, "create_many_audited", None)
+    if bulk_writer is not None:  # the checked rows written in one transaction (timed)
+
+        def timed_writer(*a: object, **k: object) -> object:
+            t = time.perf_counter()
+            try:
+                return bulk_writer(*a, **k)
+            finally:
+                writes.append(time.perf_counter() - t)
+
+        excel.create_many_audited = timed_writer
     with LockProbe(str(settings.DATABASES["default"]["NAME"])) as probe:
         t = time.perf_counter()
         result = excel.run_import(spec, data, user=User.objects.get(pk=user.pk))
@@ -124,6 +136,8 @@ def main() -> int:
     assert Enterprise.objects.count() == before + args.rows
     print(f"rows: {args.rows} ({len(data) // 1024} KiB .xlsx), SQLite")
     print(f"import: {total:.2f} s in all")
+    if writes:
+        print(f"of which the write transaction: {sum(writes):.2f} s")
     print(f"write lock held at most: {probe.longest:.2f} s")
     ok = probe.longest < BAR_SECONDS
     print(f"bar: write lock under {BAR_SECONDS:.0f} s:", "PASS" if ok else "FAIL")
