@@ -12,10 +12,11 @@ parsed and checked, and how the checked rows are written:
   saved on a page, the worker) waits for it — checking 6,000 rows inside it held the
   lock for 20 s.
 - `write_rows`: one service call for the whole file (a department's list replaced as a
-  whole, an area's monthly sheet), which checks every row before it writes in bulk.
+  whole, an area's monthly sheet, a bureau's facts sheet), which checks every row with
+  a few bulk queries and writes in bulk: a short transaction whatever the length.
 - `write_row`: the service that writes one row, called row by row inside one
-  transaction: checking and writing interleave, so the lock is held throughout. Only
-  for imports whose rows each need a service of their own (the facts sheets).
+  transaction: checking and writing interleave, so the lock is held throughout. None of
+  the platform's imports uses it any more; a new import should not.
 
 `run_import` reads the whole sheet, validates every row first, and writes all rows only
 if none has an error; otherwise nothing is written and the caller gets an error report
