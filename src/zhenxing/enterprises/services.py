@@ -493,7 +493,7 @@ def facts_record_many(
             FactSubmission.objects.bulk_update(
                 changed, ["as_of", "summary", "recorded_at"], batch_size=500
             )
-            FactSubmission.history.bulk_history_create(  # type: ignore[attr-defined]
+            FactSubmission.history.bulk_history_create(
                 changed,
                 update=True,
                 default_user=user if getattr(user, "is_authenticated", False) else None,

@@ -15,7 +15,7 @@ from zhenxing.core.worker import ResilientWorker
 class Command(db_worker.Command):
     help = "后台任务进程：数据库被锁或暂时不可用时等待重试，不退出；启动时修复中断的任务"
 
-    def handle(  # type: ignore[override]
+    def handle(
         self,
         *,
         verbosity: int,
