@@ -1,6 +1,7 @@
 """The background worker that survives its database, and what it does to recover.
 
-`zhenxing worker` (the management command `core/management/commands/worker.py`) runs the
+`./zx manage worker` (the command `core/management/commands/worker.py`, started by
+`./zx serve`) runs the
 task queue of django_tasks_db with `ResilientWorker`: a locked or briefly unavailable
 database (`OperationalError`) makes it wait and try again with a growing pause, never
 exit; a task's result that cannot be recorded is recorded once the database answers.
@@ -26,7 +27,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.db import OperationalError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django_tasks_db.management.commands.db_worker import Worker
 
 logger = logging.getLogger(__name__)
@@ -36,6 +37,10 @@ T = TypeVar("T")
 FIRST_PAUSE = 0.5  # seconds before the first retry; doubled each time
 LONGEST_PAUSE = 30.0  # the pause stops growing here
 TASK_ATTEMPTS = 5  # a task is tried this many times on OperationalError before it fails
+
+# What a database that is locked, restarting or unreachable raises (InterfaceError: a
+# connection that broke under a query is used again), as opposed to a bug.
+UNAVAILABLE = (OperationalError, InterfaceError)
 
 Recovery = Callable[[], int]
 _RECOVERIES: dict[str, Recovery] = {}
@@ -54,7 +59,7 @@ def run_recoveries() -> dict[str, int]:
     for name, recover in _RECOVERIES.items():
         try:
             repaired[name] = recover()
-        except OperationalError as exc:
+        except UNAVAILABLE as exc:
             logger.warning("recovery %s skipped, database unavailable: %s", name, exc)
         if repaired.get(name):
             logger.warning("recovery %s repaired %s record(s)", name, repaired[name])
@@ -99,7 +104,7 @@ def retry_on_database_errors(
             for attempt in range(1, attempts + 1):
                 try:
                     return step(*args, **kwargs)
-                except OperationalError as exc:
+                except UNAVAILABLE as exc:
                     if attempt == attempts:
                         raise
                     pause = next(waits)
@@ -132,7 +137,7 @@ def heartbeat(beat: Callable[[], None], every: float) -> Iterator[None]:
             while not stop.wait(every):
                 try:
                     beat()
-                except OperationalError as exc:
+                except UNAVAILABLE as exc:
                     logger.info("heartbeat skipped: %s", exc)
         finally:
             connections.close_all()  # this thread's own connections
@@ -166,7 +171,7 @@ class ResilientWorker(Worker):
                 try:
                     super().run()  # returns only in batch mode or after --max-tasks
                     return
-                except OperationalError as exc:
+                except UNAVAILABLE as exc:
                     pause = next(waits)
                     logger.warning(
                         "worker: database unavailable (%s); resuming in %.1f s", exc, pause
@@ -190,7 +195,7 @@ class ResilientWorker(Worker):
             while True:
                 try:
                     return write(*args, **kwargs)
-                except OperationalError as exc:
+                except UNAVAILABLE as exc:
                     if not self.running:  # shutting down: the task stays claimed
                         raise
                     pause = next(waits)
