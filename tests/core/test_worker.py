@@ -104,3 +104,20 @@ def test_the_worker_command_runs_the_queue(settings: Any) -> None:
     result = double.enqueue(5)
     call_command("worker", "--batch", "--no-startup-delay", "--interval", "0", verbosity=0)
     assert DBTaskResult.objects.get(pk=result.id).return_value == 10
+
+
+def test_a_heartbeat_beats_while_a_long_step_runs_and_survives_a_busy_database() -> None:
+    import time
+
+    beats: list[float] = []
+
+    def beat() -> None:
+        beats.append(time.monotonic())
+        if len(beats) == 2:
+            raise OperationalError("database is locked")  # skipped; the next beat comes
+
+    with worker.heartbeat(beat, every=0.05):
+        time.sleep(0.6)
+    count = len(beats)
+    time.sleep(0.2)
+    assert count >= 4 and len(beats) == count  # it beat throughout, and stopped after
