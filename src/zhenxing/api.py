@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
-from django.db import DataError
+from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.multipartparser import MultiPartParserError
 from django.utils.translation import gettext
@@ -20,7 +20,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
 from zhenxing.core import scoping, tokens, validation_messages
-from zhenxing.core.errors import problem
+from zhenxing.core.errors import database_unavailable, problem
 from zhenxing.core.middleware import too_big
 from zhenxing.core.services import DomainError
 
@@ -123,6 +123,12 @@ def on_overflow(request: HttpRequest, exc: Exception) -> HttpResponse:
 def on_data_error(request: HttpRequest, exc: Exception) -> HttpResponse:
     # The database refused a value (out of range, too long): bad input, not a server fault.
     return problem(request, 422, "数值超出范围", "请求中的某个值超出了数据库允许的范围")
+
+
+@api.exception_handler(OperationalError)
+def on_database_unavailable(request: HttpRequest, exc: Exception) -> HttpResponse:
+    # Locked or unreachable: the request's transaction was rolled back; try again later.
+    return database_unavailable(request)
 
 
 @api.exception_handler(MultiPartParserError)

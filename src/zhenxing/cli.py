@@ -93,7 +93,7 @@ def _serve(host: str, port: int, *, worker: bool) -> int:
     if worker:
         processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "django", "db_worker", "--queue-name", "*"],
+                [sys.executable, "-m", "django", "worker", "--queue-name", "*"],
                 env={**env, "DJANGO_SETTINGS_MODULE": "zhenxing.settings"},
             )
         )
@@ -247,7 +247,12 @@ def cmd_export(args: argparse.Namespace) -> int:
         raise CommandError(f"没有导出类型“{args.kind}”；可用：{'、'.join(sorted(EXPORTS))}")
     request = RequestFactory().get("/", dict(item.split("=", 1) for item in args.filter))
     request.user = _acting_user(args.user)
-    Path(args.file).write_bytes(spec.export_bytes(request))
+    from zhenxing.core.files import WriteFailed, write_atomically
+
+    try:  # whole or not at all: a full disk leaves no partial file behind
+        write_atomically(args.file, spec.export_bytes(request))
+    except WriteFailed as exc:
+        raise CommandError(exc.message) from exc
     print(f"已导出到 {args.file}")
     return 0
 

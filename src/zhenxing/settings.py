@@ -60,6 +60,9 @@ PLATFORM_NAME_EN = os.environ.get(
     "ZHENXING_PLATFORM_NAME_EN", "Yingkou Industrial Development Service Platform"
 )
 TASKS_IMMEDIATE = _env_bool("ZHENXING_TASKS_IMMEDIATE", False)
+# A policy run whose worker has not beaten its heartbeat for this many seconds lost its
+# worker (killed, machine restarted): it is marked failed and may be started again.
+RUN_STALE_SECONDS = int(os.environ.get("ZHENXING_RUN_STALE_SECONDS") or "120")
 # A monthly report more than this many times the project's usual month (the median of its
 # earlier reported months) needs a confirmation (as does one above the remaining investment).
 REPORT_UNUSUAL_FACTOR = float(os.environ.get("ZHENXING_REPORT_UNUSUAL_FACTOR") or "5")

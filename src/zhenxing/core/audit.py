@@ -124,6 +124,7 @@ def _tracked_fields(model: type[models.Model]) -> tuple[models.Field, ...]:
     return tuple(f for f in model._meta.concrete_fields if f.name not in _SKIP_FIELDS)
 
 
+@functools.cache  # one per field: a bulk write's entries ask it thousands of times
 def source_label(field: models.Field) -> str:
     """The field's label as written in the code (zh-Hans), whatever language is active:
     the reader's language is applied when the entry is shown."""

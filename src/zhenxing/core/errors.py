@@ -9,10 +9,17 @@ the user's language, and the one RFC 9457 problem+json body every API error has.
 from __future__ import annotations
 
 import json
+import logging
+import sys
 from typing import Any
 
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.utils.translation import gettext
+
+logger = logging.getLogger(__name__)
 
 PROBLEM_TYPE = "application/problem+json"
 
@@ -52,5 +59,29 @@ def permission_denied(request: HttpRequest, exception: Any = None) -> HttpRespon
     return render(request, "403.html", status=403)
 
 
+# Seconds a client is asked to wait before trying again when the database is unavailable.
+RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(request: HttpRequest) -> HttpResponse:
+    """503 for a request that met a locked or unreachable database (`OperationalError`):
+    a temporary state, not a fault of the request nor a bug. Its transaction was rolled
+    back, so nothing of it was written; the client may simply try again. Under /api/ a
+    problem+json, elsewhere a page that needs no database to render."""
+    logger.warning("database unavailable on %s %s", request.method, request.path, exc_info=True)
+    detail = gettext("数据库暂时不可用，请稍后再试")
+    if request.path.startswith("/api/"):
+        response = problem(request, 503, gettext("数据库暂时不可用"), detail)
+    else:
+        # rendered without the request: its context processors would ask the database
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
+    # An unavailable database met in a middleware (the session, the signed-in user) is
+    # no bug either: Django calls this handler inside its `except`, with the error at hand.
+    if isinstance(sys.exc_info()[1], OperationalError):
+        return database_unavailable(request)
     return render(request, "500.html", status=500)

@@ -1,4 +1,5 @@
-"""Turns scoping refusals into 404 / 403 pages, so views need no try/except for them."""
+"""Turns scoping refusals into 404 / 403 pages, so views need no try/except for them,
+and an unavailable database into a 503 (`core.errors.database_unavailable`)."""
 
 from __future__ import annotations
 
@@ -6,12 +7,13 @@ import json
 from collections.abc import Callable
 
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
+from django.db import OperationalError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
 from zhenxing.core import scoping, validation
-from zhenxing.core.errors import is_problem, problem
+from zhenxing.core.errors import database_unavailable, is_problem, problem
 
 
 class ScopingMiddleware:
@@ -28,6 +30,8 @@ class ScopingMiddleware:
             return render(request, "403.html", {"message": exception.message}, status=403)
         if isinstance(exception, RequestDataTooBig | TooManyFieldsSent):
             return too_big(request)
+        if isinstance(exception, OperationalError):
+            return database_unavailable(request)
         return None
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from django.db import models
+from django.db import models, transaction
 
-from zhenxing.core import audit, scoping
+from zhenxing.core import audit, clock, scoping
+from zhenxing.core.models import AuditAction
 from zhenxing.core.roles import Action
 
 
@@ -81,6 +82,55 @@ def save_audited(
     finally:
         del obj._audit_changes  # type: ignore[attr-defined]
     return obj
+
+
+def check_new(obj: models.Model, *, user: Any) -> models.Model:
+    """Everything `save_audited` checks before creating `obj`, without writing: the user
+    may create it where it is (CREATE with its scope values) and its fields are valid
+    (`full_clean`, unique values included). Reads only, so a bulk writer checks every
+    record this way before it takes the database's write lock (`create_many_audited`)."""
+    _check_actor(user)
+    if user is not audit.SYSTEM:
+        scoping.require(user, Action.CREATE, model=type(obj), values=audit.scope_values(obj))
+    obj.full_clean()
+    return obj
+
+
+def create_many_audited(
+    objs: Sequence[models.Model], *, user: Any, reason: str = ""
+) -> Sequence[models.Model]:
+    """Create many new records of one model in one short transaction, each audited as
+    `save_audited` would: one `bulk_create`, their historical records (actor, reason)
+    and their audit entries, all stamped with the same moment.
+
+    Check each record first with `check_new` (outside any transaction: on SQLite a
+    transaction holds the write lock for its whole length, and every other writer waits).
+    The scope is checked again here, in memory; a record that became invalid between the
+    check and the write (the same unique code created meanwhile) fails the whole batch
+    with the database's IntegrityError, and nothing is written."""
+    _check_actor(user)
+    if not objs:
+        return objs
+    model = type(objs[0])
+    if user is not audit.SYSTEM:
+        allowed: dict[tuple[tuple[str, Any], ...], bool] = {}
+        for obj in objs:
+            values = audit.scope_values(obj)
+            key = tuple(sorted((k, getattr(v, "pk", v)) for k, v in values.items()))
+            if key not in allowed:
+                scoping.require(user, Action.CREATE, model=model, values=values)
+                allowed[key] = True
+    stamp = clock.now()
+    history_user = _history_user(user)
+    with transaction.atomic():
+        model._default_manager.bulk_create(objs, batch_size=500)
+        history_attribute = getattr(model._meta, "simple_history_manager_attribute", None)
+        if history_attribute is not None:
+            getattr(model, history_attribute).bulk_history_create(
+                objs, default_user=history_user, default_date=stamp, default_change_reason=reason
+            )
+        audit.record_many(objs, user=user, action=AuditAction.CREATE, reason=reason, at=stamp)
+    return objs
 
 
 def delete_audited(obj: models.Model, *, user: Any, reason: str = "") -> None:

@@ -1,5 +1,8 @@
 """Excel imports (all rows or none): the registry, and yearly facts per source.
 
+The registry sheet builds every row's enterprise first (checked, not saved), then
+creates them all in one short transaction (`excel.ImportSpec.build_row`).
+
 Yearly facts: one sheet per source, as the tax, statistics and market-regulation bureaus
 publish them — 统一社会信用代码, 年度, optionally 数据日期, then one column per fact headed
 with its Chinese label (the rule catalogue's `facts.yaml`). Blank cells leave a value
@@ -66,10 +69,12 @@ def _check(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
     return problems
 
 
-def _write(row: dict[str, Any], user: Any) -> Enterprise:
+def _build(row: dict[str, Any], user: Any) -> Enterprise:
     values = {k: v for k, v in row.items() if v not in ("", None)}  # blanks take the defaults
     try:
-        return services.enterprise_create(user=user, **values)
+        return services.enterprise_build(user=user, **values)
+    except scoping.PermissionDenied as exc:
+        raise excel.CellError(f"area:{exc.message}") from exc
     except DomainError as exc:
         field, message = next(iter(exc.errors.items()), ("name", exc.message))
         raise excel.CellError(f"{field}:{message}") from exc
@@ -116,7 +121,7 @@ ENTERPRISE_IMPORT = excel.ImportSpec(
         ),
         excel.ImportColumn("成立日期", "registration_date", excel.date, example="2015-03-01"),
     ],
-    write_row=_write,
+    build_row=_build,
     check_row=_check,
     unique=("uscc",),
     writes=Enterprise,
@@ -202,27 +207,34 @@ def _check_facts(row: dict[str, Any], user: Any) -> list[tuple[str, str]]:
 
 
 def _fact_writer(source: str) -> Any:
-    def write(row: dict[str, Any], user: Any) -> FactSubmission:
-        values = {
-            k[len(FACT_KEY) :]: v
-            for k, v in row.items()
-            if k.startswith(FACT_KEY) and v is not None
-        }
-        try:
-            return services.facts_record(
-                user=user,
+    """Every checked row of a source's sheet in one call of `services.facts_record_many`:
+    checked first, then written in one short bulk transaction."""
+
+    def write(rows: list[tuple[int, dict[str, Any]]], user: Any) -> list[FactSubmission]:
+        items = [
+            services.FactItem(
                 enterprise=row["_enterprise"],
                 year=row["year"],
-                source=source,
-                values=values,
+                values={
+                    k[len(FACT_KEY) :]: v
+                    for k, v in row.items()
+                    if k.startswith(FACT_KEY) and v is not None
+                },
                 as_of=row.get("as_of"),
             )
-        except DomainError as exc:
-            field, message = next(iter(exc.errors.items()), ("year", exc.message))
-            key = FACT_KEY + field if field in values else field
-            raise excel.CellError(f"{key}:{message}") from exc
-        except scoping.PermissionDenied as exc:
-            raise excel.CellError(f"uscc:{exc.message}") from exc
+            for _index, row in rows
+        ]
+        try:
+            return services.facts_record_many(user=user, source=source, items=items)
+        except services.FactsRefused as refused:
+            problems = []
+            for position, fields in refused.item_errors.items():
+                for field, message in fields.items():
+                    key = {"enterprise": "uscc", "values": "year"}.get(field, field)
+                    if field in items[position].values:
+                        key = FACT_KEY + field
+                    problems.append((rows[position][0], key, message))
+            raise excel.RowsRefused(problems) from refused
 
     return write
 
@@ -274,7 +286,7 @@ def fact_import_spec(source: domain.Source) -> excel.ImportSpec:
         kind=fact_import_kind(source),
         title=f"企业年度数据（{label}）",
         columns=columns,
-        write_row=_fact_writer(source.value),
+        write_rows=_fact_writer(source.value),
         check_row=_check_facts,
         unique=(UNIQUE_KEY,),
         writes=FactSubmission,

@@ -10,17 +10,19 @@ Pool: `pool_enter`, `pool_change_stage`, `pool_follow_up`, `pool_assign`.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 
-from zhenxing.core import clock, scoping
+from zhenxing.core import audit, clock, scoping
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
+from zhenxing.core.models import AuditAction
 from zhenxing.core.roles import Action
-from zhenxing.core.services import DomainError, save_audited
+from zhenxing.core.services import DomainError, check_new, create_many_audited, save_audited
 from zhenxing.enterprises import criteria, domain
 from zhenxing.enterprises.models import (
     Enterprise,
@@ -83,6 +85,20 @@ def enterprise_create(*, user: Any, clusters: Iterable[Any] = (), **values: Any)
     _save(enterprise, user=user)
     if clusters:
         enterprise.clusters.set(list(clusters))
+    return enterprise
+
+
+def enterprise_build(*, user: Any, **values: Any) -> Enterprise:
+    """The enterprise `enterprise_create` would register, checked (scope, fields, the
+    code not yet registered) but not saved: an import builds every row's record this
+    way, reading only, then creates them all at once (`core.services.create_many_audited`)."""
+    values = _normalise(values)
+    enterprise = Enterprise(**{k: v for k, v in values.items() if k in EDITABLE_FIELDS})
+    try:
+        check_new(enterprise, user=user)
+    except ValidationError as exc:
+        errors = {k: "；".join(str(m) for m in v) for k, v in exc.message_dict.items()}
+        raise DomainError("企业信息有误", errors) from exc
     return enterprise
 
 
@@ -267,40 +283,27 @@ def _fact_writable(user: Any, enterprise: Enterprise, source: str) -> None:
         raise scoping.PermissionDenied("企业只能报送“企业自报”来源的数据")
 
 
-@transaction.atomic
-def facts_record(
-    *,
-    user: Any,
-    enterprise: Enterprise,
-    year: int,
-    source: str,
-    values: Mapping[str, Any],
-    as_of: datetime.date | None = None,
-    reason: str = "",
-    definitions: Mapping[str, FactDefinition] | None = None,
-) -> FactSubmission:
-    """Record what `source` says for one enterprise and year: each fact id → value.
-
-    A fact already given by this source for that year is replaced; facts not named keep
-    their values. Values are checked against the fact's type and domain (a negative
-    amount or count, a grade out of range, an unknown enum member); derived facts (from
-    tiers or the registration record) are refused. Errors name the fact."""
+def _known_source(source: str) -> str:
     try:
-        source = domain.Source(source).value
+        return domain.Source(source).value
     except ValueError:
         raise DomainError("数据来源有误", {"source": f"未知的数据来源“{source}”"}) from None
-    _fact_writable(user, enterprise, source)
-    today = clock.today()
+
+
+def _clean_facts(
+    defs: Mapping[str, FactDefinition],
+    year: int,
+    as_of: datetime.date | None,
+    values: Mapping[str, Any],
+    today: datetime.date,
+) -> tuple[datetime.date, dict[str, str]]:
+    """The checks of one enterprise's year of facts (no query): the year, the data date,
+    each value against its fact's type and domain. Returns (as_of, fact id → stored text)."""
     if not FIRST_YEAR <= int(year) <= today.year:
         raise DomainError("年度有误", {"year": f"年度应在 {FIRST_YEAR}–{today.year} 之间"})
     as_of = as_of or today
     if as_of > today:
         raise DomainError("数据日期有误", {"as_of": "数据日期不能晚于今天"})
-    defs = (
-        dict(definitions)
-        if definitions is not None
-        else {d.code: d for d in FactDefinition.objects.filter(code__in=list(values))}
-    )
     errors: dict[str, str] = {}
     clean: dict[str, str] = {}
     for code, raw in values.items():
@@ -321,6 +324,36 @@ def facts_record(
         raise DomainError("年度数据有误", errors)
     if not clean:
         raise DomainError("没有可记录的数据", {"values": "至少填写一项数据"})
+    return as_of, clean
+
+
+@transaction.atomic
+def facts_record(
+    *,
+    user: Any,
+    enterprise: Enterprise,
+    year: int,
+    source: str,
+    values: Mapping[str, Any],
+    as_of: datetime.date | None = None,
+    reason: str = "",
+    definitions: Mapping[str, FactDefinition] | None = None,
+) -> FactSubmission:
+    """Record what `source` says for one enterprise and year: each fact id → value.
+
+    A fact already given by this source for that year is replaced; facts not named keep
+    their values. Values are checked against the fact's type and domain (a negative
+    amount or count, a grade out of range, an unknown enum member); derived facts (from
+    tiers or the registration record) are refused. Errors name the fact."""
+    source = _known_source(source)
+    _fact_writable(user, enterprise, source)
+    today = clock.today()
+    defs = (
+        dict(definitions)
+        if definitions is not None
+        else {d.code: d for d in FactDefinition.objects.filter(code__in=list(values))}
+    )
+    as_of, clean = _clean_facts(defs, year, as_of, values, today)
     FactValue.objects.bulk_create(
         [
             FactValue(
@@ -348,6 +381,153 @@ def facts_record(
     submission.recorded_at = clock.now()
     _save(submission, user=user, message="年度数据有误", reason=reason)
     return submission
+
+
+@dataclass(frozen=True)
+class FactItem:
+    """One enterprise's year of facts from one source, for `facts_record_many`."""
+
+    enterprise: Enterprise
+    year: int
+    values: Mapping[str, Any]
+    as_of: datetime.date | None = None
+
+
+class FactsRefused(DomainError):
+    """`facts_record_many` refused items: `item_errors` maps an item's position to
+    {field: message} (a fact id, `year`, `as_of`, `values`, `enterprise`)."""
+
+    def __init__(self, item_errors: dict[int, dict[str, str]]) -> None:
+        super().__init__("年度数据有误", {})
+        self.item_errors = item_errors
+
+
+def facts_record_many(
+    *, user: Any, source: str, items: Sequence[FactItem], reason: str = ""
+) -> list[FactSubmission]:
+    """`facts_record` for many enterprises and years at once (a bureau's sheet): every
+    item checked first, reading only (scope once per enterprise, the definitions once);
+    then, only if none was refused, all written in one short transaction — the values
+    in one upsert, `effective` resolved in one statement, the submissions created and
+    changed in bulk with their history and audit entries. Refusals raise `FactsRefused`
+    naming each item; nothing is written."""
+    source = _known_source(source)
+    today = clock.today()
+    codes = sorted({code for item in items for code in item.values})
+    defs = {d.code: d for d in FactDefinition.objects.filter(code__in=codes)}
+    errors: dict[int, dict[str, str]] = {}
+    refused_enterprises: dict[int, str | None] = {}
+    seen: dict[tuple[int, int], int] = {}
+    cleaned: list[tuple[FactItem, datetime.date, dict[str, str]]] = []
+    for position, item in enumerate(items):
+        key = (item.enterprise.pk, int(item.year))
+        if key in seen:
+            errors[position] = {"year": f"与第 {seen[key] + 1} 项重复"}
+            continue
+        seen[key] = position
+        if item.enterprise.pk not in refused_enterprises:
+            try:
+                _fact_writable(user, item.enterprise, source)
+                refused_enterprises[item.enterprise.pk] = None
+            except scoping.PermissionDenied as exc:
+                refused_enterprises[item.enterprise.pk] = exc.message
+        refusal = refused_enterprises[item.enterprise.pk]
+        if refusal is not None:
+            errors[position] = {"enterprise": refusal}
+            continue
+        try:
+            as_of, clean = _clean_facts(defs, item.year, item.as_of, item.values, today)
+        except DomainError as exc:
+            errors[position] = exc.errors or {"values": exc.message}
+            continue
+        cleaned.append((item, as_of, clean))
+    if errors:
+        raise FactsRefused(errors)
+    stored = _stored_submissions(source, [item for item, _a, _c in cleaned])
+    stamp = clock.now()
+    created: list[FactSubmission] = []
+    changed: list[FactSubmission] = []
+    before: dict[int, dict[str, Any]] = {}
+    result: list[FactSubmission] = []
+    for item, as_of, clean in cleaned:
+        submission = stored.get((item.enterprise.pk, int(item.year)))
+        if submission is None:
+            submission = FactSubmission(enterprise=item.enterprise, year=item.year, source=source)
+            created.append(submission)
+        else:
+            if user is not audit.SYSTEM:
+                scoping.require(user, Action.CHANGE, submission)
+            before[submission.pk] = audit.snapshot(submission)
+            changed.append(submission)
+        submission.as_of = max(as_of, submission.as_of) if submission.as_of else as_of
+        submission.summary = "；".join(f"{defs[c].short_label}={v}" for c, v in clean.items())
+        submission.recorded_at = stamp
+        result.append(submission)
+    values = [
+        FactValue(
+            enterprise=item.enterprise,
+            year=item.year,
+            fact=defs[code],
+            source=source,
+            value=text,
+            as_of=as_of,
+        )
+        for item, as_of, clean in cleaned
+        for code, text in clean.items()
+    ]
+    with transaction.atomic():
+        FactValue.objects.bulk_create(
+            values,
+            batch_size=500,
+            update_conflicts=True,
+            unique_fields=["enterprise", "year", "fact", "source"],
+            update_fields=["value", "as_of"],
+        )
+        resolve_effective(
+            definitions=[defs[code] for code in {v.fact.code for v in values}],
+            enterprise_ids={item.enterprise.pk for item, _a, _c in cleaned},
+            years={int(item.year) for item, _a, _c in cleaned},
+        )
+        create_many_audited(created, user=user, reason=reason)
+        if changed:
+            FactSubmission.objects.bulk_update(
+                changed, ["as_of", "summary", "recorded_at"], batch_size=500
+            )
+            FactSubmission.history.bulk_history_create(
+                changed,
+                update=True,
+                default_user=user if getattr(user, "is_authenticated", False) else None,
+                default_date=stamp,
+                default_change_reason=reason,
+            )
+            audit.record_many(
+                changed,
+                user=user,
+                action=AuditAction.UPDATE,
+                before=before,
+                reason=reason,
+                at=stamp,
+            )
+    return result
+
+
+def _stored_submissions(
+    source: str, items: Sequence[FactItem]
+) -> dict[tuple[int, int], FactSubmission]:
+    """The submissions this source already has for the items' enterprises and years."""
+    wanted = {(item.enterprise.pk, int(item.year)) for item in items}
+    enterprise_ids = sorted({pk for pk, _year in wanted})
+    years = sorted({year for _pk, year in wanted})
+    found: dict[tuple[int, int], FactSubmission] = {}
+    for start in range(0, len(enterprise_ids), 500):
+        chunk = enterprise_ids[start : start + 500]
+        for submission in FactSubmission.objects.filter(
+            source=source, enterprise_id__in=chunk, year__in=years
+        ).select_related("enterprise__area"):
+            key = (submission.enterprise_id, submission.year)
+            if key in wanted:
+                found[key] = submission
+    return found
 
 
 # --------------------------------------------------------------------------------------

@@ -406,6 +406,8 @@ def _policy(request: HttpRequest, policy_id: int, action: str = Action.VIEW) -> 
 
 
 def _run(request: HttpRequest, run_id: int, action: str = Action.VIEW) -> PolicyRun:
+    # whoever asks for a run left "running" by a dead worker sees it failed, at once
+    services.fail_stale_runs([run_id])
     return scoping.get_for_user(
         request.user,
         PolicyRun.objects.select_related("policy__department", "prepared_by", "approved_by"),
@@ -452,6 +454,7 @@ def public_policies(request: HttpRequest) -> Any:
 def list_runs(
     request: HttpRequest, policy: int | None = None, status: RunStatus | None = None
 ) -> Any:
+    services.fail_stale_runs()
     qs = scoping.visible(
         request.user, PolicyRun.objects.select_related("prepared_by", "approved_by")
     ).order_by("-id")

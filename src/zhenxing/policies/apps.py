@@ -34,3 +34,9 @@ class PoliciesConfig(AppConfig):
 
         panels.register("policies", policies_panel, order=40)
         panels.register("my_policies", my_policies_panel, order=60)
+
+        # A run left "running" by a dead worker is failed by the worker's recovery round.
+        from zhenxing.core import worker
+        from zhenxing.policies.services import fail_stale_runs
+
+        worker.register_recovery("policies.stale_runs", fail_stale_runs)

@@ -181,6 +181,9 @@ class PolicyRun(models.Model):
     # Everyone who started or re-ran this run: none of them may approve it.
     preparer_ids = models.JSONField(_("测算人员"), default=list, blank=True)
     started_at = models.DateTimeField(_("开始时间"), null=True, blank=True)
+    # Beaten by the worker while the run executes: a running run whose heartbeat is older
+    # than settings.RUN_STALE_SECONDS lost its worker (`services.fail_stale_runs`).
+    heartbeat_at = models.DateTimeField(_("心跳时间"), null=True, blank=True)
     finished_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     rule_version = models.CharField(_("规则版本"), max_length=64, blank=True)
     rule_digest = models.CharField(_("规则文件摘要"), max_length=64, blank=True)
@@ -208,7 +211,7 @@ class PolicyRun(models.Model):
     approved_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
     booked_on = models.DateField(_("兑付日期"), null=True, blank=True)
     error = models.TextField(_("错误"), blank=True)
-    history = HistoricalRecords(excluded_fields=["progress", "progress_note"])
+    history = HistoricalRecords(excluded_fields=["progress", "progress_note", "heartbeat_at"])
 
     scope = ScopeSpec(department="policy__department", writers=DEPARTMENT_WRITERS)
 

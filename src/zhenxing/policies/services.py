@@ -13,16 +13,19 @@ import json
 import logging
 import re
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db import IntegrityError, connection, transaction
+from django.conf import settings
+from django.db import IntegrityError, OperationalError, connection, transaction
+from django.db.models import Q, QuerySet
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
-from zhenxing.core import audit, clock, money, scoping
+from zhenxing.core import audit, clock, money, scoping, worker
 from zhenxing.core.models import AuditAction, Department
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError, save_audited
@@ -567,6 +570,8 @@ def run_start(
     scoping.require(
         user, Action.CREATE, model=PolicyRun, values={"policy__department": policy.department}
     )
+    # a run left "running" by a dead worker is failed first, so that it may start again
+    fail_stale_runs(PolicyRun.objects.filter(policy=policy).values_list("pk", flat=True))
     if policy.status != PolicyStatus.PUBLISHED:
         raise DomainError("只有已发布的政策才能测算兑付", {"policy": "政策未发布"})
     period = _check_period(policy, str(period))
@@ -626,24 +631,110 @@ class _Stopwatch:
 
 
 def _progress(run: PolicyRun, pct: int, note: str) -> None:
-    PolicyRun.objects.filter(pk=run.pk).update(progress=pct, progress_note=note)
+    # Each step also beats the heartbeat: a step reached shows the worker alive.
+    PolicyRun.objects.filter(pk=run.pk).update(
+        progress=pct, progress_note=note, heartbeat_at=clock.now()
+    )
+
+
+def _beat(run_id: int) -> None:
+    PolicyRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(heartbeat_at=clock.now())
+
+
+def heartbeat_every() -> float:
+    """Seconds between two heartbeats of a running run: an eighth of the staleness limit,
+    so that several beats may be missed (the database busy) before it counts as dead."""
+    return max(0.2, settings.RUN_STALE_SECONDS / 8)
+
+
+class RunSuperseded(Exception):
+    """The run this execution computes was marked failed (its worker looked dead) or
+    started again meanwhile: what this execution computed is not written."""
+
+
+# The reason a run whose worker died is marked failed: stored in Chinese, shown in the
+# reader's language (the run page translates it).
+WORKER_LOST = gettext_noop(
+    "后台任务进程中断（长时间没有心跳，可能已被终止或服务器已重启），测算未完成；"
+    "已清除本次未完成的结果，请重新测算"
+)
+
+
+def _stale_runs() -> QuerySet[PolicyRun]:
+    """Running runs whose worker gave no sign of life within the staleness limit."""
+    cutoff = clock.now() - datetime.timedelta(seconds=settings.RUN_STALE_SECONDS)
+    return PolicyRun.objects.filter(status=RunStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff)
+        | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+        | Q(heartbeat_at__isnull=True, started_at__isnull=True)
+    )
+
+
+def fail_stale_runs(runs: Iterable[int] | None = None) -> int:
+    """Mark failed every running run (of `runs`, or all) whose worker died; returns how
+    many. Called by the worker (at start and periodically: `core.worker`) and by the
+    pages and routes that show a run, so that no run waits for an operator."""
+    stale = _stale_runs()
+    if runs is not None:
+        stale = stale.filter(pk__in=list(runs))
+    return sum(_fail_stale(pk) for pk in stale.values_list("pk", flat=True))
+
+
+@transaction.atomic
+def _fail_stale(run_id: int) -> bool:
+    """In one transaction: check again that the run is still stale, discard what its
+    dead execution may have written (the reviewer's exclusions stay, for the re-run),
+    and mark it failed with the reason, in the audit trail as the platform's act."""
+    run = _stale_runs().select_for_update().filter(pk=run_id).first()
+    if run is None:
+        return False  # it beat, finished or failed meanwhile
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM {RESULTS_TABLE} WHERE run_id = %s AND excluded = %s", [run.pk, False]
+        )
+    run.status = RunStatus.FAILED
+    run.error = WORKER_LOST
+    run.progress_note = "测算失败"
+    run.finished_at = clock.now()
+    run.population = run.eligible_count = run.payable_count = 0
+    run.eligible_total = run.payable_total = Decimal(0)
+    run.excluded_count = RunResult.objects.filter(run=run).count()
+    save_audited(
+        run,
+        user=audit.SYSTEM,
+        reason=f"后台任务进程超过 {settings.RUN_STALE_SECONDS} 秒没有心跳，判定测算中断",
+    )
+    logger.warning("policy run %s: worker lost, marked failed", run.pk)
+    return True
 
 
 def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRun:
     """Compute a run: facts → the engine (one vectorised pass) → stored results.
 
     Called by the background task (or directly with a facts source). A failure marks
-    the run as failed with the reason; nothing half-written remains.
+    the run as failed with the reason; nothing half-written remains. While it computes,
+    a heartbeat shows the run's worker alive (`fail_stale_runs` fails a run whose worker
+    died). A locked or unavailable database (`OperationalError`) is not the run's fault:
+    it propagates, and the task retries the whole run.
     """
     run = PolicyRun.objects.select_related("policy").get(pk=run_id)
     if run.status == RunStatus.APPROVED:
         return run
     started = time.perf_counter()
+    run.started_at = clock.now()
     PolicyRun.objects.filter(pk=run.pk).update(
-        status=RunStatus.RUNNING, started_at=clock.now(), progress=2, progress_note="读取规则"
+        status=RunStatus.RUNNING,
+        started_at=run.started_at,
+        heartbeat_at=run.started_at,
+        progress=2,
+        progress_note="读取规则",
     )
+    mine = PolicyRun.objects.filter(pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at)
     try:
-        summary = _compute(run, source or facts_mod.default_source)
+        with worker.heartbeat(lambda: _beat(run.pk), heartbeat_every()):
+            summary = _compute(run, source or facts_mod.default_source)
+    except (OperationalError, RunSuperseded):
+        raise
     except Exception as exc:  # the run page must say why, whatever failed
         expected = isinstance(
             exc,
@@ -658,7 +749,7 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
         else:
             logger.exception("policy run %s failed", run.pk)
         message = _rules_message(exc) if expected else f"内部错误：{type(exc).__name__}"
-        PolicyRun.objects.filter(pk=run.pk).update(
+        mine.update(
             status=RunStatus.FAILED,
             error=message[:2000],
             progress_note="测算失败",
@@ -667,7 +758,7 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
         run.refresh_from_db()
         return run
     seconds = Decimal(str(round(time.perf_counter() - started, 3)))
-    PolicyRun.objects.filter(pk=run.pk).update(
+    mine.update(
         status=RunStatus.COMPUTED,
         progress=100,
         progress_note="测算完成，待审批",
@@ -680,11 +771,39 @@ def run_execute(run_id: int, *, source: SourceFactory | None = None) -> PolicyRu
 
 
 @task()
+@worker.retry_on_database_errors()
 def execute_run(run_id: int) -> str:
     """The background task `run_start` queues: `run_execute` in the task worker, so the
     person who started the run can leave. It lives here, beside what it runs, so that
-    the services and the task module never import each other."""
-    return str(run_execute(run_id).status)
+    the services and the task module never import each other. A locked database retries
+    the whole run (it recomputes from the facts: the same results); a run superseded
+    meanwhile (failed as stale, started again) ends here."""
+    try:
+        return str(run_execute(run_id).status)
+    except RunSuperseded:
+        return "superseded"
+    except OperationalError:
+        _fail_unavailable(run_id)
+        raise
+
+
+DATABASE_UNAVAILABLE = gettext_noop(
+    "数据库暂时不可用（多次重试仍未成功），测算未完成；请稍后重新测算"
+)
+
+
+def _fail_unavailable(run_id: int) -> None:
+    """After the last retry: say so on the run if the database answers now (if not, the
+    run's heartbeat goes stale and `fail_stale_runs` marks it failed later)."""
+    try:
+        PolicyRun.objects.filter(pk=run_id, status=RunStatus.RUNNING).update(
+            status=RunStatus.FAILED,
+            error=DATABASE_UNAVAILABLE,
+            progress_note="测算失败",
+            finished_at=clock.now(),
+        )
+    except OperationalError:
+        logger.warning("policy run %s: database still unavailable", run_id)
 
 
 def _snapshot(
@@ -772,6 +891,10 @@ def _compute(run: PolicyRun, source_factory: SourceFactory) -> dict[str, Any]:
     clock_.lap("payable")
     _progress(run, 70, "写入测算结果")
     with transaction.atomic():
+        if not PolicyRun.objects.filter(
+            pk=run.pk, status=RunStatus.RUNNING, started_at=run.started_at
+        ).exists():
+            raise RunSuperseded(run.pk)
         with connection.cursor() as cursor:
             cursor.execute(f"DELETE FROM {RESULTS_TABLE} WHERE run_id = %s", [run.pk])
         clock_.lap("delete old results")

@@ -221,6 +221,8 @@ def policy_detail(request: HttpRequest, pk: int) -> HttpResponse:
     tab = request.GET.get("tab", "guide")
     if tab not in {t for t, _l in TABS}:
         tab = "guide"
+    if tab == "runs":
+        services.fail_stale_runs(policy.runs.values_list("pk", flat=True))
     runs = policy.runs.select_related("prepared_by", "approved_by").order_by("-period", "-id")
     ledger = scoping.visible(request.user, LedgerEntry.objects.filter(policy=policy))
     context: dict[str, Any] = {
@@ -359,6 +361,8 @@ def _confirm_run(request: HttpRequest, policy: Policy, period: str, warning: str
 
 
 def _load_run(request: HttpRequest, pk: int, action: str = Action.VIEW) -> PolicyRun:
+    # whoever looks at a run left "running" by a dead worker sees it failed, at once
+    services.fail_stale_runs([pk])
     return scoping.get_for_user(
         request.user,
         PolicyRun.objects.select_related("policy__department", "prepared_by", "approved_by"),
