@@ -7,7 +7,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from zhenxing.core import scoping
+from zhenxing.core import ratelimits, scoping
 from zhenxing.core.errors import is_problem, problem
 
 
@@ -23,6 +23,13 @@ class ScopingMiddleware:
             return render(request, "404.html", status=404)
         if isinstance(exception, scoping.PermissionDenied):
             return render(request, "403.html", {"message": exception.message}, status=403)
+        if isinstance(exception, ratelimits.RateLimited):
+            if request.path.startswith("/api/"):
+                response = problem(request, 429, "请求过于频繁", exception.message)
+            else:
+                response = render(request, "429.html", {"message": exception.message}, status=429)
+            response["Retry-After"] = str(exception.retry_after)
+            return response
         return None
 
 

@@ -78,7 +78,7 @@ def rows(data: bytes, *, limit: int | None = None) -> Generator[list[Any], None,
     the header — before reading further."""
     check_size(len(data))
     limit = max_rows() if limit is None else limit
-    for count, row in enumerate(_read(data)):
+    for count, row in enumerate(_read(data, limit)):
         if count > limit:  # row 0 is the header
             raise TooManyRows(limit)
         yield row
@@ -106,13 +106,13 @@ def estimated_rows(data: bytes) -> int | None:
     return data.count(b"\n") + 1
 
 
-def _read(data: bytes) -> Iterator[list[Any]]:
+def _read(data: bytes, limit: int) -> Iterator[list[Any]]:
     if data.startswith(_ZIP):
         _check_unpacked(data)
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
         if "xl/workbook.xml" in names:
-            yield from _xlsx_rows(data)
+            yield from _xlsx_rows(data, limit)
             return
         if "content.xml" in names:  # OpenDocument (.ods)
             yield from _calamine_rows(data)
@@ -153,7 +153,7 @@ def _open_xlsx(data: bytes) -> Any:
         )
 
 
-def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
+def _xlsx_rows(data: bytes, limit: int) -> Iterator[list[Any]]:
     try:
         book = _open_xlsx(data)
     except Exception as exc:  # openpyxl raises many kinds for a damaged file
@@ -162,6 +162,11 @@ def _xlsx_rows(data: bytes) -> Iterator[list[Any]]:
         if not book.worksheets:
             return
         sheet = book.worksheets[0]
+        # Excel declares the sheet's extent first: a file saying it holds more rows than
+        # the limit is refused without reading them.
+        declared = sheet.max_row
+        if declared is not None and declared > limit + 1:
+            raise TooManyRows(limit)
         # The declared dimension may lie (A1:A5 over a million rows, or A1:XFD1048576
         # over three): read what the sheet holds, not what it claims.
         sheet.reset_dimensions()
