@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-
 from tests.affordances import write_affordances
+
 from zhenxing.core import excel
 
 ROLES = ["admin", "dept", "dept_head", "area", "steward", "enterprise", "leader", "nobody"]
