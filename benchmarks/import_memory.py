@@ -24,31 +24,33 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+_OOXML = "application/vnd.openxmlformats-"
+_PACKAGE = "http://schemas.openxmlformats.org/package/2006/"
+_OFFICE = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _CONTENT_TYPES = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+    f'{_XML}<Types xmlns="{_PACKAGE}content-types">'
+    f'<Default Extension="rels" ContentType="{_OOXML}package.relationships+xml"/>'
     '<Default Extension="xml" ContentType="application/xml"/>'
-    '<Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
-    '<Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/>'
+    '<Override PartName="/xl/workbook.xml" '
+    f'ContentType="{_OOXML}officedocument.spreadsheetml.sheet.main+xml"/>'
+    '<Override PartName="/xl/worksheets/sheet1.xml" '
+    f'ContentType="{_OOXML}officedocument.spreadsheetml.worksheet+xml"/>'
     "</Types>"
 )
 _RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/>'
+    f'{_XML}<Relationships xmlns="{_PACKAGE}relationships">'
+    f'<Relationship Id="rId1" Type="{_OFFICE}/officeDocument" Target="xl/workbook.xml"/>'
     "</Relationships>"
 )
 _WORKBOOK = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
-    'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">'
+    f'{_XML}<workbook xmlns="{_MAIN}" xmlns:r="{_OFFICE}">'
     '<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>'
 )
 _WORKBOOK_RELS = (
-    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-    '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
-    '<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/>'
+    f'{_XML}<Relationships xmlns="{_PACKAGE}relationships">'
+    f'<Relationship Id="rId1" Type="{_OFFICE}/worksheet" Target="worksheets/sheet1.xml"/>'
     "</Relationships>"
 )
 
@@ -66,12 +68,10 @@ def write_sheet(path: Path, rows: int) -> None:
         archive.writestr("xl/_rels/workbook.xml.rels", _WORKBOOK_RELS)
         with archive.open("xl/worksheets/sheet1.xml", "w") as sheet:
             sheet.write(
-                b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-                b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
-                b"<sheetData>"
-                + "".join(
-                    f'<c t="inlineStr"><is><t>{header}</t></is></c>' for header in HEADER
-                ).join(("<row>", "</row>")).encode()
+                f'{_XML}<worksheet xmlns="{_MAIN}"><sheetData>'.encode()
+                + "".join(f'<c t="inlineStr"><is><t>{header}</t></is></c>' for header in HEADER)
+                .join(("<row>", "</row>"))
+                .encode()
             )
             # the other columns of the header: empty cells, and a flag in the last one
             filler = "<c/>" * (len(HEADER) - 2) + "<c><v>1</v></c>"
@@ -105,7 +105,8 @@ rows, errors = excel.parse_sheet(spec, data)
 seconds = time.perf_counter() - started
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 print(json.dumps({"rows_kept": len(rows), "errors": [e.reason for e in errors[:1]],
-                  "seconds": round(seconds, 2), "peak_above_start_mb": round((peak - before) / 1024, 1),
+                  "seconds": round(seconds, 2),
+                  "peak_above_start_mb": round((peak - before) / 1024, 1),
                   "peak_mb": round(peak / 1024, 1)}, ensure_ascii=False))
 """
 
