@@ -19,7 +19,7 @@ from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 
-from zhenxing.core import scoping, tokens, validation_messages
+from zhenxing.core import ratelimits, scoping, tokens, validation_messages
 from zhenxing.core.errors import database_unavailable, problem
 from zhenxing.core.middleware import too_big
 from zhenxing.core.services import DomainError
@@ -98,6 +98,13 @@ def on_http404(request: HttpRequest, exc: Exception) -> HttpResponse:
 @api.exception_handler(scoping.PermissionDenied)
 def on_denied(request: HttpRequest, exc: scoping.PermissionDenied) -> HttpResponse:
     return problem(request, 403, "无权操作", exc.message)
+
+
+@api.exception_handler(ratelimits.RateLimited)
+def on_rate_limited(request: HttpRequest, exc: ratelimits.RateLimited) -> HttpResponse:
+    response = problem(request, 429, "请求过于频繁", exc.message)
+    response["Retry-After"] = str(exc.retry_after)
+    return response
 
 
 @api.exception_handler(AuthenticationError)

@@ -232,6 +232,44 @@ TASKS = {
     }
 }
 
+# --- imports and rate limits -----------------------------------------------------
+# An uploaded sheet is bounded before it is read (core/sheets.py): its size, what its zip
+# members unpack to (a "zip bomb"), and the rows below its header (counted while reading).
+IMPORT_MAX_BYTES = int(float(os.environ.get("ZHENXING_IMPORT_MAX_MB") or "20") * 1024 * 1024)
+IMPORT_MAX_UNPACKED_BYTES = int(
+    float(os.environ.get("ZHENXING_IMPORT_MAX_UNPACKED_MB") or "200") * 1024 * 1024
+)
+IMPORT_MAX_ROWS = int(os.environ.get("ZHENXING_IMPORT_MAX_ROWS") or "200000")
+# A file over either bound is imported by the background worker, with a progress page;
+# smaller ones are imported during the request.
+IMPORT_BACKGROUND_BYTES = int(
+    float(os.environ.get("ZHENXING_IMPORT_BACKGROUND_KB") or "512") * 1024
+)
+IMPORT_BACKGROUND_ROWS = int(os.environ.get("ZHENXING_IMPORT_BACKGROUND_ROWS") or "2000")
+# Uploads waiting for the worker; each is deleted once imported.
+IMPORT_DIR = DATA_DIR / "imports"
+# Per user, django-ratelimit's "count/period" (s, m, h, d): uploads of any import, and
+# Excel/CSV exports of lists and documents. Over it: 429 with Retry-After.
+RATE_LIMIT_IMPORTS = os.environ.get("ZHENXING_RATE_LIMIT_IMPORTS") or "30/h"
+RATE_LIMIT_EXPORTS = os.environ.get("ZHENXING_RATE_LIMIT_EXPORTS") or "120/h"
+# The counters live in files in the data directory: shared by every gunicorn process and
+# by several app servers on one data directory (locmem is per process, so each process
+# would count alone), and they take no write lock on SQLite. Its increments are not
+# atomic, so two requests at the same instant may count once: a limit that is exceeded
+# by one or two at worst, which throttling tolerates (django-ratelimit's own check, which
+# asks for memcached or Redis, is not installed for that reason: no extra service to run).
+# The timeout outlives the longest window: an increment rewrites the entry with it.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": str(DATA_DIR / "cache"),
+        "TIMEOUT": 2 * 24 * 3600,
+        "OPTIONS": {"MAX_ENTRIES": 20000},
+    }
+}
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True  # an unwritable cache must not stop every import
+
 # --- API ---------------------------------------------------------------------------
 NINJA_PAGINATION_PER_PAGE = 50
 NINJA_PAGINATION_MAX_LIMIT = 1000

@@ -21,6 +21,17 @@ urlpatterns = [
     path("imports/<slug:kind>/", import_views.import_upload, name="import_upload"),
     path("imports/<slug:kind>/template/", import_views.import_template, name="import_template"),
     path("imports/<slug:kind>/errors/", import_views.import_error_report, name="import_errors"),
+    path("imports/<slug:kind>/jobs/<int:pk>/", import_views.import_job, name="import_job"),
+    path(
+        "imports/<slug:kind>/jobs/<int:pk>/progress/",
+        import_views.import_job_progress,
+        name="import_job_progress",
+    ),
+    path(
+        "imports/<slug:kind>/jobs/<int:pk>/errors/",
+        import_views.import_job_errors,
+        name="import_job_errors",
+    ),
     path("api/v1/", api.urls),
     path("django-admin/", admin.site.urls),
 ]

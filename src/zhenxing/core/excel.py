@@ -34,7 +34,8 @@ import datetime
 import decimal
 import io
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,18 +44,17 @@ from django.db import IntegrityError, models, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext
-from python_calamine import CalamineWorkbook
 
-from zhenxing.core import clock, scoping, validation
+from zhenxing.core import clock, scoping, sheets, validation
 from zhenxing.core import money as _money
 from zhenxing.core.roles import Action
 from zhenxing.core.services import create_many_audited
 
 _SHEET_NAME_BAD = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet name
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-MAX_IMPORT_ROWS = 200_000
 MONEY_FORMAT = "#,##0.00"  # amounts, in the unit their header names
 COUNT_FORMAT = "#,##0"  # counts
+MAX_ROW_ERRORS = 10_000  # reading a sheet stops after this many cell errors
 
 
 class CellError(ValueError):
@@ -295,13 +295,20 @@ def choice(options: dict[str, str]) -> Callable[[Any], str]:
 
 
 def read_rows(data: bytes) -> list[list[Any]]:
-    """All rows of the first sheet of an .xlsx/.xls/.ods file."""
+    """All rows of the first sheet of an .xlsx/.csv/.xls/.ods file (small files: the
+    exports and templates a test reads back). Imports read row by row (`parse_sheet`)."""
     try:
-        workbook = CalamineWorkbook.from_filelike(io.BytesIO(data))
-        sheet = workbook.get_sheet_by_index(0)
-        return [list(row) for row in sheet.to_python(skip_empty_area=False)]
-    except Exception as exc:  # calamine raises several error types for a bad file
-        raise CellError("无法读取文件：请上传 Excel 文件（.xlsx）") from exc
+        return list(sheets.rows(data))
+    except sheets.SheetError as exc:
+        raise CellError(str(exc)) from exc
+
+
+# How far a background import has got (`core.import_jobs` sets it for the file it runs):
+# called with the number of rows read so far, every `_PROGRESS_EVERY` rows.
+reading_progress: ContextVar[Callable[[int], None] | None] = ContextVar(
+    "reading_progress", default=None
+)
+_PROGRESS_EVERY = 2000
 
 
 def build_xlsx(
@@ -414,15 +421,31 @@ def _without_unit(header: str) -> str:
 def parse_sheet(
     spec: ImportSpec, data: bytes
 ) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
-    """Parse and check every row; return the good rows and every error found."""
-    errors: list[RowError] = []
+    """Parse and check every row; return the good rows and every error found.
+
+    The sheet is read one row at a time (`core.sheets.rows`): what is kept is one dict per
+    valid row, and reading stops with an error naming the limit as soon as the file holds
+    more rows than `settings.IMPORT_MAX_ROWS`."""
+    table = sheets.rows(data)
     try:
-        table = read_rows(data)
-    except CellError as exc:
+        header = next(table, None)
+    except sheets.SheetError as exc:
         return [], [RowError(0, "文件", "", str(exc))]
-    if not table:
+    if header is None:
         return [], [RowError(1, "表头", "", "文件是空的")]
-    header_row = [_header_key(h) for h in table[0]]
+    try:
+        return _parse_body(spec, header, table)
+    except sheets.SheetError as exc:
+        return [], [RowError(0, "文件", "", str(exc))]
+    finally:
+        table.close()
+
+
+def _parse_body(
+    spec: ImportSpec, header: list[Any], table: Iterator[list[Any]]
+) -> tuple[list[tuple[int, dict[str, Any]]], list[RowError]]:
+    errors: list[RowError] = []
+    header_row = [_header_key(h) for h in header]
     positions: dict[str, int] = {}
     # a column's name → the sheet's header of it: as it is (no unit), or without its unit
     bare_headers = {_without_unit(h): h for h in header_row if h}
@@ -448,11 +471,11 @@ def parse_sheet(
             errors.append(RowError(1, column.header, "", f"缺少必需的列“{column.header}”"))
     if errors:
         return [], errors
-    body = table[1:]
-    if len(body) > MAX_IMPORT_ROWS:
-        return [], [RowError(0, "文件", "", f"一次最多导入 {MAX_IMPORT_ROWS} 行")]
     parsed: list[tuple[int, dict[str, Any]]] = []
-    for index, raw in enumerate(body, start=2):
+    report = reading_progress.get()
+    for index, raw in enumerate(table, start=2):
+        if report is not None and index % _PROGRESS_EVERY == 0:
+            report(index - 1)
         if all(_blank(v) for v in raw):
             continue
         row: dict[str, Any] = {}
@@ -470,6 +493,17 @@ def parse_sheet(
         errors.extend(row_errors)
         if not row_errors:
             parsed.append((index, row))
+        if len(errors) >= MAX_ROW_ERRORS:
+            # Nothing will be written; a longer list helps nobody and costs memory.
+            errors.append(
+                RowError(
+                    index,
+                    "文件",
+                    "",
+                    f"错误超过 {MAX_ROW_ERRORS:,} 处，第 {index} 行以后未再检查：请先改正这些",
+                )
+            )
+            break
     return parsed, errors
 
 

@@ -19,7 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from zhenxing.core import excel, money, scoping
+from zhenxing.core import excel, money, ratelimits, scoping
 from zhenxing.core.models import Area
 from zhenxing.core.roles import Action
 
@@ -207,6 +207,7 @@ class ListSpec:
         self.check_reader(request.user)
         qs, active, sort = self.rows(request)
         if request.GET.get("format") == "xlsx":
+            ratelimits.check(request, ratelimits.EXPORTS)
             return excel.xlsx_response(self.export_bytes(request), self.export_name)
         paginator = Paginator(qs, PAGE_SIZE)
         page = paginator.get_page(request.GET.get("page"))

@@ -12,7 +12,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils.translation import gettext
 
-from zhenxing.core import scoping, validation
+from zhenxing.core import ratelimits, scoping, validation
 from zhenxing.core.errors import database_unavailable, is_problem, problem
 
 
@@ -32,6 +32,13 @@ class ScopingMiddleware:
             return too_big(request)
         if isinstance(exception, OperationalError):
             return database_unavailable(request)
+        if isinstance(exception, ratelimits.RateLimited):
+            if request.path.startswith("/api/"):
+                response = problem(request, 429, "请求过于频繁", exception.message)
+            else:
+                response = render(request, "429.html", {"message": exception.message}, status=429)
+            response["Retry-After"] = str(exception.retry_after)
+            return response
         return None
 
 

@@ -371,3 +371,56 @@ class AuditEntry(models.Model):
             return reverse(url_name, args=[self.object_id])
         except NoReverseMatch:
             return None
+
+
+class ImportStatus(models.TextChoices):
+    QUEUED = "queued", _("排队中")
+    RUNNING = "running", _("导入中")
+    DONE = "done", _("已导入")
+    REFUSED = "refused", _("有错误，未导入")
+    FAILED = "failed", _("导入失败")
+
+
+class ImportJob(models.Model):
+    """A large upload imported by the background worker (`core.import_jobs`): the file
+    waits in `settings.IMPORT_DIR` under `stored_name` and is deleted once imported. Its
+    page (for the user who uploaded it) shows the progress, then the outcome or the same
+    row errors a small file shows at once."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="import_jobs"
+    )
+    kind = models.CharField(_("导入类型"), max_length=64)
+    file_name = models.CharField(_("文件名"), max_length=255)
+    stored_name = models.CharField(max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(_("文件大小"), default=0)
+    rows_estimate = models.PositiveIntegerField(null=True, blank=True)
+    status = models.CharField(
+        _("状态"), max_length=16, choices=ImportStatus.choices, default=ImportStatus.QUEUED
+    )
+    progress = models.PositiveSmallIntegerField(_("进度"), default=0)
+    progress_note = models.CharField(max_length=200, blank=True)
+    rows_total = models.PositiveIntegerField(default=0)
+    rows_written = models.PositiveIntegerField(default=0)
+    summary = models.CharField(_("结果"), max_length=500, blank=True)
+    # [[row, column, value, reason], …] as the error report shows them (the first ones).
+    errors = models.JSONField(default=list, blank=True)
+    error_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("上传时间"), default=clock.now)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    # Read by its own user only (`import_jobs.job_for`); written by the worker.
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("后台导入")
+        verbose_name_plural = _("后台导入")
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.file_name} ({self.status})"
+
+    @property
+    def finished(self) -> bool:
+        return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)

@@ -44,7 +44,7 @@ from zhenxing.enterprises.forms import (
     TierForm,
     TierLoseForm,
 )
-from zhenxing.enterprises.imports import fact_import_kind
+from zhenxing.enterprises.imports import ENTERPRISE_IMPORT, fact_import_kind
 from zhenxing.enterprises.models import (
     LEVEL_CHOICES,
     STAGE_CHOICES,
@@ -101,12 +101,16 @@ def _subnav(current: str, user: Any) -> list[dict[str, Any]]:
 
 
 def _enterprise_actions(request: HttpRequest) -> list[dict[str, str]]:
+    actions = []
     if scoping.can(request.user, Action.CREATE, model=Enterprise):
-        return [
-            {"label": gettext("新建企业"), "url": "/enterprises/new/", "style": "primary"},
-            {"label": gettext("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""},
-        ]
-    return []
+        actions.append(
+            {"label": gettext("新建企业"), "url": "/enterprises/new/", "style": "primary"}
+        )
+    if excel.may_import(request.user, ENTERPRISE_IMPORT):
+        actions.append(
+            {"label": gettext("从 Excel 导入"), "url": "/imports/enterprises/", "style": ""}
+        )
+    return actions
 
 
 def _list_spec(current: str, **kwargs: Any) -> ListSpec:

@@ -22,13 +22,9 @@ from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from zhenxing.core import audit, clock, excel, money, scoping
+from zhenxing.core import audit, clock, excel, money, ratelimits, scoping, sheets
 from zhenxing.core.forms import form_page, show_domain_error, within_bounds
-from zhenxing.core.import_views import (
-    MAX_UPLOAD_BYTES,
-    error_report_response,
-    keep_error_report,
-)
+from zhenxing.core.import_views import error_report_response, keep_error_report
 from zhenxing.core.listing import Column, Filter, ListSpec, choices_of
 from zhenxing.core.models import Area, Department
 from zhenxing.core.roles import Action
@@ -1056,6 +1052,8 @@ def fact_list_upload(request: HttpRequest) -> HttpResponse:
         request.POST or None, request.FILES or None, user=request.user, initial=initial
     )
     result = None
+    if request.method == "POST":
+        ratelimits.check(request, ratelimits.IMPORTS)
     if request.method == "POST" and form.is_valid() and within_bounds(form):
         outcome = _import_list(request, form)
         if isinstance(outcome, HttpResponse):
@@ -1091,8 +1089,10 @@ def _import_list(
         show_domain_error(form, exc)
         return None
     upload = data["file"]
-    if upload.size > MAX_UPLOAD_BYTES:
-        form.add_error("file", gettext("文件太大（上限 20 MB）"))
+    try:
+        sheets.check_size(upload.size)
+    except sheets.SheetError as exc:
+        form.add_error("file", str(exc))
         return None
     header = imports.ListHeader(
         fact=fact,
@@ -1262,6 +1262,7 @@ def fact_list_template(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def fact_list_errors(request: HttpRequest) -> HttpResponse:
+    scoping.require(request.user, Action.CREATE, model=FactList)
     return error_report_response(request, imports.KIND, gettext("名单"))
 
 

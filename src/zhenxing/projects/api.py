@@ -10,12 +10,11 @@ from ninja.errors import ValidationError
 from ninja.pagination import paginate
 
 from zhenxing.clusters.models import Cluster, ClusterScheme
-from zhenxing.core import clock, excel, scoping
+from zhenxing.core import clock, excel, ratelimits, scoping, sheets
 from zhenxing.core.api import AuditOut
 from zhenxing.core.codes import uscc as uscc_codes
 from zhenxing.core.codes.errors import CodeError
 from zhenxing.core.errors import problem
-from zhenxing.core.import_views import MAX_UPLOAD_BYTES
 from zhenxing.core.models import Area, Department, Industry
 from zhenxing.core.money import Money, NonNegativeMoney, Percent
 from zhenxing.core.pagination import BoundedLimitOffsetPagination, filter_given
@@ -585,13 +584,23 @@ class ReportImportOut(Schema):
     message: str
 
 
-@router.post("/reports/import", response={200: ReportImportOut, 400: ProblemOut})
+@router.post(
+    "/reports/import",
+    response={200: ReportImportOut, 400: ProblemOut, 403: ProblemOut, 429: ProblemOut},
+)
 def import_reports(request: HttpRequest, file: File[UploadedFile]) -> Any:
     """An area's monthly report sheet (.xlsx, multipart field `file`; the template is at
     `/imports/project-reports/template/`): every row or none. On refusal the answer is
-    400 with one `errors` item per bad cell (`field` = "第 N 行 列名")."""
-    if file.size is not None and file.size > MAX_UPLOAD_BYTES:
-        raise DomainError("文件太大（上限 20 MB）", {"file": "文件太大（上限 20 MB）"})
+    400 with one `errors` item per bad cell (`field` = "第 N 行 列名"). Roles that may not
+    import the sheet get 403 before the file is read; more uploads per hour than
+    `ZHENXING_RATE_LIMIT_IMPORTS` get 429 with `Retry-After`."""
+    if not excel.may_import(request.user, REPORT_IMPORT):
+        raise scoping.PermissionDenied("您无权导入月度填报")
+    ratelimits.check(request, ratelimits.IMPORTS)
+    try:
+        sheets.check_size(file.size)
+    except sheets.SheetError as exc:
+        raise DomainError(str(exc), {"file": str(exc)}) from exc
     result = excel.run_import(REPORT_IMPORT, file.read(), user=request.user)
     if not result.ok:
         title = f"导入失败，没有写入任何数据：共 {len(result.errors)} 处错误"
