@@ -190,3 +190,48 @@ def test_the_counters_are_shared_by_every_server_process() -> None:
     backend = shipped.CACHES["default"]["BACKEND"]
     assert backend == "django.core.cache.backends.filebased.FileBasedCache"
     assert str(shipped.CACHES["default"]["LOCATION"]).startswith(str(shipped.DATA_DIR))
+
+
+def test_a_job_whose_worker_died_is_failed_and_its_file_deleted(
+    world: Any, client: Any, background: Any, settings: Any
+) -> None:
+    """A worker killed mid-import leaves its job "running" with a heartbeat that stops:
+    the worker's recovery (or the job's page) marks it failed and deletes the file."""
+    import datetime
+
+    from zhenxing.core import clock, import_jobs, worker
+    from zhenxing.core.models import ImportJob, ImportStatus
+
+    settings.RUN_STALE_SECONDS = 60
+    background.mkdir(parents=True)
+    waiting = background / "dead.upload"
+    waiting.write_bytes(b"x")
+    long_ago = clock.now() - datetime.timedelta(seconds=61)
+    user = world.users["area"]
+    dead, alive = (
+        ImportJob.objects.create(
+            user=user,
+            kind="enterprises",
+            file_name=name,
+            stored_name=stored,
+            status=ImportStatus.RUNNING,
+            started_at=long_ago,
+            heartbeat_at=beat,
+        )
+        for name, stored, beat in (
+            ("dead.xlsx", "dead.upload", long_ago),
+            ("alive.xlsx", "", clock.now()),
+        )
+    )
+    assert worker.run_recoveries()["core.stale_import_jobs"] == 1
+    dead.refresh_from_db()
+    alive.refresh_from_db()
+    assert (dead.status, dead.summary, dead.stored_name) == (
+        "failed",
+        import_jobs.WORKER_LOST,
+        "",
+    )
+    assert not waiting.exists() and alive.status == "running"
+    client.force_login(user)
+    page = client.get(f"/imports/enterprises/jobs/{dead.pk}/").content.decode()
+    assert "后台任务进程中断" in page

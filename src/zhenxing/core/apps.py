@@ -12,6 +12,9 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
+        from zhenxing.core import import_jobs, worker
+
+        worker.register_recovery("core.stale_import_jobs", import_jobs.fail_stale_jobs)
         from zhenxing.core import views
         from zhenxing.core.listing import register_export
 

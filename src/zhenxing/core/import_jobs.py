@@ -11,6 +11,7 @@ page shows.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import os
 import uuid
@@ -19,9 +20,11 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
+from django.utils.translation import gettext_noop
 from django_tasks import task
 
-from zhenxing.core import clock, excel, sheets
+from zhenxing.core import clock, excel, sheets, worker
 from zhenxing.core.models import ImportJob, ImportStatus
 
 logger = logging.getLogger(__name__)
@@ -41,10 +44,49 @@ def is_large(size: int, head: bytes | None) -> bool:
 
 
 def job_for(user: Any, pk: int) -> ImportJob | None:
-    """The job, if it is this user's (a job is seen by whoever uploaded it, nobody else)."""
+    """The job, if it is this user's (a job is seen by whoever uploaded it, nobody else).
+    A job whose worker died is marked failed first, so its page never spins for ever."""
     if not getattr(user, "is_authenticated", False):
         return None
+    fail_stale_jobs(ImportJob.objects.filter(pk=pk))
     return ImportJob.objects.filter(pk=pk, user_id=user.pk).first()
+
+
+# Stored in Chinese, shown in the reader's language (the job page translates it).
+WORKER_LOST = gettext_noop("后台任务进程中断（长时间没有心跳），没有写入任何数据；请重新上传")
+
+
+def _stale_jobs() -> Any:
+    cutoff = clock.now() - datetime.timedelta(seconds=settings.RUN_STALE_SECONDS)
+    return ImportJob.objects.filter(status=ImportStatus.RUNNING).filter(
+        Q(heartbeat_at__lt=cutoff) | Q(heartbeat_at__isnull=True, started_at__lt=cutoff)
+    )
+
+
+def fail_stale_jobs(jobs: Any = None) -> int:
+    """Mark failed every running job (of `jobs`, or all) whose worker gave no sign of
+    life within `settings.RUN_STALE_SECONDS`, and delete its waiting file. The import
+    writes in one transaction, so a dead worker left nothing half-written. Registered
+    with `core.worker` (at start and periodically) and called by the job's page."""
+    stale = _stale_jobs() if jobs is None else _stale_jobs().filter(pk__in=jobs.values("pk"))
+    failed = 0
+    for job in stale:
+        changed = (
+            _stale_jobs()
+            .filter(pk=job.pk)
+            .update(
+                status=ImportStatus.FAILED,
+                progress=100,
+                progress_note=str(ImportStatus.FAILED.label),
+                summary=WORKER_LOST,
+                finished_at=clock.now(),
+                stored_name="",
+            )
+        )
+        if changed and job.stored_name:
+            (Path(settings.IMPORT_DIR) / job.stored_name).unlink(missing_ok=True)
+        failed += changed
+    return failed
 
 
 def job_start(
@@ -110,14 +152,25 @@ def run_job(job_id: int) -> ImportJob:
     """Import a stored upload; whatever happens the file is deleted and the job says how
     it ended (a job already started or finished is left as it is)."""
     claimed = ImportJob.objects.filter(pk=job_id, status=ImportStatus.QUEUED).update(
-        status=ImportStatus.RUNNING, started_at=clock.now(), progress=1, progress_note="开始读取"
+        status=ImportStatus.RUNNING,
+        started_at=clock.now(),
+        heartbeat_at=clock.now(),
+        progress=1,
+        progress_note="开始读取",
     )
     job = ImportJob.objects.select_related("user").get(pk=job_id)
     if not claimed:
         return job
     path = Path(settings.IMPORT_DIR) / job.stored_name
+
+    def beat() -> None:
+        ImportJob.objects.filter(pk=job_id, status=ImportStatus.RUNNING).update(
+            heartbeat_at=clock.now()
+        )
+
     try:
-        result = _import(job, path)
+        with worker.heartbeat(beat, every=max(0.2, settings.RUN_STALE_SECONDS / 8)):
+            result = _import(job, path)
     except Exception as exc:  # the job's page must say it failed, whatever failed
         logger.exception("import job %s failed", job.pk)
         summary = f"内部错误：{type(exc).__name__}，没有写入任何数据"

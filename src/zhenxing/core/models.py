@@ -408,6 +408,9 @@ class ImportJob(models.Model):
     error_count = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(_("上传时间"), default=clock.now)
     started_at = models.DateTimeField(null=True, blank=True)
+    # beaten while the worker imports (`import_jobs.fail_stale_jobs` fails a job whose
+    # worker died: it would otherwise say "running" for ever)
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     # Read by its own user only (`import_jobs.job_for`); written by the worker.
