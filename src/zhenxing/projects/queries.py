@@ -92,13 +92,19 @@ def _restricts(projects: QuerySet[Project] | None) -> bool:
 def not_voided(path: str = "") -> Q:
     """A filter that leaves out voided projects, on Project ("") or on a model that
     reaches it through `path`. On such a model it is `NOT IN` the (few) voided
-    projects, which costs no join to the project table."""
+    projects, which costs no join to the project table. Build it when the query runs
+    (it reads the voided ids now), not once at import."""
     from zhenxing.projects.models import Project
 
     if not path:
         return Q(voided_at__isnull=True)
-    voided = Project.objects.filter(voided_at__isnull=False).order_by().values("pk")
-    return ~Q(**{f"{path}_id__in": voided})
+    # The ids are read first: voided projects are few (usually none, and then no filter
+    # at all), and `NOT IN (a short list)` costs far less over 360,000 monthly reports
+    # than `NOT IN (a subquery)` evaluated into every figure's plan.
+    voided = list(
+        Project.objects.filter(voided_at__isnull=False).order_by().values_list("pk", flat=True)
+    )
+    return ~Q(**{f"{path}_id__in": voided}) if voided else Q()
 
 
 def _scope(projects: QuerySet[Project] | None, area: Area | None, path: str) -> Q:
