@@ -39,9 +39,14 @@ def _sheet(count: int) -> bytes:
     return excel.build_xlsx(HEADERS, ([f"9121080412345678{i:02d}", "甲"] for i in range(count)))
 
 
-def test_reading_stops_at_the_limit_and_names_it(settings: Any) -> None:
+def test_reading_stops_at_the_limit_and_names_it(settings: Any, monkeypatch: Any) -> None:
+    """A large workbook is read row by row (openpyxl): reading stops at the limit. A
+    small one is read whole by calamine and refused before any row is handed on."""
     settings.IMPORT_MAX_ROWS = 50
     data = _without_dimension(_sheet(500))
+    with pytest.raises(sheets.TooManyRows, match="50 行"):
+        next(sheets.rows(data))
+    monkeypatch.setattr(sheets, "_CALAMINE_UNPACKED", 0)  # as if the file were large
     read = []
     with pytest.raises(sheets.TooManyRows, match="50 行"):
         for row in sheets.rows(data):

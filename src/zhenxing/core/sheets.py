@@ -33,6 +33,9 @@ from django.utils.translation import gettext
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .xls (BIFF in an OLE compound file)
 _SNIFF = 64 * 1024  # bytes looked at to tell a CSV's encoding
+# An .xlsx unpacking to at most this is read with calamine (fast, whole sheet at once);
+# a larger one with openpyxl, one row at a time (slower, memory bounded whatever the rows).
+_CALAMINE_UNPACKED = 4 * 1024 * 1024
 
 
 class SheetError(ValueError):
@@ -112,14 +115,19 @@ def _read(data: bytes, limit: int) -> Iterator[list[Any]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
         if "xl/workbook.xml" in names:
-            yield from _xlsx_rows(data, limit)
+            if _unpacked_size(data) <= _CALAMINE_UNPACKED:
+                # A small workbook (an area's monthly sheet): calamine reads it several
+                # times faster than openpyxl, and its memory is bounded by the small XML.
+                yield from _calamine_rows(data, limit)
+            else:
+                yield from _xlsx_rows(data, limit)
             return
         if "content.xml" in names:  # OpenDocument (.ods)
-            yield from _calamine_rows(data)
+            yield from _calamine_rows(data, limit)
             return
         raise _unreadable()
     if data.startswith(_OLE):
-        yield from _calamine_rows(data)
+        yield from _calamine_rows(data, limit)
         return
     yield from _csv_rows(data)
 
@@ -131,16 +139,20 @@ def _unreadable() -> SheetError:
 def _check_unpacked(data: bytes) -> None:
     """Refuse a zip whose members unpack to more than the bound, before unpacking any.
     (zipfile stops each member at its declared size, so the sum cannot be lied about.)"""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            unpacked = sum(member.file_size for member in archive.infolist())
-    except (zipfile.BadZipFile, ValueError, OSError) as exc:
-        raise _unreadable() from exc
+    unpacked = _unpacked_size(data)
     bound = int(settings.IMPORT_MAX_UNPACKED_BYTES)
     if unpacked > bound:
         raise SheetError(
             gettext("文件解压后超过 %(mb)s MB 的上限，不予读取") % {"mb": _megabytes(bound)}
         )
+
+
+def _unpacked_size(data: bytes) -> int:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, ValueError, OSError) as exc:
+        raise _unreadable() from exc
 
 
 def _open_xlsx(data: bytes) -> Any:
@@ -179,7 +191,7 @@ def _xlsx_rows(data: bytes, limit: int) -> Iterator[list[Any]]:
         book.close()
 
 
-def _calamine_rows(data: bytes) -> Iterator[list[Any]]:
+def _calamine_rows(data: bytes, limit: int) -> Iterator[list[Any]]:
     from python_calamine import CalamineWorkbook
 
     try:
@@ -187,6 +199,8 @@ def _calamine_rows(data: bytes) -> Iterator[list[Any]]:
         lines = sheet.iter_rows()
     except Exception as exc:  # calamine raises several error types for a bad file
         raise _unreadable() from exc
+    if sheet.height > limit + 1:  # the sheet is read whole: refuse before any row
+        raise TooManyRows(limit)
     # calamine's rows start at row 1 but at the first used column: put them back in place
     # so that positions match the header's.
     start_col = (sheet.start or (0, 0))[1]

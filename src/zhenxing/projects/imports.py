@@ -101,7 +101,10 @@ class _Run:
         if self.user_id == user.pk:
             return
         self.user_id = user.pk
-        visible = scoping.visible(user, Project.objects.only("id", "code", "name", "area_id"))
+        # voided_at: a voided project is refused per row (reports_submit_many)
+        visible = scoping.visible(
+            user, Project.objects.only("id", "code", "name", "area_id", "voided_at")
+        )
         for project in visible.order_by("pk"):
             if project.code:
                 self.by_code[project.code] = project
