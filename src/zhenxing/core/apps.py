@@ -12,6 +12,9 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
+        from zhenxing.core import security_events
+
+        security_events.connect()
         from zhenxing.core import views
         from zhenxing.core.listing import register_export
 

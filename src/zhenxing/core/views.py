@@ -140,6 +140,7 @@ AUDIT_LIST = ListSpec(
     ],
     default_sort="-timestamp",
     export_name="审计日志",
+    personal_data=True,  # names of the people who acted / took part
 )
 
 
