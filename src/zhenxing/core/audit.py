@@ -423,7 +423,7 @@ def event(
     `subject_repr`), from which address (given, else the current request's), when. Such
     entries are for administrators only."""
     content_type = (
-        ContentType.objects.get_for_model(type(subject), for_concrete_model=True)
+        ContentType.objects.get_for_model(subject, for_concrete_model=True)
         if subject is not None
         else None
     )

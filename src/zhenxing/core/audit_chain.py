@@ -31,6 +31,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import transaction
 
+from zhenxing.core import clock
 from zhenxing.core.models import AuditChainHead, AuditEntry
 
 HASHED_FIELDS = (
@@ -179,3 +180,18 @@ def _report(
 ) -> ChainReport:
     broken = BrokenLink(row["id"], row["timestamp"], reason)
     return ChainReport(checked, before_chain, previous, broken)
+
+
+def describe(report: ChainReport) -> str:
+    """The verification's outcome, for the command line."""
+    lines = [f"已校验 {report.checked} 条审计记录。"]
+    if report.before_chain:
+        lines.append(f"另有 {report.before_chain} 条写于哈希链启用之前，未纳入校验。")
+    if report.broken is None:
+        lines.append(f"哈希链完整。链头：{report.head_hash or '（空）'}")
+    else:
+        where = f"第 {report.broken.entry_id} 号记录" if report.broken.entry_id else "链头"
+        moment = report.broken.timestamp
+        when = f"（{clock.local(moment):%Y-%m-%d %H:%M:%S}）" if moment else ""
+        lines.append(f"哈希链在{where}{when}处断开：{report.broken.reason}")
+    return "\n".join(lines)

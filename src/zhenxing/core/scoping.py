@@ -474,3 +474,9 @@ def sees_internal_notes(user: Any) -> bool:
     """Internal remarks on reference data and rules (a source still to verify, where a
     figure was found) are for administrators; everyone else reads only public text."""
     return bool(user and user.is_authenticated and grants_for(user).is_admin)
+
+
+def sees_client_addresses(user: Any) -> bool:
+    """The address a change came from is for administrators (it tells where a person
+    worked from); other readers of the audit log see who and what, not where."""
+    return bool(user and user.is_authenticated and grants_for(user).is_admin)

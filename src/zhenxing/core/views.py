@@ -107,6 +107,13 @@ INDUSTRY_LIST = ListSpec(
 )
 
 
+def _record_type(entry: AuditEntry) -> str:
+    if entry.content_type is None:
+        return ""  # an event about no one record (a backup)
+    model = entry.content_type.model_class()
+    return str(model._meta.verbose_name) if model else entry.content_type.model
+
+
 AUDIT_LIST = ListSpec(
     title=_("审计日志"),
     queryset=lambda request: AuditEntry.objects.select_related("area", "content_type"),
@@ -117,16 +124,13 @@ AUDIT_LIST = ListSpec(
         Column(
             "content_type__name",
             _("记录类型"),
-            value=lambda e: (
-                e.content_type.model_class()._meta.verbose_name
-                if e.content_type.model_class()
-                else e.content_type.model
-            ),
+            value=_record_type,
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
         Column("area__name", _("区域")),
         Column("changes", _("变更（原值 → 新值）"), value=changes_text),
         Column("reason", _("原因")),
+        Column("address", _("来源地址"), visible_to=scoping.sees_client_addresses),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=area_choices),
