@@ -122,9 +122,7 @@ def test_token_creation_and_revocation_are_recorded(world: Any, client: Any) -> 
     assert made.reason == "有效期 30 天" and made.object_id == str(created["id"])
 
 
-def test_role_grants_and_user_records_are_for_administrators_only(
-    world: Any, client: Any
-) -> None:
+def test_role_grants_and_user_records_are_for_administrators_only(world: Any, client: Any) -> None:
     """Before: department staff, leaders and stewards read every role grant and user
     entry through GET /api/v1/audit and the audit page."""
     from zhenxing.core.models import AuditEntry, Department, RoleAssignment

@@ -252,17 +252,19 @@ def _opened(path: Path, key: bytes | None) -> Iterator[tuple[str, BinaryIO]]:
             raise BackupError(str(exc)) from exc
         except (OSError, EOFError) as exc:
             raise BackupError(f"备份文件已损坏：{exc}") from exc
-        rest = io.BufferedReader(_Prepended(start, stream), 1 << 16)
+        rest = io.BufferedReader(_Forward(stream, start), 1 << 16)
         try:
             yield ("legacy" if start == b"[" else "archive"), rest
         except backup_crypto.BackupCryptoError as exc:
             raise BackupError(str(exc)) from exc
 
 
-class _Prepended(io.RawIOBase):
-    """A stream with one already-read byte put back in front."""
+class _Forward(io.RawIOBase):
+    """A stream read front to back (with bytes already read put back in front): what
+    text and buffered readers can wrap where the source cannot say it is unseekable
+    (a member of a streamed tar archive under Python 3.11)."""
 
-    def __init__(self, first: bytes, rest: BinaryIO) -> None:
+    def __init__(self, rest: Any, first: bytes = b"") -> None:
         self._first, self._rest = first, rest
 
     def readable(self) -> bool:
@@ -270,8 +272,9 @@ class _Prepended(io.RawIOBase):
 
     def readinto(self, target: bytearray | memoryview) -> int:  # type: ignore[override]
         if self._first:
-            target[0:1], self._first = self._first, b""
-            return 1
+            n = min(len(target), len(self._first))
+            target[:n], self._first = self._first[:n], self._first[n:]
+            return n
         data = self._rest.read(len(target))
         target[: len(data)] = data
         return len(data)
@@ -375,7 +378,8 @@ def _restore_archive(tar: tarfile.TarFile, *, encrypted: bool) -> Summary:
                     handle = tar.extractfile(member)
                     if handle is None:
                         raise BackupError("备份文件已损坏（数据部分不可读）")
-                    records = _load_rows(io.TextIOWrapper(handle, encoding="utf-8"))
+                    text = io.TextIOWrapper(io.BufferedReader(_Forward(handle)), encoding="utf-8")
+                    records = _load_rows(text)
                 elif member.isfile() and (target := _media_target(member.name)) is not None:
                     handle = tar.extractfile(member)
                     destination = staging.joinpath(*target.parts)
