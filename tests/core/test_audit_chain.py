@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from typing import Any
@@ -27,7 +28,7 @@ def test_every_entry_links_to_the_one_before_and_verify_passes(world: Any) -> No
     entries = list(AuditEntry.objects.order_by("id"))
     assert entries and all(e.entry_hash for e in entries)
     assert entries[0].prev_hash == ""
-    for before, after in zip(entries, entries[1:], strict=False):
+    for before, after in itertools.pairwise(entries):
         assert after.prev_hash == before.entry_hash
     head = AuditChainHead.objects.get()
     assert (head.entry_id, head.entry_hash) == (entries[-1].pk, entries[-1].entry_hash)

@@ -158,7 +158,7 @@ def test_a_backup_from_a_newer_schema_is_refused_and_nothing_changes(
     path = tmp_path / "future.backup"
     backup.backup_to(path)
     Enterprise.objects.update(name="现在的名字")
-    with pytest.raises(backup.BackupError, match="更新的版本.*core.0099_from_the_future"):
+    with pytest.raises(backup.BackupError, match=r"更新的版本.*core\.0099_from_the_future"):
         backup.restore_from(path)
     assert set(Enterprise.objects.values_list("name", flat=True)) == {"现在的名字"}
 

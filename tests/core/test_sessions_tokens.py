@@ -79,7 +79,7 @@ def test_tokens_expire_after_90_days_by_default_or_as_asked(world: Any) -> None:
     with time_machine.travel(START, tick=False) as clock:
         token, key = tokens.token_create(user=user, owner=user)
         assert token.expires_at - token.created_at == datetime.timedelta(days=90)
-        short, short_key = tokens.token_create(user=user, owner=user, days=7)
+        _short, short_key = tokens.token_create(user=user, owner=user, days=7)
         clock.shift(datetime.timedelta(days=7, seconds=1))
         assert tokens.user_for_key(short_key) is None
         assert tokens.user_for_key(key) == user
@@ -187,3 +187,20 @@ def test_hsts_is_sent_when_set(settings: Any, client: Any) -> None:
     settings.SECURE_HSTS_SECONDS = 31536000
     response = client.get("/login/", secure=True)
     assert response["Strict-Transport-Security"].startswith("max-age=31536000")
+
+
+def test_the_account_page_makes_a_token_with_the_days_asked(world: Any, client: Any) -> None:
+    from zhenxing.core import clock
+    from zhenxing.core.models import ApiToken
+
+    client.force_login(world.users["area"])
+    page = client.get("/system/account/").content.decode()
+    assert 'name="days"' in page and 'value="90"' in page
+    for bad in ("abc", "0", "4000"):
+        assert client.post("/system/account/tokens/", {"name": "x", "days": bad}).status_code == 302
+    assert not ApiToken.objects.exists()
+    client.post("/system/account/tokens/", {"name": "报表", "days": "14"})
+    token = ApiToken.objects.get()
+    assert token.expires_at - token.created_at == datetime.timedelta(days=14)
+    shown = f"{clock.local(token.expires_at):%Y-%m-%d}"
+    assert shown in client.get("/system/account/").content.decode()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from zhenxing.core.models import (
     Industry,
     IndustryLevel,
 )
+from zhenxing.core.services import DomainError
 
 
 @login_required
@@ -173,16 +175,32 @@ def account(request: HttpRequest) -> HttpResponse:
     user_tokens = ApiToken.objects.filter(user_id=cast(int, request.user.pk))
     new_token = request.session.pop("new_token", None)
     return render(
-        request, "core/account.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
+        request,
+        "core/account.html",
+        {
+            "form": form,
+            "tokens": user_tokens,
+            "new_token": new_token,
+            "token_days": settings.TOKEN_DAYS,
+        },
     )
 
 
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    _token, key = tokens.token_create(
-        user=request.user, owner=request.user, name=request.POST.get("name", "")[:64]
-    )
+    days_text = request.POST.get("days", "").strip()
+    try:
+        days = int(days_text) if days_text else None
+        _token, key = tokens.token_create(
+            user=request.user, owner=request.user, name=request.POST.get("name", "")[:64], days=days
+        )
+    except ValueError:
+        messages.error(request, gettext("有效天数须为整数"))
+        return redirect("core:account")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("core:account")
     request.session["new_token"] = key
     return redirect("core:account")
 
