@@ -93,7 +93,8 @@ def _on_locked_out(
         user=audit.SYSTEM,
         subject=known,
         subject_repr="" if known is not None else str(username or "")[:150],
-        reason=gettext("连续登录失败 %(count)s 次") % {"count": settings.AXES_FAILURE_LIMIT},
+        # stored in the source language, as every audit reason is
+        reason=f"连续登录失败 {settings.AXES_FAILURE_LIMIT} 次",
         address=client_address(request) if request is not None else ip_address,
     )
 
@@ -113,7 +114,7 @@ def _on_user_saved(sender: Any, instance: Any, created: bool, **kwargs: Any) -> 
     )
     from zhenxing.core import tokens
 
-    tokens.revoke_all(owner=instance, user=actor, reason=gettext("密码已修改"))
+    tokens.revoke_all(owner=instance, user=actor, reason="密码已修改")
 
 
 def connect() -> None:

@@ -60,7 +60,7 @@ def token_create(
         user=user,
         subject=token,
         subject_repr=f"{owner.username} {token}",
-        reason=gettext("有效期 %(days)s 天") % {"days": lifetime},
+        reason=f"有效期 {lifetime} 天",  # stored in the source language
     )
     return token, key
 
