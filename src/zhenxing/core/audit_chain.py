@@ -56,7 +56,7 @@ def _moment(value: Any) -> str:
     if isinstance(value, datetime.datetime):
         if value.tzinfo is not None:
             value = value.astimezone(datetime.UTC)
-        return value.isoformat()
+        return str(value.isoformat())
     return str(value)
 
 

@@ -109,7 +109,7 @@ class _LineCounter(io.TextIOBase):
     def __init__(self, target: IO[str]) -> None:
         self.target, self.lines = target, 0
 
-    def write(self, text: str) -> int:  # type: ignore[override]
+    def write(self, text: str) -> int:
         self.lines += text.count("\n")
         return self.target.write(text)
 
@@ -382,10 +382,12 @@ def _restore_archive(tar: tarfile.TarFile, *, encrypted: bool) -> Summary:
                     records = _load_rows(text)
                 elif member.isfile() and (target := _media_target(member.name)) is not None:
                     handle = tar.extractfile(member)
+                    if handle is None:
+                        continue
                     destination = staging.joinpath(*target.parts)
                     destination.parent.mkdir(parents=True, exist_ok=True)
                     with open(destination, "wb") as out:
-                        shutil.copyfileobj(handle, out)  # type: ignore[misc]
+                        shutil.copyfileobj(handle, out)
                     files += 1
             if records != manifest.get("records", records):
                 raise BackupError("备份文件不完整（记录数与清单不符）")

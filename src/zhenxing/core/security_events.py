@@ -160,7 +160,7 @@ class SessionTimeoutMiddleware:
 
     @staticmethod
     def _end(request: HttpRequest) -> None:
-        user = request.user
+        user: Any = request.user
         if getattr(user, "is_authenticated", False):
             audit.event(
                 AuditAction.SESSION_EXPIRED,
