@@ -172,7 +172,6 @@ def cmd_token(args: argparse.Namespace) -> int:
         qs = ApiToken.objects.select_related("user")
         if args.target:
             qs = qs.filter(user__username=args.target)
-        print("编号\t用户\t前缀\t名称\t创建\t到期\t最近使用\t状态")
         for token in qs:
             state = "已吊销" if token.revoked_at else "已过期" if token.expired else "有效"
             used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-"

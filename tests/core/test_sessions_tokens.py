@@ -117,7 +117,8 @@ def test_the_cli_makes_a_token_with_the_days_asked(world: Any, capsys: Any) -> N
     assert main(["token", "create", "area", "--days", "0"]) == 2
     assert "有效期" in capsys.readouterr().err
     assert main(["token", "list"]) == 0
-    assert "到期" in capsys.readouterr().out
+    listed = capsys.readouterr().out.split("\t")  # id, user, prefix, name, made, expires, …
+    assert listed[5] == f"{token.expires_at:%Y-%m-%d}"
 
 
 def test_the_api_reference_can_be_kept_for_signed_in_users(
