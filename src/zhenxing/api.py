@@ -6,10 +6,13 @@ Auth: the browser session (with CSRF on writes) or `Authorization: Bearer <token
 
 from __future__ import annotations
 
+import functools
 import logging
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.db import DataError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -49,6 +52,24 @@ class Session(APIKeyCookie):
         return None
 
 
+def _docs_access(view: Any) -> Any:
+    """The API reference and schema for signed-in users only when
+    `settings.API_DOCS_SIGNED_IN` says so (ZHENXING_API_DOCS_SIGNED_IN)."""
+
+    @functools.wraps(view)
+    def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
+        bearer = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        if (
+            settings.API_DOCS_SIGNED_IN
+            and not request.user.is_authenticated
+            and tokens.user_for_key(bearer) is None
+        ):
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return guarded
+
+
 api = NinjaAPI(
     title="振兴 Zhenxing API",
     version="1",
@@ -59,6 +80,7 @@ api = NinjaAPI(
     ),
     auth=[BearerToken(), Session(csrf=True)],
     urls_namespace="api",
+    docs_decorator=_docs_access,
 )
 
 

@@ -5,7 +5,8 @@ and exits non-zero on bad input; no traceback reaches the user.
     zhenxing test [pytest args]   the whole suite on SQLite and PostgreSQL, browser tests included
     zhenxing serve | migrate | createadmin
     zhenxing token create|list|revoke
-    zhenxing backup FILE | restore FILE
+    zhenxing backup FILE | restore FILE [--yes]
+    zhenxing audit verify
     zhenxing rules check|test|eval|explain|simulate ...
     zhenxing bench NAME
     zhenxing manage ...           any Django management command
@@ -153,8 +154,18 @@ def cmd_token(args: argparse.Namespace) -> int:
         user = user_model.objects.filter(username=args.target).first()
         if user is None:
             raise CommandError(f"没有用户“{args.target}”")
-        token, key = tokens.token_create(user=user, owner=user, name=args.name or "cli")
-        print(f"已为 {user.username} 创建令牌 #{token.pk}（只显示这一次）：")
+        from zhenxing.core.services import DomainError
+
+        try:
+            token, key = tokens.token_create(
+                user=audit.SYSTEM, owner=user, name=args.name or "cli", days=args.days
+            )
+        except DomainError as exc:
+            raise CommandError(exc.message) from exc
+        print(
+            f"已为 {user.username} 创建令牌 #{token.pk}，"
+            f"{token.expires_at:%Y-%m-%d} 到期（只显示这一次）："
+        )
         print(key)
         return 0
     if args.action == "list":
@@ -162,11 +173,12 @@ def cmd_token(args: argparse.Namespace) -> int:
         if args.target:
             qs = qs.filter(user__username=args.target)
         for token in qs:
-            state = "已吊销" if token.revoked_at else "有效"
-            used = token.last_used_at.isoformat() if token.last_used_at else "-"
+            state = "已吊销" if token.revoked_at else "已过期" if token.expired else "有效"
+            used = f"{token.last_used_at:%Y-%m-%d %H:%M}" if token.last_used_at else "-"
+            expires = f"{token.expires_at:%Y-%m-%d}" if token.expires_at else "-"
             print(
                 f"{token.pk}\t{token.user.username}\t{token.prefix}…\t{token.name}\t"
-                f"{token.created_at:%Y-%m-%d}\t{used}\t{state}"
+                f"{token.created_at:%Y-%m-%d}\t{expires}\t{used}\t{state}"
             )
         return 0
     if args.action == "revoke":
@@ -182,24 +194,63 @@ def cmd_token(args: argparse.Namespace) -> int:
 
 
 def cmd_backup(args: argparse.Namespace) -> int:
-    _setup_django()
-    from zhenxing.core import backup
+    if args.new_key:
+        from zhenxing.core.backup_crypto import new_key
 
-    count = backup.backup_to(Path(args.file))
-    print(f"已备份 {count} 条记录到 {args.file}")
+        print(new_key())
+        return 0
+    if not args.file:
+        raise CommandError("用法：zhenxing backup FILE（或 --new-key 生成加密密钥）")
+    _setup_django()
+    from zhenxing.core import backup, backup_crypto
+
+    try:
+        summary = backup.backup_to(Path(args.file), key=backup.key_from_settings())
+    except (backup.BackupError, backup_crypto.BackupCryptoError) as exc:
+        raise CommandError(str(exc)) from exc
+    sealed = "（已加密）" if summary.encrypted else ""
+    print(f"已备份 {summary.records} 条记录、{summary.files} 个文件到 {args.file}{sealed}")
     return 0
 
 
 def cmd_restore(args: argparse.Namespace) -> int:
     _setup_django()
-    from zhenxing.core import backup
+    from zhenxing.core import backup, backup_crypto
 
     path = Path(args.file)
     if not path.exists():
         raise CommandError(f"文件不存在：{args.file}")
-    count = backup.restore_from(path)
-    print(f"已从 {args.file} 恢复 {count} 条记录")
+    try:
+        key = backup.key_from_settings()
+        manifest = backup.read_manifest(path, key=key)
+        if manifest is not None:
+            backup.check_schema(manifest)
+        print(backup.describe(manifest))
+        if not args.yes and not _confirmed("恢复将覆盖当前全部数据。输入 yes 继续："):
+            raise CommandError("未恢复（在终端输入 yes 确认，或加 --yes）")
+        summary = backup.restore_from(path, key=key)
+    except (backup.BackupError, backup_crypto.BackupCryptoError) as exc:
+        raise CommandError(str(exc)) from exc
+    print(f"已从 {args.file} 恢复 {summary.records} 条记录、{summary.files} 个文件")
     return 0
+
+
+def _confirmed(question: str) -> bool:
+    if not sys.stdin.isatty():
+        return False
+    try:
+        return input(question).strip().lower() in {"yes", "y", "是"}
+    except EOFError:
+        return False
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    _setup_django()
+    from zhenxing.core import audit_chain
+
+    report = audit_chain.verify()
+    print(audit_chain.describe(report))
+    return 0 if report.ok else 1
 
 
 def _acting_user(username: str) -> Any:
@@ -315,14 +366,23 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("action", choices=["create", "list", "revoke"])
     token.add_argument("target", nargs="?", default="")
     token.add_argument("--name", default="")
+    token.add_argument("--days", type=int, default=None, help="有效天数（默认 90）")
     token.set_defaults(func=cmd_token)
 
-    backup = sub.add_parser("backup", help="备份全部数据到文件")
-    backup.add_argument("file")
+    backup = sub.add_parser(
+        "backup", help="备份全部数据和上传的文件（设置 ZHENXING_BACKUP_KEY 则加密）"
+    )
+    backup.add_argument("file", nargs="?", default="")
+    backup.add_argument("--new-key", action="store_true", help="生成一个备份加密密钥")
     backup.set_defaults(func=cmd_backup)
     restore = sub.add_parser("restore", help="从备份文件恢复全部数据（覆盖现有数据）")
     restore.add_argument("file")
+    restore.add_argument("--yes", action="store_true", help="不再询问，直接恢复")
     restore.set_defaults(func=cmd_restore)
+
+    audit = sub.add_parser("audit", help="审计日志：verify 校验哈希链")
+    audit.add_argument("action", choices=["verify"])
+    audit.set_defaults(func=cmd_audit)
 
     imp = sub.add_parser("import", help="从 Excel 导入（全部校验通过才写入）")
     imp.add_argument("kind")

@@ -50,7 +50,6 @@ ALLOWED_HOSTS = _env_list("ZHENXING_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "
 DATABASE_URL = os.environ.get("ZHENXING_DATABASE_URL", "")
 # The demo's "today": report locks, overdue marks and expiry reminders are computed against it.
 TODAY_OVERRIDE = os.environ.get("ZHENXING_TODAY", "")
-SESSION_COOKIE_AGE = int(os.environ.get("ZHENXING_SESSION_SECONDS", str(8 * 3600)))
 SECURE_COOKIES = _env_bool("ZHENXING_SECURE_COOKIES", False)
 CITY_NAME = os.environ.get("ZHENXING_CITY_NAME", "营口市")
 PLATFORM_NAME = os.environ.get("ZHENXING_PLATFORM_NAME", "营口市产业发展服务平台")
@@ -104,6 +103,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     "axes.middleware.AxesMiddleware",
+    "zhenxing.core.security_events.SessionTimeoutMiddleware",
     "zhenxing.core.middleware.ScopingMiddleware",
 ]
 
@@ -178,9 +178,39 @@ AXES_VERBOSE = False
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
-SESSION_COOKIE_SECURE = SECURE_COOKIES
-CSRF_COOKIE_SECURE = SECURE_COOKIES
 CSRF_COOKIE_SAMESITE = "Lax"
+
+# --- security controls (sessions, tokens, proxies, HSTS, backups; docs/security-settings.md)
+# A session ends after this long without a request (ZHENXING_SESSION_SECONDS, the old
+# name, means the same) and, whatever the activity, this long after sign-in
+# (core.security_events.SessionTimeoutMiddleware).
+SESSION_IDLE_SECONDS = int(
+    os.environ.get("ZHENXING_SESSION_IDLE_SECONDS")
+    or os.environ.get("ZHENXING_SESSION_SECONDS")
+    or str(30 * 60)
+)
+SESSION_MAX_SECONDS = int(os.environ.get("ZHENXING_SESSION_MAX_SECONDS") or str(8 * 3600))
+# the stored session outlives its last write by the idle time (then `clearsessions` drops it)
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
+# API tokens expire after this many days unless made with another lifetime.
+TOKEN_DAYS = int(os.environ.get("ZHENXING_TOKEN_DAYS") or "90")
+# How many proxies of ours stand in front of the app (each appends to X-Forwarded-For);
+# 0: the peer address is the client's and X-Forwarded-For is not believed.
+TRUSTED_PROXY_COUNT = int(os.environ.get("ZHENXING_TRUSTED_PROXY_COUNT") or "0")
+AXES_CLIENT_IP_CALLABLE = "zhenxing.core.net.client_address"
+# Behind a proxy that terminates TLS: believe its X-Forwarded-Proto, and send cookies
+# over HTTPS only.
+BEHIND_TLS_PROXY = _env_bool("ZHENXING_BEHIND_TLS_PROXY", False)
+if BEHIND_TLS_PROXY:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = SECURE_COOKIES or BEHIND_TLS_PROXY
+# Strict-Transport-Security max-age in seconds (0: no header); set only once HTTPS works.
+SECURE_HSTS_SECONDS = int(os.environ.get("ZHENXING_HSTS_SECONDS") or "0")
+# The API's reference page (/api/v1/docs) and schema for signed-in users only.
+API_DOCS_SIGNED_IN = _env_bool("ZHENXING_API_DOCS_SIGNED_IN", False)
+# Key that encrypts backups (urlsafe base64 of 32 bytes; `zhenxing backup --new-key`).
+BACKUP_KEY = os.environ.get("ZHENXING_BACKUP_KEY", "")
+# --- end of security controls
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

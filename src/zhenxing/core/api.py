@@ -106,12 +106,13 @@ class AuditOut(Schema):
     timestamp: datetime.datetime
     actor: str
     action: str
-    record_type: str
+    record_type: str | None = Field(description="记录的类型；与某条记录无关的事件（如备份）为空")
     object_id: str
     object_repr: str
     area_code: str | None
     changes: list[AuditChangeOut]
     reason: str
+    address: str | None = Field(None, description="来源地址（客户端 IP）")
 
     @staticmethod
     def resolve_timestamp(obj: AuditEntry) -> datetime.datetime:
@@ -127,12 +128,19 @@ class AuditOut(Schema):
         return readable_changes(obj)
 
     @staticmethod
-    def resolve_record_type(obj: AuditEntry) -> str:
+    def resolve_record_type(obj: AuditEntry) -> str | None:
+        if obj.content_type is None:
+            return None
         return f"{obj.content_type.app_label}.{obj.content_type.model}"
 
     @staticmethod
     def resolve_area_code(obj: AuditEntry) -> str | None:
         return obj.area.code if obj.area else None
+
+    @staticmethod
+    def resolve_address(obj: AuditEntry, context: Any) -> str | None:
+        """For administrators only (`scoping.sees_client_addresses`)."""
+        return obj.address if scoping.sees_client_addresses(context["request"].user) else None
 
 
 class MeOut(Schema):
@@ -148,12 +156,14 @@ class TokenOut(Schema):
     name: str
     prefix: str
     created_at: datetime.datetime
-    last_used_at: datetime.datetime | None
+    expires_at: datetime.datetime | None = Field(description="到期时间；到期后令牌失效")
+    last_used_at: datetime.datetime | None = Field(description="最近使用（每分钟至多记一次）")
     revoked_at: datetime.datetime | None
 
 
 class TokenIn(Schema):
     name: str = Field("", max_length=64)
+    days: int | None = Field(None, ge=1, le=3650, description="有效天数，默认 90")
 
 
 class TokenCreatedOut(TokenOut):
@@ -245,7 +255,24 @@ def validate_code(
 def list_audit(
     request: HttpRequest,
     area: str | None = None,
-    action: Literal["create", "update", "delete"] | None = None,
+    action: Literal[
+        "create",
+        "update",
+        "delete",
+        "sign_in",
+        "sign_in_failed",
+        "locked_out",
+        "sign_out",
+        "session_expired",
+        "password_changed",
+        "password_reset",
+        "token_created",
+        "token_revoked",
+        "exported",
+        "backed_up",
+        "restored",
+    ]
+    | None = None,
     since: datetime.date | None = None,
 ) -> Any:
     qs = scoping.visible(
@@ -262,7 +289,9 @@ def list_tokens(request: HttpRequest) -> Any:
 
 @router.post("/tokens", response={201: TokenCreatedOut}, tags=["account"])
 def create_token(request: HttpRequest, payload: TokenIn) -> tuple[int, dict[str, Any]]:
-    token, key = tokens.token_create(user=request.user, owner=request.user, name=payload.name)
+    token, key = tokens.token_create(
+        user=request.user, owner=request.user, name=payload.name, days=payload.days
+    )
     return 201, {**TokenOut.from_orm(token).dict(), "token": key}
 
 

@@ -12,9 +12,10 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
-        from zhenxing.core import import_jobs, worker
+        from zhenxing.core import import_jobs, security_events, worker
 
         worker.register_recovery("core.stale_import_jobs", import_jobs.fail_stale_jobs)
+        security_events.connect()
         from zhenxing.core import views
         from zhenxing.core.listing import register_export
 

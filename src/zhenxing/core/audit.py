@@ -31,10 +31,12 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models.signals import pre_save
 from django.utils import translation
+from simple_history.models import HistoricalRecords
 from simple_history.signals import post_create_historical_record, pre_create_historical_record
 
-from zhenxing.core import clock
+from zhenxing.core import audit_chain, clock
 from zhenxing.core.models import AuditAction, AuditEntry
+from zhenxing.core.net import client_address
 
 _ACTION = {"+": AuditAction.CREATE, "~": AuditAction.UPDATE, "-": AuditAction.DELETE}
 _SKIP_FIELDS = {"id", "password", "last_login"}
@@ -71,6 +73,21 @@ def actor_name(user: Any) -> str:
 
 def _actor(user: Any) -> Any:
     return user if getattr(user, "is_authenticated", False) and user.pk else None
+
+
+def acting_user() -> Any:
+    """Who acts on this thread: the signed-in user of the request being served, else
+    SYSTEM (the command line, the worker)."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    user = getattr(request, "user", None)
+    return user if getattr(user, "is_authenticated", False) else SYSTEM
+
+
+def current_address() -> str | None:
+    """The client address of the request being served on this thread, if any (the
+    request simple-history's middleware keeps for the length of a request)."""
+    request = getattr(HistoricalRecords.context, "request", None)
+    return client_address(request) if request is not None else None
 
 
 # --- values as stored ------------------------------------------------------------------
@@ -300,6 +317,8 @@ class _Pending:
         obj = self.obj
         spec = getattr(type(obj), "scope", None)
         return AuditEntry(
+            address=current_address(),
+            admin_only=bool(spec and spec.system),
             timestamp=at,
             actor=_actor(user),
             actor_name=actor_name(user),
@@ -386,7 +405,45 @@ def record_many(
     entries = [
         e for p in pending if (e := p.entry(names, user=user, at=moment, notes=notes)) is not None
     ]
-    return AuditEntry.objects.bulk_create(entries, batch_size=_CHUNK)
+    return audit_chain.append(entries, batch_size=_CHUNK)
+
+
+def event(
+    action: str,
+    *,
+    user: Any,
+    subject: models.Model | None = None,
+    subject_repr: str = "",
+    reason: str = "",
+    changes: Sequence[Mapping[str, Any]] = (),
+    address: str | None = None,
+    at: datetime.datetime | None = None,
+) -> AuditEntry:
+    """Write a security event (`AuditAction.SIGN_IN`, `EXPORTED`, `BACKED_UP`…): who
+    (`user`; SYSTEM for the operator), about what (`subject`, a record, or only its name in
+    `subject_repr`), from which address (given, else the current request's), when. Such
+    entries are for administrators only."""
+    content_type = (
+        ContentType.objects.get_for_model(subject, for_concrete_model=True)
+        if subject is not None
+        else None
+    )
+    entry = AuditEntry(
+        timestamp=at or clock.now(),
+        actor=_actor(user),
+        actor_name=actor_name(user),
+        action=action,
+        content_type=content_type,
+        object_id=str(subject.pk) if subject is not None and subject.pk is not None else "",
+        object_repr=(subject_repr or (str(subject) if subject is not None else ""))[:255],
+        changes=[
+            {key: plain(c.get(key)) for key in ("field", "label", "old", "new")} for c in changes
+        ],
+        reason=(reason or "")[:255],
+        address=address if address is not None else current_address(),
+        admin_only=True,
+    )
+    return audit_chain.append([entry])[0]
 
 
 # --- the hooks on django-simple-history ----------------------------------------------
@@ -432,7 +489,7 @@ def _on_historical_record(sender: Any, instance: Any, history_instance: Any, **_
         names, user=history_instance.history_user, at=history_instance.history_date, notes=False
     )
     if entry is not None:
-        entry.save()
+        audit_chain.append([entry])
 
 
 def connect() -> None:

@@ -7,7 +7,7 @@ HTML page and the .xlsx export of exactly the rows the user is looking at.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -19,8 +19,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from zhenxing.core import excel, money, ratelimits, scoping
-from zhenxing.core.models import Area
+from zhenxing.core import audit, excel, money, ratelimits, scoping
+from zhenxing.core.models import Area, AuditAction
+from zhenxing.core.net import client_address
 from zhenxing.core.roles import Action
 
 PAGE_SIZE = 50
@@ -131,6 +132,9 @@ class ListSpec:
     # seeing the rows of their scope. A city work list (the cultivation pool) names
     # `scoping.works_for_the_city`, so an enterprise user cannot reach it by its address.
     readers: Callable[[Any], bool] | None = None
+    # The export holds personal data (people's names, contacts, who did what): each
+    # export is then recorded in the audit log (who, when, from where, how many rows).
+    personal_data: bool = False
 
     def as_view(self) -> Callable[[HttpRequest], HttpResponse]:
         """The page of a list that needs nothing else: `area_list = AREA_LIST.as_view()`."""
@@ -195,12 +199,33 @@ class ListSpec:
         qs = scoping.visible(request.user, qs, Action.EXPORT)
         shown = self.columns if self.export_columns is None else self.export_columns
         columns = [c for c in shown if c.visible_to is None or c.visible_to(request.user)]
-        return excel.build_xlsx(
+        rows = 0
+
+        def counted() -> Iterator[list[Any]]:
+            nonlocal rows
+            for obj in qs.iterator(chunk_size=2000):
+                rows += 1
+                yield [c.get(obj) for c in columns]
+
+        data = excel.build_xlsx(
             [str(c.label) for c in columns],
-            ([c.get(obj) for c in columns] for obj in qs.iterator(chunk_size=2000)),
+            counted(),
             sheet_name=self.export_name,
             # whole numbers outside numeric columns are years and the like: no separator
             plain_columns={i for i, c in enumerate(self.columns) if not c.numeric},
+        )
+        if self.personal_data:
+            self._record_export(request, rows)
+        return data
+
+    def _record_export(self, request: HttpRequest, rows: int) -> None:
+        filters = "&".join(f"{k}={v}" for k, v in sorted(request.GET.items()) if k != "format")
+        audit.event(
+            AuditAction.EXPORTED,
+            user=request.user,
+            subject_repr=self.export_name,
+            reason=f"{rows} 行" + (f"；{filters}" if filters else ""),
+            address=client_address(request),
         )
 
     def render(self, request: HttpRequest) -> HttpResponse:

@@ -33,7 +33,7 @@ class ScopeSpec:
     recorded by the city and the stewards, not by an area). `released_when` is the state
     a record must be in before the roles with a local scope (area staff, stewards,
     enterprise users) see it: a department's working figures stay the department's
-    until approved.
+    until approved. `admin_only_when` marks the records only administrators see.
     """
 
     area: str | None = None
@@ -45,6 +45,8 @@ class ScopeSpec:
     writers: frozenset[str] = frozenset({Role.ADMIN})
     restricted: tuple[ValueWriters, ...] = ()
     released_when: Q | None = None
+    # records holding this are seen by administrators only (users' and roles' audit entries)
+    admin_only_when: Q | None = None
 
 
 @dataclass(frozen=True)
@@ -183,6 +185,21 @@ class User(AbstractUser):
     def __str__(self) -> str:
         return self.display_name or self.username
 
+    # A new password is marked so that saving the user records the change and revokes the
+    # user's API tokens (`core.security_events`); Django re-hashing the same password at
+    # sign-in (a stronger hasher) is no change.
+    def set_password(self, raw_password: str | None) -> None:
+        super().set_password(raw_password)
+        if not getattr(self, "_rehashing", False):
+            self._password_changed = True
+
+    def check_password(self, raw_password: str) -> bool:
+        self._rehashing = True
+        try:
+            return super().check_password(raw_password)
+        finally:
+            self._rehashing = False
+
 
 class RoleAssignment(models.Model):
     """One role a user holds, with the department, area or enterprise it is held for."""
@@ -251,6 +268,8 @@ class ApiToken(models.Model):
     prefix = models.CharField(_("前缀"), max_length=12, db_index=True)
     key_hash = models.CharField(max_length=64, unique=True)
     created_at = models.DateTimeField(_("创建时间"), default=clock.now)
+    # None: never expires (only tokens made before expiry existed; new ones always carry one)
+    expires_at = models.DateTimeField(_("到期时间"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("最近使用"), null=True, blank=True)
     revoked_at = models.DateTimeField(_("吊销时间"), null=True, blank=True)
 
@@ -276,13 +295,35 @@ class ApiToken(models.Model):
 
     @property
     def active(self) -> bool:
-        return self.revoked_at is None
+        return self.revoked_at is None and not self.expired
+
+    @property
+    def expired(self) -> bool:
+        return self.expires_at is not None and self.expires_at <= clock.now()
 
 
 class AuditAction(models.TextChoices):
     CREATE = "create", _("新建")
     UPDATE = "update", _("修改")
     DELETE = "delete", _("删除")
+    # security events (`core.security_events`): who signed in, out, failed, exported…
+    SIGN_IN = "sign_in", _("登录")
+    SIGN_IN_FAILED = "sign_in_failed", _("登录失败")
+    LOCKED_OUT = "locked_out", _("账号锁定")
+    SIGN_OUT = "sign_out", _("退出登录")
+    SESSION_EXPIRED = "session_expired", _("会话超时")
+    PASSWORD_CHANGED = "password_changed", _("修改密码")
+    PASSWORD_RESET = "password_reset", _("重设密码")
+    TOKEN_CREATED = "token_created", _("创建令牌")
+    TOKEN_REVOKED = "token_revoked", _("吊销令牌")
+    EXPORTED = "exported", _("导出个人信息")
+    BACKED_UP = "backed_up", _("备份")
+    RESTORED = "restored", _("恢复备份")
+
+
+# Events about accounts and the system, not about a record of the city's work: for
+# administrators' eyes only, as are the changes to system records (users, roles, tokens).
+SECURITY_ACTIONS = frozenset(AuditAction.values) - {"create", "update", "delete"}
 
 
 class AuditEntry(models.Model):
@@ -303,9 +344,10 @@ class AuditEntry(models.Model):
         related_name="+",
     )
     actor_name = models.CharField(_("操作人"), max_length=150, blank=True)
-    action = models.CharField(_("操作"), max_length=8, choices=AuditAction.choices)
+    action = models.CharField(_("操作"), max_length=16, choices=AuditAction.choices)
+    # None: an event about no one record (a backup, a failed sign-in of an unknown name)
     content_type = models.ForeignKey(
-        ContentType, on_delete=models.PROTECT, verbose_name=_("记录类型")
+        ContentType, null=True, blank=True, on_delete=models.PROTECT, verbose_name=_("记录类型")
     )
     object_id = models.CharField(_("记录编号"), max_length=64)
     object_repr = models.CharField(_("记录"), max_length=255)
@@ -339,8 +381,21 @@ class AuditEntry(models.Model):
     )
     changes = models.JSONField(_("变更"), default=list)
     reason = models.CharField(_("原因"), max_length=255, blank=True)
+    # the client's address when the change came through a request (`core.client_address`)
+    address = models.GenericIPAddressField(_("来源地址"), null=True, blank=True)
+    # users, roles, tokens and security events: administrators only (`admin_only_when`)
+    admin_only = models.BooleanField(_("仅管理员可见"), default=False)
+    # Tamper evidence (`core.audit_chain`): each entry's hash covers its content and the
+    # previous entry's hash. Entries written before the chain began have neither.
+    prev_hash = models.CharField(_("前一条哈希"), max_length=64, blank=True)
+    entry_hash = models.CharField(_("哈希"), max_length=64, blank=True)
 
-    scope = ScopeSpec(area="area", enterprise="enterprise", department="department")
+    scope = ScopeSpec(
+        area="area",
+        enterprise="enterprise",
+        department="department",
+        admin_only_when=Q(admin_only=True),
+    )
 
     class Meta:
         ordering = ["-timestamp", "-id"]
@@ -363,6 +418,8 @@ class AuditEntry(models.Model):
     def get_absolute_url(self) -> str | None:
         """The page of the record this entry speaks of, where it has one (not for a
         deleted record)."""
+        if self.content_type_id is None:
+            return None
         content_type = ContentType.objects.get_for_id(self.content_type_id)
         url_name = self.record_url_names.get(f"{content_type.app_label}.{content_type.model}")
         if url_name is None or self.action == AuditAction.DELETE:
@@ -427,3 +484,21 @@ class ImportJob(models.Model):
     @property
     def finished(self) -> bool:
         return self.status not in (ImportStatus.QUEUED, ImportStatus.RUNNING)
+
+
+class AuditChainHead(models.Model):
+    """The newest link of the audit chain, in one row: writers lock it (`select_for_update`
+    on PostgreSQL; SQLite's write lock does the same) so that two never extend the chain
+    from the same entry. See `core.audit_chain`."""
+
+    entry_id = models.BigIntegerField(null=True, blank=True)
+    entry_hash = models.CharField(max_length=64, blank=True)
+
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        verbose_name = _("审计链")
+        verbose_name_plural = _("审计链")
+
+    def __str__(self) -> str:
+        return f"{self.entry_id}: {self.entry_hash[:12]}"

@@ -20,7 +20,9 @@ The matrix, per role (a user holding several roles gets the union):
 
 Reference data (areas, departments, clusters, industries) is visible to every
 signed-in user and written by administrators only. System data (users, roles,
-tokens) is visible and writable by administrators only.
+tokens) is visible and writable by administrators only, and so are the audit entries
+about it and the security events (sign-ins, password changes, exports, backups): a
+model's `admin_only_when` marks such records.
 """
 
 from __future__ import annotations
@@ -213,9 +215,16 @@ def filter_for(grants: Grants, model: type[models.Model], action: str = Action.V
         if q is None:
             continue
         if q == _EVERYTHING:
-            return _EVERYTHING
+            combined = _EVERYTHING
+            break
         combined = q if combined is None else combined | q
-    return combined if combined is not None else _NOTHING
+    if combined is None:
+        return _NOTHING
+    if spec.admin_only_when is not None:
+        # what only administrators see (users' and roles' audit entries, sign-ins…)
+        hidden = ~spec.admin_only_when
+        return hidden if combined == _EVERYTHING else combined & hidden
+    return combined
 
 
 def visible(user: Any, queryset: QuerySet[M], action: str = Action.VIEW) -> QuerySet[M]:
@@ -464,4 +473,10 @@ def describe(grants: Grants) -> Iterable[str]:
 def sees_internal_notes(user: Any) -> bool:
     """Internal remarks on reference data and rules (a source still to verify, where a
     figure was found) are for administrators; everyone else reads only public text."""
+    return bool(user and user.is_authenticated and grants_for(user).is_admin)
+
+
+def sees_client_addresses(user: Any) -> bool:
+    """The address a change came from is for administrators (it tells where a person
+    worked from); other readers of the audit log see who and what, not where."""
     return bool(user and user.is_authenticated and grants_for(user).is_admin)

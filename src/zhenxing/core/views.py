@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from typing import cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
@@ -26,6 +27,7 @@ from zhenxing.core.models import (
     Industry,
     IndustryLevel,
 )
+from zhenxing.core.services import DomainError
 
 
 @login_required
@@ -107,6 +109,13 @@ INDUSTRY_LIST = ListSpec(
 )
 
 
+def _record_type(entry: AuditEntry) -> str:
+    if entry.content_type is None:
+        return ""  # an event about no one record (a backup)
+    model = entry.content_type.model_class()
+    return str(model._meta.verbose_name) if model else entry.content_type.model
+
+
 AUDIT_LIST = ListSpec(
     title=_("审计日志"),
     queryset=lambda request: AuditEntry.objects.select_related("area", "content_type"),
@@ -119,16 +128,13 @@ AUDIT_LIST = ListSpec(
         Column(
             "content_type__name",
             _("记录类型"),
-            value=lambda e: (
-                e.content_type.model_class()._meta.verbose_name
-                if e.content_type.model_class()
-                else e.content_type.model
-            ),
+            value=_record_type,
         ),
         Column("object_repr", _("记录"), sort="object_repr", link=True),
         Column("area", _("区域")),
         Column("changes", _("变更（原值 → 新值）"), value=changes_text),
         Column("reason", _("原因"), value=lambda e: reason_text(e.reason)),
+        Column("address", _("来源地址"), visible_to=scoping.sees_client_addresses),
     ],
     filters=[
         Filter("area", _("区域"), "area_id", choices=area_choices),
@@ -142,6 +148,7 @@ AUDIT_LIST = ListSpec(
     ],
     default_sort="-timestamp",
     export_name="审计日志",
+    personal_data=True,  # names of the people who acted / took part
 )
 
 
@@ -170,16 +177,32 @@ def account(request: HttpRequest) -> HttpResponse:
     user_tokens = ApiToken.objects.filter(user_id=cast(int, request.user.pk))
     new_token = request.session.pop("new_token", None)
     return render(
-        request, "core/account.html", {"form": form, "tokens": user_tokens, "new_token": new_token}
+        request,
+        "core/account.html",
+        {
+            "form": form,
+            "tokens": user_tokens,
+            "new_token": new_token,
+            "token_days": settings.TOKEN_DAYS,
+        },
     )
 
 
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    _token, key = tokens.token_create(
-        user=request.user, owner=request.user, name=request.POST.get("name", "")[:64]
-    )
+    days_text = request.POST.get("days", "").strip()
+    try:
+        days = int(days_text) if days_text else None
+        _token, key = tokens.token_create(
+            user=request.user, owner=request.user, name=request.POST.get("name", "")[:64], days=days
+        )
+    except ValueError:
+        messages.error(request, gettext("有效天数须为整数"))
+        return redirect("core:account")
+    except DomainError as exc:
+        messages.error(request, exc.message)
+        return redirect("core:account")
     request.session["new_token"] = key
     return redirect("core:account")
 

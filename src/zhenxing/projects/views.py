@@ -381,7 +381,7 @@ def project_detail(request: HttpRequest, pk: int) -> HttpResponse:
     elif tab == "history":
         history = list(queries.project_history(project)[:300])
         for entry in history:
-            model = entry.content_type.model_class()
+            model = entry.content_type.model_class() if entry.content_type else None
             entry.record_label = str(model._meta.verbose_name) if model else ""  # type: ignore[attr-defined]
         context["history"] = history
     return render(request, "projects/detail.html", context)

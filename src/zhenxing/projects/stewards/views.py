@@ -294,6 +294,7 @@ OVERVIEW_LIST = ListSpec(
     ],
     default_sort="name",
     export_name="项目管家",
+    personal_data=True,  # the leaders and team members by name
     template="projects/stewards/overview.html",
     link=lambda project: _one_chart_url(project.pk),
 )
@@ -401,6 +402,7 @@ VISIT_LIST = ListSpec(
     ],
     default_sort="-date",
     export_name="走访记录",
+    personal_data=True,  # names of the people who acted / took part
     template="projects/stewards/visits.html",
     link=lambda visit: _one_chart_url(visit.project_id, "visits"),
 )
