@@ -1,0 +1,70 @@
+"""A run's page in English (issue 8, item 7): its progress note, its per-area table and
+its results' payout notes read in English, though they are stored in Chinese."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils import translation
+
+from zhenxing.policies import services
+from zhenxing.policies.models import PolicyRun, RunResult
+
+
+def test_progress_notes_read_in_the_readers_language(computed_run: Any, client: Any) -> None:
+    PolicyRun.objects.filter(pk=computed_run.pk).update(
+        status="queued", progress=0, progress_note="排队等待测算"
+    )
+    run = PolicyRun.objects.get(pk=computed_run.pk)
+    with translation.override("en"):
+        assert run.progress_text == "Queued"
+    with translation.override("zh-hans"):
+        assert run.progress_text == "排队等待测算"
+    run.progress_note = "测算完成，待审批"
+    with translation.override("en"):
+        assert run.progress_text == "Run complete, awaiting approval"
+
+
+def test_the_progress_fragment_in_english(world: Any, computed_run: Any, client: Any) -> None:
+    PolicyRun.objects.filter(pk=computed_run.pk).update(
+        status="running", progress=35, progress_note="规则测算"
+    )
+    client.force_login(world.users["dept"])
+    page = client.get(
+        f"/policies/runs/{computed_run.pk}/progress/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "35% · Evaluating the rule" in page and "规则测算" not in page
+
+
+def test_the_per_area_table_names_areas_in_english(
+    world: Any, computed_run: Any, client: Any
+) -> None:
+    services.run_approve(user=world.users["dept_head"], run=computed_run)
+    client.force_login(world.users["dept"])
+    english = client.get(
+        f"/policies/runs/{computed_run.pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "<td>Bayuquan District</td>" in english and "鲅鱼圈区" not in english
+    chinese = client.get(
+        f"/policies/runs/{computed_run.pk}/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+    ).content.decode()
+    assert "<td>鲅鱼圈区</td>" in chinese
+
+
+def test_a_results_payout_note_in_english(world: Any, computed_run: Any, client: Any) -> None:
+    result = RunResult.objects.get(run=computed_run, enterprise=world.own_enterprise)
+    RunResult.objects.filter(pk=result.pk).update(note="预算不足：按应兑付金额同比例分配")
+    client.force_login(world.users["dept"])
+    page = client.get(f"/policies/results/{result.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Budget short: Pro rata to amounts due" in page and "预算不足" not in page
+
+
+def test_a_ledger_corrections_reason_in_english() -> None:
+    from zhenxing.policies.models import LedgerEntry
+
+    entry = LedgerEntry(reason="冲正：发票金额有误")
+    with translation.override("en"):
+        assert entry.reason_text == "Reversal: 发票金额有误"
+        assert LedgerEntry(reason="调整：按核定价").reason_text == "Adjustment: 按核定价"
+    with translation.override("zh-hans"):
+        assert entry.reason_text == "冲正：发票金额有误"
