@@ -108,3 +108,12 @@ def test_stored_texts_translate_what_the_platform_wrote_only() -> None:
         assert notes.show("") == ""
     with translation.override("zh-hans"):
         assert notes.show("审核排除") == "审核排除"
+
+
+def test_the_api_gives_scheme_and_tier_names_in_both_languages(world: Any, client: Any) -> None:
+    client.force_login(world.users["dept"])
+    scheme = client.get("/api/v1/clusters/schemes?date=2026-01-01").json()[0]
+    assert scheme["short_name"] == "4+4(五百亿)+N" and scheme["short_name_en"] == "4+4(50 bn)+N"
+    assert scheme["name_en"].startswith('"4+4+N" industrial clusters')
+    magnesium = next(c for c in scheme["clusters"] if c["code"] == "magnesium")
+    assert (magnesium["tier"], magnesium["tier_en"]) == ("五百亿级", "50-billion-yuan class")
