@@ -68,3 +68,45 @@ def test_a_ledger_corrections_reason_in_english() -> None:
         assert LedgerEntry(reason="调整：按核定价").reason_text == "Adjustment: 按核定价"
     with translation.override("zh-hans"):
         assert entry.reason_text == "冲正：发票金额有误"
+
+
+def test_a_runs_audit_entry_reads_in_english(computed_run: Any) -> None:
+    """The run's creation lists its progress note (the platform's text) and its amounts
+    (with their unit) in the reader's language."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from zhenxing.core.audit_display import readable_changes
+    from zhenxing.core.models import AuditEntry
+
+    entry = AuditEntry.objects.filter(
+        content_type=ContentType.objects.get_for_model(PolicyRun),
+        object_id=str(computed_run.pk),
+        action="create",
+    ).get()
+    with translation.override("en"):
+        changes = {c["field"]: c for c in readable_changes(entry)}
+        assert changes["progress_note"]["new"] == "Queued"
+        assert changes["payable_total"]["new"] == "0.00 yuan"
+    with translation.override("zh-hans"):
+        changes = {c["field"]: c for c in readable_changes(entry)}
+        assert changes["progress_note"]["new"] == "排队等待测算"
+        assert changes["payable_total"]["new"] == "0.00 元"
+
+
+def test_a_lists_entry_count_in_its_audit_entry_reads_in_english(db: Any) -> None:
+    from django.contrib.contenttypes.models import ContentType
+
+    from zhenxing.core.audit_display import readable_changes
+    from zhenxing.core.models import AuditEntry
+    from zhenxing.policies.models import FactList
+
+    entry = AuditEntry(
+        content_type=ContentType.objects.get_for_model(FactList),
+        changes=[{"field": "entries", "label": "名单条目", "old": "2 条", "new": "3 条"}],
+    )
+    with translation.override("en"):
+        [line] = readable_changes(entry)
+        assert (line["old"], line["new"]) == ("2 entries", "3 entries")
+    with translation.override("zh-hans"):
+        [line] = readable_changes(entry)
+        assert (line["old"], line["new"]) == ("2 条", "3 条")

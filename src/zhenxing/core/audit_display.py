@@ -71,9 +71,11 @@ def show_value(kind: str, value: Any, field: models.Field | None = None) -> str 
         return _choice(field, value)
     if kind == Kind.MONEY:
         try:
-            return money.format_yuan(decimal.Decimal(str(value).replace(",", "")))
+            amount = decimal.Decimal(str(value).replace(",", ""))
         except decimal.InvalidOperation:
             return str(value)
+        # money.format_yuan's form, with the unit in the reader's language
+        return f"{money.format_number(amount)} {gettext('元')}"
     if kind == Kind.BOOL:
         truth = value if isinstance(value, bool) else str(value) in {"True", "true", "1"}
         return gettext("是") if truth else gettext("否")
@@ -93,9 +95,20 @@ def _legacy_kind(field: models.Field | None, value: Any) -> str:
     return Kind.TEXT
 
 
+def _stored_text(texts: Any, value: str | None) -> str | None:
+    """A value the platform wrote in Chinese (a `StoredTexts` of the model's field), in
+    the reader's language."""
+    return texts.show(value) if texts is not None and isinstance(value, str) else value
+
+
 def readable_changes(entry: AuditEntry) -> list[dict[str, str | None]]:
-    """The entry's changes as `{field, label, old, new}`, every value a display string."""
+    """The entry's changes as `{field, label, old, new}`, every value a display string.
+
+    A model may name the fields whose values are texts the platform writes in Chinese
+    (`stored_texts = {field: StoredTexts}`, e.g. a run's progress note); they are shown in
+    the reader's language."""
     model = _model_of(entry)
+    stored_texts = getattr(model, "stored_texts", {}) if model is not None else {}
     out = []
     for change in entry.changes or ():
         name = change.get("field")
@@ -106,12 +119,17 @@ def readable_changes(entry: AuditEntry) -> list[dict[str, str | None]]:
             label = gettext(change["label"]) if change.get("label") else str(name or "")
         old, new = change.get("old"), change.get("new")
         kind = change.get("kind")
+        texts = stored_texts.get(name)
         out.append(
             {
                 "field": str(name or ""),
                 "label": label,
-                "old": show_value(kind or _legacy_kind(field, old), old, field),
-                "new": show_value(kind or _legacy_kind(field, new), new, field),
+                "old": _stored_text(
+                    texts, show_value(kind or _legacy_kind(field, old), old, field)
+                ),
+                "new": _stored_text(
+                    texts, show_value(kind or _legacy_kind(field, new), new, field)
+                ),
             }
         )
     return out

@@ -194,6 +194,8 @@ class PolicyRun(models.Model):
 
     #: named after its policy and period, both in the reader's language (audit log)
     named_in_reader_language = True
+    #: the progress note is the platform's text: translated in the audit trail
+    stored_texts = {"progress_note": RUN_PROGRESS_NOTES}
 
     policy = models.ForeignKey(
         Policy, on_delete=models.PROTECT, related_name="runs", verbose_name=_("政策")
@@ -289,6 +291,7 @@ class RunResult(models.Model):
 
     #: named after its policy (and kind, period) in the reader's language (audit log)
     named_in_reader_language = True
+    stored_texts = {"note": RESULT_NOTES}
 
     run = models.ForeignKey(
         PolicyRun, on_delete=models.CASCADE, related_name="results", db_index=False
@@ -435,6 +438,7 @@ class LedgerEntry(models.Model):
 
     #: named after its policy (and kind, period) in the reader's language (audit log)
     named_in_reader_language = True
+    stored_texts = {"reason": LEDGER_REASONS}
 
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
     policy = models.ForeignKey(
@@ -705,6 +709,10 @@ class ObjectionReply(models.Model):
         return f"{self.objection} · {self.created_at:%Y-%m-%d}"
 
 
+#: The count `services` stores as the "名单条目" line of a list's audit entry.
+LIST_ENTRY_COUNTS = StoredTexts((pgettext_lazy("list audit", "%(count)s 条"),))
+
+
 class FactList(models.Model):
     """名单: a department's list of one fact's values for one period (the science bureau's
     newly recognised high-tech enterprises, the commerce bureau's booth fees, …).
@@ -712,6 +720,9 @@ class FactList(models.Model):
     For the facts it covers, a list takes precedence over the registry's facts for that
     period: beneficiaries not on the list have no value (the fact's missing policy applies).
     """
+
+    #: the count line of its audit entries is the platform's text (`services`)
+    stored_texts = {"entries": LIST_ENTRY_COUNTS}
 
     name = models.CharField(_("名单名称"), max_length=200)
     fact_id = models.CharField(_("事实"), max_length=64)
