@@ -110,3 +110,32 @@ def test_a_lists_entry_count_in_its_audit_entry_reads_in_english(db: Any) -> Non
     with translation.override("zh-hans"):
         [line] = readable_changes(entry)
         assert (line["old"], line["new"]) == ("2 条", "3 条")
+
+
+def test_a_batch_named_in_an_objections_audit_entry_reads_in_english(db: Any) -> None:
+    """A related record is stored by its name at the time ("政策 · 2023年"); the year's
+    年 is the platform's word."""
+    from django.contrib.contenttypes.models import ContentType
+
+    from zhenxing.core.audit_display import readable_changes
+    from zhenxing.core.models import AuditEntry
+    from zhenxing.policies.models import Objection
+
+    entry = AuditEntry(
+        content_type=ContentType.objects.get_for_model(Objection),
+        changes=[
+            {"field": "run", "old": None, "new": "展位费补助 · 2023年", "kind": "ref"},
+            {
+                "field": "result",
+                "old": None,
+                "new": "展位费补助 · 2023年 · 营口钢铁",
+                "kind": "ref",
+            },
+        ],
+    )
+    with translation.override("en"):
+        run, result = readable_changes(entry)
+        assert run["new"] == "展位费补助 · 2023"
+        assert result["new"] == "展位费补助 · 2023 · 营口钢铁"
+    with translation.override("zh-hans"):
+        assert readable_changes(entry)[0]["new"] == "展位费补助 · 2023年"

@@ -188,6 +188,16 @@ RESULT_NOTES = StoredTexts(
 )
 
 
+#: A batch or a result as the audit trail stored its name when it was linked (a related
+#: record is stored by name): the year's "年" reads in the reader's language.
+RUN_NAMES = StoredTexts(
+    (
+        pgettext_lazy("run name", "%(policy)s · %(year)s年 · %(beneficiary)s"),
+        pgettext_lazy("run name", "%(policy)s · %(year)s年"),
+    )
+)
+
+
 class PolicyRun(models.Model):
     """测算: one policy evaluated for one period over the whole registry; once approved,
     a payout batch (批次)."""
@@ -438,7 +448,7 @@ class LedgerEntry(models.Model):
 
     #: named after its policy (and kind, period) in the reader's language (audit log)
     named_in_reader_language = True
-    stored_texts = {"reason": LEDGER_REASONS}
+    stored_texts = {"reason": LEDGER_REASONS, "run": RUN_NAMES, "result": RUN_NAMES}
 
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
     policy = models.ForeignKey(
@@ -603,6 +613,7 @@ class Objection(models.Model):
 
     #: named after its policy (and kind, period) in the reader's language (audit log)
     named_in_reader_language = True
+    stored_texts = {"run": RUN_NAMES, "result": RUN_NAMES}
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
