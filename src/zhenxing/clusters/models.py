@@ -15,6 +15,8 @@ class ClusterScheme(models.Model):
     code = models.CharField(_("代码"), max_length=32, unique=True)
     name = models.CharField(_("名称"), max_length=128)
     short_name = models.CharField(_("简称"), max_length=32)
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
+    short_name_en = models.CharField(_("英文简称"), max_length=48, blank=True)
     valid_from = models.DateField(_("起始日期"))
     valid_to = models.DateField(_("截止日期"), null=True, blank=True)
     source = models.CharField(_("出处"), max_length=255, blank=True)
@@ -36,7 +38,12 @@ class ClusterScheme(models.Model):
         ]
 
     def __str__(self) -> str:
-        return self.name
+        return in_reader_language(self.name, self.name_en)
+
+    @property
+    def display_short_name(self) -> str:
+        """The short name ("4+4(五百亿)+N") in the reader's language."""
+        return in_reader_language(self.short_name, self.short_name_en)
 
     def is_valid_on(self, day: datetime.date) -> bool:
         return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
@@ -48,6 +55,7 @@ class ClusterTier(models.Model):
     scheme = models.ForeignKey(ClusterScheme, on_delete=models.CASCADE, related_name="tiers")
     code = models.CharField(_("代码"), max_length=32)
     name = models.CharField(_("名称"), max_length=64)
+    name_en = models.CharField(_("英文名称"), max_length=128, blank=True)
     target_scale = models.DecimalField(
         _("目标规模（元）"), max_digits=18, decimal_places=2, null=True, blank=True
     )
@@ -63,7 +71,12 @@ class ClusterTier(models.Model):
         constraints = [models.UniqueConstraint(fields=["scheme", "code"], name="tier_code_unique")]
 
     def __str__(self) -> str:
-        return f"{self.scheme.short_name} {self.name}"
+        return f"{self.scheme.display_short_name} {self.display_name}"
+
+    @property
+    def display_name(self) -> str:
+        """The tier's name (千亿级) in the reader's language."""
+        return in_reader_language(self.name, self.name_en)
 
 
 class Cluster(models.Model):

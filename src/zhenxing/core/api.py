@@ -49,6 +49,7 @@ class ClusterOut(Schema):
     name: str
     name_en: str
     tier: str
+    tier_en: str
     target_scale: Money | None = Field(..., description="目标规模（元）")
     target_year: int | None
 
@@ -56,11 +57,17 @@ class ClusterOut(Schema):
     def resolve_tier(obj: Any) -> str:
         return str(obj.tier.name)
 
+    @staticmethod
+    def resolve_tier_en(obj: Any) -> str:
+        return str(obj.tier.name_en)
+
 
 class SchemeOut(Schema):
     code: str
     name: str
     short_name: str
+    name_en: str
+    short_name_en: str
     valid_from: datetime.date
     valid_to: datetime.date | None
     source: str

@@ -13,18 +13,18 @@ from __future__ import annotations
 import datetime
 import decimal
 import json
-import re
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
-from django.core.exceptions import FieldDoesNotExist
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import models
 from django.utils import translation
-from django.utils.translation import gettext, gettext_noop
+from django.utils.translation import gettext, gettext_noop, pgettext_lazy
 
 from zhenxing.core import clock, money
 from zhenxing.core.audit import Kind, kind_of
 from zhenxing.core.models import AuditEntry
+from zhenxing.core.stored_text import StoredTexts
 
 
 def _model_of(entry: AuditEntry) -> type[models.Model] | None:
@@ -71,9 +71,11 @@ def show_value(kind: str, value: Any, field: models.Field | None = None) -> str 
         return _choice(field, value)
     if kind == Kind.MONEY:
         try:
-            return money.format_yuan(decimal.Decimal(str(value).replace(",", "")))
+            amount = decimal.Decimal(str(value).replace(",", ""))
         except decimal.InvalidOperation:
             return str(value)
+        # money.format_yuan's form, with the unit in the reader's language
+        return f"{money.format_number(amount)} {gettext('元')}"
     if kind == Kind.BOOL:
         truth = value if isinstance(value, bool) else str(value) in {"True", "true", "1"}
         return gettext("是") if truth else gettext("否")
@@ -93,9 +95,20 @@ def _legacy_kind(field: models.Field | None, value: Any) -> str:
     return Kind.TEXT
 
 
+def _stored_text(texts: Any, value: str | None) -> str | None:
+    """A value the platform wrote in Chinese (a `StoredTexts` of the model's field), in
+    the reader's language."""
+    return texts.show(value) if texts is not None and isinstance(value, str) else value
+
+
 def readable_changes(entry: AuditEntry) -> list[dict[str, str | None]]:
-    """The entry's changes as `{field, label, old, new}`, every value a display string."""
+    """The entry's changes as `{field, label, old, new}`, every value a display string.
+
+    A model may name the fields whose values are texts the platform writes in Chinese
+    (`stored_texts = {field: StoredTexts}`, e.g. a run's progress note); they are shown in
+    the reader's language."""
     model = _model_of(entry)
+    stored_texts = getattr(model, "stored_texts", {}) if model is not None else {}
     out = []
     for change in entry.changes or ():
         name = change.get("field")
@@ -106,15 +119,45 @@ def readable_changes(entry: AuditEntry) -> list[dict[str, str | None]]:
             label = gettext(change["label"]) if change.get("label") else str(name or "")
         old, new = change.get("old"), change.get("new")
         kind = change.get("kind")
+        texts = stored_texts.get(name)
         out.append(
             {
                 "field": str(name or ""),
                 "label": label,
-                "old": show_value(kind or _legacy_kind(field, old), old, field),
-                "new": show_value(kind or _legacy_kind(field, new), new, field),
+                "old": _stored_text(
+                    texts, show_value(kind or _legacy_kind(field, old), old, field)
+                ),
+                "new": _stored_text(
+                    texts, show_value(kind or _legacy_kind(field, new), new, field)
+                ),
             }
         )
     return out
+
+
+def _named_in_english(model: type[models.Model]) -> bool:
+    """Whether a record type's name has an English form: a `…_en` field (areas, fact
+    definitions, clusters), or `named_in_reader_language = True` on the model when the
+    English comes from elsewhere (a policy's title from its rule)."""
+    if getattr(model, "named_in_reader_language", False):
+        return True
+    return any(field.name.endswith("_en") for field in model._meta.concrete_fields)
+
+
+def record_text(entry: AuditEntry) -> str:
+    """The record an entry is about, as the reader names it: the name stored with the
+    entry; in English, a record whose type has an English name by its name today (a
+    fact definition's Chinese label reads "Number of employees (employees)")."""
+    if (translation.get_language() or "zh").startswith("zh"):
+        return entry.object_repr
+    model = _model_of(entry)
+    if model is None or not _named_in_english(model):
+        return entry.object_repr
+    try:
+        record = model._default_manager.filter(pk=entry.object_id).first()
+    except (ValueError, ValidationError):  # an entry about a record with another key
+        return entry.object_repr
+    return str(record) if record is not None else entry.object_repr
 
 
 def changes_text(entry: AuditEntry) -> str:
@@ -131,30 +174,35 @@ def changes_text(entry: AuditEntry) -> str:
 
 #: The reasons the platform itself writes, stored in Chinese as written (old entries
 #: included); `reason_text` shows them in the reader's language. A placeholder stands
-#: for a number, a date or what a person typed (shown as typed).
-_REASONS = (
-    gettext_noop("新建测算"),
-    gettext_noop("提出异议"),
-    gettext_noop("答复异议"),
-    gettext_noop("办结异议"),
-    gettext_noop("审批兑付 %(count)s 户"),
-    gettext_noop("批次 %(batch)s 审批兑付"),
-    gettext_noop("更正台账 %(entry)s：%(old)s → %(new)s 元；%(reason)s"),
-    gettext_noop("名单新建：共 %(count)s 条"),
-    gettext_noop("名单替换：新增 %(added)s，删除 %(removed)s，变更 %(changed)s"),
+#: for a number, a date or what a person typed (shown as typed). They are translated in
+#: their own context: "提出异议" is also a button ("Raise objection"), but as a reason
+#: it says what happened ("Objection raised").
+REASONS = StoredTexts(
+    (
+        pgettext_lazy("audit reason", "新建测算"),
+        pgettext_lazy("audit reason", "重新测算"),
+        pgettext_lazy("audit reason", "提出异议"),
+        pgettext_lazy("audit reason", "答复异议"),
+        pgettext_lazy("audit reason", "办结异议"),
+        pgettext_lazy("audit reason", "审批兑付 %(count)s 户"),
+        pgettext_lazy("audit reason", "批次 %(batch)s 审批兑付"),
+        pgettext_lazy("audit reason", "更正台账 %(entry)s：%(old)s → %(new)s 元；%(reason)s"),
+        pgettext_lazy("audit reason", "名单新建：共 %(count)s 条"),
+        pgettext_lazy(
+            "audit reason", "名单替换：新增 %(added)s，删除 %(removed)s，变更 %(changed)s"
+        ),
+        pgettext_lazy("audit reason", "发布政策"),
+        pgettext_lazy("audit reason", "废止政策"),
+        pgettext_lazy("audit reason", "冲正：%(reason)s"),
+        pgettext_lazy("audit reason", "调整：%(reason)s"),
+        pgettext_lazy("audit reason", "排除：%(result)s；原因：%(reason)s"),
+        pgettext_lazy("audit reason", "恢复：%(result)s；原因：%(reason)s"),
+        pgettext_lazy("audit reason", "作废：%(reason)s"),
+        pgettext_lazy("audit reason", "指定包保领导"),
+        pgettext_lazy("audit reason", "更换包保领导（原为 %(previous)s）"),
+    ),
 )
-_PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
-
-def _pattern(template: str) -> re.Pattern[str]:
-    parts = _PLACEHOLDER.split(template)  # text, name, text, name, …, text
-    regex = "".join(
-        re.escape(part) if i % 2 == 0 else f"(?P<{part}>.+?)" for i, part in enumerate(parts)
-    )
-    return re.compile(f"^{regex}$", re.DOTALL)
-
-
-_REASON_PATTERNS = [(template, _pattern(template)) for template in _REASONS]
 #: who did it when nobody signed in (`core.audit` stores it in Chinese)
 SYSTEM_ACTOR = gettext_noop("系统")
 
@@ -162,11 +210,7 @@ SYSTEM_ACTOR = gettext_noop("系统")
 def reason_text(reason: str) -> str:
     """A stored reason in the reader's language when the platform wrote it; what a
     person typed stays as typed."""
-    for template, pattern in _REASON_PATTERNS:
-        match = pattern.match(reason or "")
-        if match:
-            return gettext(template) % match.groupdict()
-    return reason
+    return REASONS.show(reason)
 
 
 def actor_text(actor_name: str) -> str:

@@ -71,20 +71,21 @@ DEPARTMENTS: list[tuple[str, str, str, str]] = [
 ]
 
 
-# scheme code -> (name, short, valid_from, valid_to, source, tiers, clusters)
-# tiers: (code, name, target scale in yuan or None); clusters: (code, tier, name, English)
+# scheme code -> ((name, English), (short, English), valid_from, valid_to, source, tiers,
+# clusters); tiers: (code, name, English, target scale in yuan or None);
+# clusters: (code, tier, name, English)
 SCHEMES: list[tuple[Any, ...]] = [
     (
         "2019-4-3-2",
-        "“4+3+2”工业产业体系",
-        "4+3+2",
+        ("“4+3+2”工业产业体系", '"4+3+2" industrial system'),
+        ("4+3+2", "4+3+2"),
         datetime.date(2019, 1, 1),
         datetime.date(2022, 12, 31),
         "营口日报 2019（shared/seeds/002）",
         [
-            ("leading", "主导产业", None),
-            ("distinctive", "特色产业", None),
-            ("emerging", "战略性新兴产业", None),
+            ("leading", "主导产业", "Leading industries", None),
+            ("distinctive", "特色产业", "Distinctive industries", None),
+            ("emerging", "战略性新兴产业", "Strategic emerging industries", None),
         ],
         [
             ("advanced-equipment", "leading", "先进装备制造", "Advanced equipment manufacturing"),
@@ -100,15 +101,18 @@ SCHEMES: list[tuple[Any, ...]] = [
     ),
     (
         "2023-4-4-N",
-        "“4+4+N”产业集群（4个千亿级、4个三百亿级）",
-        "4+4(三百亿)+N",
+        (
+            "“4+4+N”产业集群（4个千亿级、4个三百亿级）",
+            '"4+4+N" industrial clusters (4 of 100 bn yuan, 4 of 30 bn yuan)',
+        ),
+        ("4+4(三百亿)+N", "4+4(30 bn)+N"),
         datetime.date(2023, 1, 1),
         datetime.date(2024, 12, 31),
         "营口日报 2023–2024（shared/seeds/001、003）",
         [
-            ("1000bn", "千亿级", 1000 * YI),
-            ("30bn", "三百亿级", 300 * YI),
-            ("emerging", "新兴及未来产业", None),
+            ("1000bn", "千亿级", "100-billion-yuan class", 1000 * YI),
+            ("30bn", "三百亿级", "30-billion-yuan class", 300 * YI),
+            ("emerging", "新兴及未来产业", "Emerging and future industries", None),
         ],
         [
             ("steel", "1000bn", "高品质钢铁", "High-quality steel"),
@@ -123,15 +127,18 @@ SCHEMES: list[tuple[Any, ...]] = [
     ),
     (
         "2025-4-4-N",
-        "“4+4+N”产业集群（4个千亿级、4个五百亿级）",
-        "4+4(五百亿)+N",
+        (
+            "“4+4+N”产业集群（4个千亿级、4个五百亿级）",
+            '"4+4+N" industrial clusters (4 of 100 bn yuan, 4 of 50 bn yuan)',
+        ),
+        ("4+4(五百亿)+N", "4+4(50 bn)+N"),
         datetime.date(2025, 1, 1),
         None,
         "营口日报 2025（shared/seeds/000）",
         [
-            ("1000bn", "千亿级", 1000 * YI),
-            ("50bn", "五百亿级", 500 * YI),
-            ("emerging", "新兴及未来产业", None),
+            ("1000bn", "千亿级", "100-billion-yuan class", 1000 * YI),
+            ("50bn", "五百亿级", "50-billion-yuan class", 500 * YI),
+            ("emerging", "新兴及未来产业", "Emerging and future industries", None),
         ],
         [
             ("steel", "1000bn", "高品质钢铁", "High-quality steel"),
@@ -197,24 +204,31 @@ def load_departments() -> None:
 
 
 def load_clusters() -> None:
-    for code, name, short, valid_from, valid_to, source, tiers, clusters in SCHEMES:
+    for code, names, shorts, valid_from, valid_to, source, tiers, clusters in SCHEMES:
         scheme = upsert(
             ClusterScheme,
             {"code": code},
             {
-                "name": name,
-                "short_name": short,
+                "name": names[0],
+                "name_en": names[1],
+                "short_name": shorts[0],
+                "short_name_en": shorts[1],
                 "valid_from": valid_from,
                 "valid_to": valid_to,
                 "source": source,
             },
         )
         tier_objs = {}
-        for order, (tier_code, tier_name, scale) in enumerate(tiers):
+        for order, (tier_code, tier_name, tier_name_en, scale) in enumerate(tiers):
             tier_objs[tier_code] = upsert(
                 ClusterTier,
                 {"scheme": scheme, "code": tier_code},
-                {"name": tier_name, "target_scale": scale, "sort_order": order},
+                {
+                    "name": tier_name,
+                    "name_en": tier_name_en,
+                    "target_scale": scale,
+                    "sort_order": order,
+                },
             )
         for order, (cluster_code, tier_code, cluster_name, name_en) in enumerate(clusters):
             tier = tier_objs[tier_code]

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from zhenxing.clusters.models import ClusterScheme
 from zhenxing.core import clock, panels, scoping, tokens
-from zhenxing.core.audit_display import actor_text, changes_text, reason_text
+from zhenxing.core.audit_display import actor_text, changes_text, reason_text, record_text
 from zhenxing.core.listing import Column, Filter, ListSpec, area_choices, choices_of
 from zhenxing.core.models import (
     ApiToken,
@@ -130,7 +130,7 @@ AUDIT_LIST = ListSpec(
             _("记录类型"),
             value=_record_type,
         ),
-        Column("object_repr", _("记录"), sort="object_repr", link=True),
+        Column("object_repr", _("记录"), sort="object_repr", link=True, value=record_text),
         Column("area", _("区域")),
         Column("changes", _("变更（原值 → 新值）"), value=changes_text),
         Column("reason", _("原因"), value=lambda e: reason_text(e.reason)),

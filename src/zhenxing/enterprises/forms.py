@@ -62,7 +62,7 @@ class EnterpriseForm(forms.ModelForm):
         clusters.queryset = Cluster.objects.select_related("scheme").order_by(
             "-scheme__valid_from", "sort_order"
         )
-        clusters.label_from_instance = lambda c: f"{c.scheme.short_name} · {c}"
+        clusters.label_from_instance = lambda c: f"{c.scheme.display_short_name} · {c}"
         clusters.required = False
         # the service validates the USCC and says exactly what is wrong
         self.fields["uscc"].validators = []

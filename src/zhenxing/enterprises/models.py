@@ -24,7 +24,7 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from zhenxing.core import clock
-from zhenxing.core.models import Area, Industry, ScopeSpec, ValueWriters
+from zhenxing.core.models import Area, Industry, ScopeSpec, ValueWriters, in_reader_language
 from zhenxing.core.roles import Role
 from zhenxing.enterprises import domain
 
@@ -195,7 +195,8 @@ class FactDefinition(models.Model):
         verbose_name_plural = _("事实定义")
 
     def __str__(self) -> str:
-        return f"{self.label}（{self.code}）"
+        english = in_reader_language("", self.label_en)
+        return f"{english} ({self.code})" if english else f"{self.label}（{self.code}）"
 
     @property
     def priority(self) -> tuple[domain.Source, ...]:

@@ -23,13 +23,14 @@ from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Round
 from django.db.models.lookups import Exact
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
 from zhenxing.core import clock
 from zhenxing.core.models import Area, Department, ScopeSpec
 from zhenxing.core.roles import Role
+from zhenxing.core.stored_text import StoredTexts
 from zhenxing.policies import catalogues
 
 MONEY: dict[str, Any] = {"max_digits": 18, "decimal_places": 2}
@@ -61,6 +62,8 @@ class Allocation(models.TextChoices):
 class Policy(models.Model):
     """One policy of the catalogue: a rule of a rule catalogue, and how it is paid."""
 
+    #: its name reads in English from its rule's `title_en` (the audit log names it so)
+    named_in_reader_language = True
     code = models.SlugField(_("政策编码"), max_length=64, unique=True)
     name = models.CharField(_("政策名称"), max_length=200)
     catalogue = models.CharField(_("规则目录"), max_length=32, default="yingkou")
@@ -157,9 +160,52 @@ class RunStatus(models.TextChoices):
 OPEN_RUN_STATUSES = [RunStatus.QUEUED, RunStatus.RUNNING, RunStatus.COMPUTED, RunStatus.FAILED]
 
 
+#: The progress notes `services` stores as a run advances (Chinese, as written);
+#: `PolicyRun.progress_text` shows them in the reader's language.
+RUN_PROGRESS_NOTES = StoredTexts(
+    (
+        pgettext_lazy("run progress", "排队等待测算"),
+        pgettext_lazy("run progress", "读取规则"),
+        pgettext_lazy("run progress", "读取事实数据"),
+        pgettext_lazy("run progress", "规则测算"),
+        pgettext_lazy("run progress", "预算分配与叠加核对"),
+        pgettext_lazy("run progress", "写入测算结果"),
+        pgettext_lazy("run progress", "测算失败"),
+        pgettext_lazy("run progress", "测算完成，待审批"),
+    ),
+)
+#: The payout notes `services` stores on a result (why it is paid less than its amount);
+#: `RunResult.note_text` shows them in the reader's language. The budget rule is the
+#: label of an `Allocation`, translated too.
+RESULT_NOTES = StoredTexts(
+    (
+        pgettext_lazy("result note", "审核排除"),
+        pgettext_lazy("result note", "预算不足：%(rule)s"),
+        pgettext_lazy("result note", "与同组政策不叠加，从高享受：补足差额"),
+        pgettext_lazy("result note", "与同组政策不叠加，已按更高标准享受"),
+    ),
+    translated=("rule",),
+)
+
+
+#: A batch or a result as the audit trail stored its name when it was linked (a related
+#: record is stored by name): the year's "年" reads in the reader's language.
+RUN_NAMES = StoredTexts(
+    (
+        pgettext_lazy("run name", "%(policy)s · %(year)s年 · %(beneficiary)s"),
+        pgettext_lazy("run name", "%(policy)s · %(year)s年"),
+    )
+)
+
+
 class PolicyRun(models.Model):
     """测算: one policy evaluated for one period over the whole registry; once approved,
     a payout batch (批次)."""
+
+    #: named after its policy and period, both in the reader's language (audit log)
+    named_in_reader_language = True
+    #: the progress note is the platform's text: translated in the audit trail
+    stored_texts = {"progress_note": RUN_PROGRESS_NOTES}
 
     policy = models.ForeignKey(
         Policy, on_delete=models.PROTECT, related_name="runs", verbose_name=_("政策")
@@ -241,6 +287,11 @@ class PolicyRun(models.Model):
     def is_approved(self) -> bool:
         return self.status == RunStatus.APPROVED
 
+    @property
+    def progress_text(self) -> str:
+        """The stored progress note in the reader's language."""
+        return RUN_PROGRESS_NOTES.show(self.progress_note)
+
 
 class RunResult(models.Model):
     """One beneficiary's result in a run: stored for the whole registry in bulk.
@@ -250,6 +301,10 @@ class RunResult(models.Model):
     JSON of the facts the rule read (lagged ones as `fact@year-1`), so the explanation
     shown later is the one of the run, whatever the registry says today.
     """
+
+    #: named after its policy (and kind, period) in the reader's language (audit log)
+    named_in_reader_language = True
+    stored_texts = {"note": RESULT_NOTES}
 
     run = models.ForeignKey(
         PolicyRun, on_delete=models.CASCADE, related_name="results", db_index=False
@@ -329,6 +384,11 @@ class RunResult(models.Model):
     def beneficiary_id(self) -> int | None:
         return self.project_id if self.project_id is not None else self.enterprise_id
 
+    @property
+    def note_text(self) -> str:
+        """The stored payout note in the reader's language."""
+        return RESULT_NOTES.show(self.note)
+
     def facts_dict(self) -> dict[str, Any]:
         return json.loads(self.facts) if self.facts else {}
 
@@ -363,6 +423,16 @@ class LedgerIsAppendOnly(Exception):
     pass
 
 
+#: The reasons `services.ledger_correct` stores on a reversal and its adjustment: the
+#: platform's word, then what the person typed; `LedgerEntry.reason_text` shows them.
+LEDGER_REASONS = StoredTexts(
+    (
+        pgettext_lazy("ledger reason", "冲正：%(reason)s"),
+        pgettext_lazy("ledger reason", "调整：%(reason)s"),
+    )
+)
+
+
 class LedgerEntry(models.Model):
     """兑付台账: one payment, reversal (冲正) or adjustment (调整). Append-only.
 
@@ -380,6 +450,10 @@ class LedgerEntry(models.Model):
     - signs: payment > 0, reversal ≤ 0 (the reversal of a zero adjustment is 0), adjustment
       ≥ 0; city + county = amount.
     """
+
+    #: named after its policy (and kind, period) in the reader's language (audit log)
+    named_in_reader_language = True
+    stored_texts = {"reason": LEDGER_REASONS, "run": RUN_NAMES, "result": RUN_NAMES}
 
     kind = models.CharField(_("类型"), max_length=16, choices=EntryKind.choices)
     policy = models.ForeignKey(
@@ -512,7 +586,7 @@ class LedgerEntry(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} {self.amount} 元 · {self.policy}"
+        return f"{self.get_kind_display()} {self.amount} {gettext('元')} · {self.policy}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None and not self._state.adding:
@@ -521,6 +595,11 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         raise LedgerIsAppendOnly("兑付台账只能追加，不能删除")
+
+    @property
+    def reason_text(self) -> str:
+        """The stored reason in the reader's language (what was typed stays as typed)."""
+        return LEDGER_REASONS.show(self.reason)
 
     @property
     def beneficiary_name(self) -> str:
@@ -538,6 +617,10 @@ class ObjectionStatus(models.TextChoices):
 class Objection(models.Model):
     """异议: an enterprise disputes its result or payment under a policy; a case for the
     issuing department (list, respond, close)."""
+
+    #: named after its policy (and kind, period) in the reader's language (audit log)
+    named_in_reader_language = True
+    stored_texts = {"run": RUN_NAMES, "result": RUN_NAMES}
 
     enterprise = models.ForeignKey(
         "enterprises.Enterprise",
@@ -644,6 +727,10 @@ class ObjectionReply(models.Model):
         return f"{self.objection} · {self.created_at:%Y-%m-%d}"
 
 
+#: The count `services` stores as the "名单条目" line of a list's audit entry.
+LIST_ENTRY_COUNTS = StoredTexts((pgettext_lazy("list audit", "%(count)s 条"),))
+
+
 class FactList(models.Model):
     """名单: a department's list of one fact's values for one period (the science bureau's
     newly recognised high-tech enterprises, the commerce bureau's booth fees, …).
@@ -651,6 +738,9 @@ class FactList(models.Model):
     For the facts it covers, a list takes precedence over the registry's facts for that
     period: beneficiaries not on the list have no value (the fact's missing policy applies).
     """
+
+    #: the count line of its audit entries is the platform's text (`services`)
+    stored_texts = {"entries": LIST_ENTRY_COUNTS}
 
     name = models.CharField(_("名单名称"), max_length=200)
     fact_id = models.CharField(_("事实"), max_length=64)

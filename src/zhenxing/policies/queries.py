@@ -27,6 +27,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import get_language, gettext
 
 from zhenxing.core import scoping
+from zhenxing.core.models import in_reader_language
 from zhenxing.core.money import CENT
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
@@ -200,7 +201,7 @@ def explanation(result: RunResult) -> str:
     if result.excluded:
         lines.append(gettext("审核排除：%(reason)s") % {"reason": result.exclusion_reason})
     if result.note:
-        lines.append(gettext("兑付说明：%(note)s") % {"note": result.note})
+        lines.append(gettext("兑付说明：%(note)s") % {"note": result.note_text})
     return "\n".join(lines)
 
 
@@ -293,14 +294,18 @@ def batch_totals(run: PolicyRun) -> dict[str, Any]:
 
 
 def by_area(run: PolicyRun) -> list[dict[str, Any]]:
-    return list(
+    """A batch's totals per area; `area_name` in the reader's language."""
+    rows = list(
         LedgerEntry.objects.filter(run=run)
-        .values("area__name", "area__sort_order")
+        .values("area__name", "area__name_en", "area__sort_order")
         .annotate(
             total=Sum("amount"), city=Sum("city_amount"), county=Sum("county_amount"), n=Count("id")
         )
         .order_by("area__sort_order")
     )
+    for row in rows:
+        row["area_name"] = in_reader_language(row["area__name"] or "", row["area__name_en"] or "")
+    return rows
 
 
 # ---------------------------------------------------------------------------
@@ -485,8 +490,8 @@ def beneficiary_names(beneficiary: str, ids: list[int]) -> dict[int, tuple[str, 
 
 def list_entries(fact_list: FactList, fact: FactDef | None) -> QuerySet[Any]:
     """A list's entries with their beneficiary's name, code and area (`b_name`, `b_code`,
-    `b_area`, `b_area_id`, `b_area_order`) and, for a number fact, the value as a number
-    (`value_number`), so that the list page can sort and filter by them."""
+    `b_area`, `b_area_en`, `b_area_id`, `b_area_order`) and, for a number fact, the value
+    as a number (`value_number`), so that the list page can sort and filter by them."""
     if fact_list.beneficiary == "project":
         from zhenxing.projects.models import Project
 
@@ -501,6 +506,7 @@ def list_entries(fact_list: FactList, fact: FactDef | None) -> QuerySet[Any]:
         b_name=Subquery(target.values("name")[:1]),
         b_code=Subquery(target.values(code)[:1]),
         b_area=Subquery(target.values("area__name")[:1]),
+        b_area_en=Subquery(target.values("area__name_en")[:1]),
         b_area_id=Subquery(target.values("area_id")[:1]),
         b_area_order=Subquery(target.values("area__sort_order")[:1]),
     )

@@ -26,7 +26,7 @@ from zhenxing.core import audit, clock, excel, money, ratelimits, scoping, sheet
 from zhenxing.core.forms import form_page, show_domain_error, within_bounds
 from zhenxing.core.import_views import error_report_response, keep_error_report
 from zhenxing.core.listing import Column, Filter, ListSpec, choices_of
-from zhenxing.core.models import Area, Department
+from zhenxing.core.models import Area, Department, in_reader_language
 from zhenxing.core.roles import Action
 from zhenxing.core.services import DomainError
 from zhenxing.policies import catalogues, domain, exports, imports, queries, services
@@ -638,7 +638,7 @@ _LEDGER_COLUMNS = [
     Column("amount", _("金额（元）"), sort="amount", numeric=True),
     Column("city_amount", _("市级（元）"), numeric=True),
     Column("county_amount", _("县区（元）"), numeric=True),
-    Column("reason", _("说明")),
+    Column("reason", _("说明"), value=lambda entry: entry.reason_text),
 ]
 
 LEDGER_LIST = ListSpec(
@@ -970,7 +970,13 @@ def _entry_list(fact_list: FactList, fact: FactDef | None, context: dict[str, An
                 value=_entry_value(fact),
                 numeric=fact is not None and fact.is_number,
             ),
-            Column("b_area", _("所在区域"), sort="b_area_order", css="nowrap"),
+            Column(
+                "b_area",
+                _("所在区域"),
+                sort="b_area_order",
+                css="nowrap",
+                value=lambda entry: in_reader_language(entry.b_area or "", entry.b_area_en or ""),
+            ),
         ],
         filters=filters,
         default_sort="b_code",

@@ -99,7 +99,7 @@ class ProjectForm(forms.Form):
         )
         self.fields["cluster"].queryset = clusters  # type: ignore[attr-defined]
         self.fields["cluster"].label_from_instance = (  # type: ignore[attr-defined]
-            lambda c: f"{c.scheme.short_name} · {c}"
+            lambda c: f"{c.scheme.display_short_name} · {c}"
         )
 
     def clean_owner_uscc(self) -> Enterprise | None:

@@ -160,7 +160,7 @@ def _cluster_choices(request: HttpRequest) -> list[tuple[str, str]]:
     clusters = Cluster.objects.select_related("scheme").order_by(
         "-scheme__valid_from", "sort_order"
     )
-    return [(str(c.pk), f"{c.scheme.short_name} · {c}") for c in clusters]
+    return [(str(c.pk), f"{c.scheme.display_short_name} · {c}") for c in clusters]
 
 
 def _key_list_choices(request: HttpRequest) -> list[tuple[str, str]]:
@@ -191,7 +191,7 @@ def _open_key_list_names(project: Project) -> str:
 
 def _cluster_name(project: Project) -> str:
     cluster = project.cluster
-    return f"{cluster.scheme.short_name} · {cluster.name}" if cluster else ""
+    return f"{cluster.scheme.display_short_name} · {cluster}" if cluster else ""
 
 
 def _industry_name(project: Project) -> str:
