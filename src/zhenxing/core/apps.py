@@ -12,7 +12,10 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
-        from zhenxing.core import views
+        from zhenxing.core import (
+            checks,  # noqa: F401 (registers the deployment checks)
+            views,
+        )
         from zhenxing.core.listing import register_export
 
         register_export("audit", views.AUDIT_LIST)
