@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from zhenxing.commands.argparsing import argument_parser_class
+from zhenxing.commands.argparsing import argument_parser_class, list_formatter_class
 from zhenxing.commands.check import report_checks
 from zhenxing.commands.errors import CommandError, run_reporting_errors
 from zhenxing.commands.language import _, cli_language, django_language
@@ -140,12 +140,11 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
         user_model._meta.get_field("username").clean(args.username, None)
     except ValidationError as exc:
         raise CommandError(_("用户名不可用：") + "；".join(exc.messages)) from exc
-    try:
-        password = os.environ.get("ZHENXING_ADMIN_PASSWORD") or getpass.getpass(_("密码："))
-    except EOFError as exc:  # no terminal and nothing on stdin
-        raise CommandError(
-            _("没有读到密码：请在终端里运行，或设置 ZHENXING_ADMIN_PASSWORD")
-        ) from exc
+    password = os.environ.get("ZHENXING_ADMIN_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():  # getpass would read a script's stdin, echoing warnings
+            raise CommandError(_("没有读到密码：请在终端里运行，或设置 ZHENXING_ADMIN_PASSWORD"))
+        password = getpass.getpass(_("密码："))
     try:
         validate_password(password)
     except ValidationError as exc:
@@ -337,8 +336,9 @@ def _data_kinds() -> dict[str, dict[str, str]]:
     }
 
 
-def _kinds_help(kinds: dict[str, str]) -> str:
-    return _("类型：") + "；".join(f"{kind}（{title}）" for kind, title in kinds.items())
+def _kinds_list(kinds: dict[str, str]) -> str:
+    width = max((len(kind) for kind in kinds), default=0)
+    return _("类型：") + "\n" + "\n".join(f"  {k:<{width}}  {t}" for k, t in kinds.items())
 
 
 def build_parser(kinds: dict[str, dict[str, str]] | None = None) -> argparse.ArgumentParser:
@@ -383,23 +383,33 @@ def build_parser(kinds: dict[str, dict[str, str]] | None = None) -> argparse.Arg
     restore.set_defaults(func=cmd_restore)
 
     kinds = kinds or {}
-    imp = sub.add_parser("import", help=_("从 Excel 导入（全部校验通过才写入）"))
+    imp = sub.add_parser(
+        "import",
+        help=_("从 Excel 导入（全部校验通过才写入）"),
+        epilog=_kinds_list(kinds.get("import", {})),
+        formatter_class=list_formatter_class(cli_language()),
+    )
     imp.add_argument(
         "kind",
         metavar="KIND",
         choices=kinds.get("import"),
-        help=_kinds_help(kinds.get("import", {})),
+        help=_("类型，见下"),
     )
     imp.add_argument("file", help=_(".xlsx 文件"))
     imp.add_argument("--user", default="admin", help=_("以哪个用户的身份导入（决定权限范围）"))
     imp.add_argument("--errors", default="", help=_("出错时把错误报告写入此 .xlsx"))
     imp.set_defaults(func=cmd_import)
-    exp = sub.add_parser("export", help=_("把列表导出为 Excel"))
+    exp = sub.add_parser(
+        "export",
+        help=_("把列表导出为 Excel"),
+        epilog=_kinds_list(kinds.get("export", {})),
+        formatter_class=list_formatter_class(cli_language()),
+    )
     exp.add_argument(
         "kind",
         metavar="KIND",
         choices=kinds.get("export"),
-        help=_kinds_help(kinds.get("export", {})),
+        help=_("类型，见下"),
     )
     exp.add_argument("file", help=_("写入的 .xlsx 文件"))
     exp.add_argument("--user", default="admin", help=_("以哪个用户的身份导出（决定权限范围）"))

@@ -85,3 +85,13 @@ class EnglishArgumentParser(argparse.ArgumentParser):
 def argument_parser_class(lang: str) -> type[argparse.ArgumentParser]:
     """The parser for a command line speaking `lang` ("zh" or "en")."""
     return EnglishArgumentParser if lang == "en" else ChineseArgumentParser
+
+
+class _ChineseListFormatter(_ChineseHelpFormatter, argparse.RawDescriptionHelpFormatter):
+    pass
+
+
+def list_formatter_class(lang: str) -> type[argparse.HelpFormatter]:
+    """A formatter that keeps the description and epilog as written (a list, one item a
+    line), for a command whose help lists its choices."""
+    return argparse.RawDescriptionHelpFormatter if lang == "en" else _ChineseListFormatter

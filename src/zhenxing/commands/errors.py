@@ -65,7 +65,8 @@ def explain(exc: BaseException) -> tuple[int, str]:
 
 
 def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
+    """The first line of the message (a wrapper's cause when the wrapper says nothing)."""
+    text = str(exc).strip() or str(exc.__cause__ or exc.__context__ or "").strip()
     return text.splitlines()[0] if text else type(exc).__name__
 
 
