@@ -19,7 +19,7 @@ import os
 import socket
 import threading
 
-from django.db import DatabaseError, close_old_connections, connection
+from django.db import DatabaseError, connection
 
 from zhenxing.core import clock
 from zhenxing.core.models import WorkerHeartbeat
@@ -63,24 +63,39 @@ def worker_alive() -> bool:
     return age is not None and age <= STALE_AFTER.total_seconds()
 
 
-def start(worker_id: str, *, interval: float = INTERVAL) -> threading.Thread:
-    """Beat now and then every `interval` seconds in a daemon thread; returns the thread
-    (it ends with the process)."""
-    started_at = clock.machine_now()
+def _beat_or_log(worker_id: str, started_at: datetime.datetime) -> None:
+    try:
+        beat(worker_id, started_at=started_at)
+    except DatabaseError as exc:  # locked or unreachable for a moment: the next tick
+        logger.warning("worker heartbeat not written: %s", exc)
 
-    def run() -> None:
-        wake = threading.Event()
-        while True:
+
+class Beating:
+    """The heartbeat of this process: `stop()` ends it (the process's end does too)."""
+
+    def __init__(self, worker_id: str, interval: float) -> None:
+        self.worker_id = worker_id
+        self.interval = interval
+        self.started_at = clock.machine_now()
+        self._stopped = threading.Event()
+        self.thread = threading.Thread(target=self._run, name="zhenxing-heartbeat", daemon=True)
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
             try:
-                beat(worker_id, started_at=started_at)
-            except DatabaseError as exc:  # locked or unreachable for a moment: next tick
-                logger.warning("worker heartbeat not written: %s", exc)
+                _beat_or_log(self.worker_id, self.started_at)
             finally:
-                # this thread's own connection: closed between beats, never left broken
-                close_old_connections()
-                connection.close()
-            wake.wait(interval)
+                connection.close()  # this thread's own connection, never left broken
 
-    thread = threading.Thread(target=run, name="zhenxing-heartbeat", daemon=True)
-    thread.start()
-    return thread
+    def stop(self) -> None:
+        self._stopped.set()
+        self.thread.join(timeout=self.interval + 5)
+
+
+def start(worker_id: str, *, interval: float = INTERVAL) -> Beating:
+    """Beat once now (before the worker takes a task), then every `interval` seconds in
+    a daemon thread."""
+    beating = Beating(worker_id, interval)
+    _beat_or_log(worker_id, beating.started_at)
+    beating.thread.start()
+    return beating
