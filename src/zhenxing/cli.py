@@ -216,7 +216,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.exists():
-        raise CommandError(_("文件或目录不存在：{path}").format(path=args.file))
+        raise CommandError(_("文件不存在：{path}").format(path=args.file))
     count = backup.restore_from(path)
     print(f"已从 {args.file} 恢复 {count} 条记录")
     return 0
@@ -448,7 +448,11 @@ def main(argv: list[str] | None = None) -> int:
     kinds: dict[str, dict[str, str]] = {}
     if argv and argv[0] in ("import", "export"):
         # Their kinds are registered as Django starts, so start it before parsing.
-        status = run_reporting_errors(lambda: _setup_django() or 0)
+        def start_django() -> int:
+            _setup_django()
+            return 0
+
+        status = run_reporting_errors(start_django)
         if status:
             return status
         kinds = _data_kinds()

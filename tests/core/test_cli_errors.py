@@ -138,7 +138,7 @@ def _cases(files: Path) -> list[Case]:
         Case(["import", "enterprises", f"{f}/a-directory"], "是一个目录"),
         Case(["import", "enterprises", f"{f}/garbage.xlsx"], "导入失败", report=True),
         Case(["import", "enterprises", f"{f}/unreadable.xlsx"], "没有权限", permissions=True),
-        Case(["restore", f"{f}/missing.json"], "文件或目录不存在"),
+        Case(["restore", f"{f}/missing.json"], "文件不存在"),
         Case(["restore", f"{f}/garbage.json"], "不是有效的备份", "not a valid backup"),
         Case(["restore", f"{f}/wrong.json"], "不是有效的备份"),
         Case(["restore", f"{f}/garbage.json.gz"], "已损坏"),

@@ -14,7 +14,7 @@ import json
 import logging
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -112,7 +112,7 @@ READINESS: dict[str, Callable[[], Probe]] = {
 
 
 def readiness() -> dict[str, Probe]:
-    results = {}
+    results: dict[str, Probe] = {}
     for name, probe in READINESS.items():
         needs_database = name in ("migrations", "worker")
         if needs_database and not results["database"].ok:
@@ -122,7 +122,7 @@ def readiness() -> dict[str, Probe]:
     return results
 
 
-def _json(body: dict[str, object], status: int) -> HttpResponse:
+def _json(body: Mapping[str, object], status: int) -> HttpResponse:
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type="application/json"
     )
