@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from typing import Any
 
 os.environ.setdefault("ZHENXING_TESTING", "1")
+# The command line speaks the locale's language (zhenxing/commands/language.py); the tests
+# that call it in-process expect its default, Chinese, whatever the developer's shell says.
+os.environ["LANGUAGE"] = "zh_CN"
 
 import pytest
 

@@ -9,7 +9,10 @@ and exits non-zero on bad input; no traceback reaches the user.
     zhenxing audit verify
     zhenxing rules check|test|eval|explain|simulate ...
     zhenxing bench NAME
+    zhenxing check                Django's deployment checks and ours (zhenxing/checks.py)
     zhenxing manage ...           any Django management command
+
+Errors are one line in the user's language (zhenxing/commands/errors.py).
 """
 
 from __future__ import annotations
@@ -20,13 +23,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from zhenxing.commands.argparsing import argument_parser_class, list_formatter_class
+from zhenxing.commands.check import report_checks
+from zhenxing.commands.errors import CommandError, run_reporting_errors
+from zhenxing.commands.language import _, cli_language, django_language
+
 PROJECT_DIR = Path(__file__).resolve().parent.parent.parent
 DEMO_TODAY = "2024-06-30"
 DEMO_PASSWORD = "Yingkou@2024"
-
-
-class CommandError(Exception):
-    pass
 
 
 def _setup_django(*, demo: bool = False) -> None:
@@ -37,6 +41,9 @@ def _setup_django(*, demo: bool = False) -> None:
     import django
 
     django.setup()
+    from django.utils import translation
+
+    translation.activate(django_language())
 
 
 def _manage(*args: str) -> None:
@@ -45,10 +52,10 @@ def _manage(*args: str) -> None:
     call_command(*args)
 
 
-def cmd_migrate(_: argparse.Namespace) -> int:
+def cmd_migrate(args: argparse.Namespace) -> int:
     _setup_django(demo=True)
     _migrate()
-    print("数据库已迁移，参考数据已加载。")
+    print(_("数据库已迁移，参考数据已加载。"))
     return 0
 
 
@@ -116,6 +123,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, worker=not args.no_worker)
 
 
+def cmd_check(_args: argparse.Namespace) -> int:
+    _setup_django()
+    return report_checks()
+
+
 def cmd_createadmin(args: argparse.Namespace) -> int:
     _setup_django()
     import getpass
@@ -124,13 +136,21 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     from django.contrib.auth.password_validation import validate_password
     from django.core.exceptions import ValidationError
 
-    password = os.environ.get("ZHENXING_ADMIN_PASSWORD") or getpass.getpass("密码：")
     user_model = get_user_model()
+    try:
+        user_model._meta.get_field("username").clean(args.username, None)
+    except ValidationError as exc:
+        raise CommandError(_("用户名不可用：") + "；".join(exc.messages)) from exc
+    password = os.environ.get("ZHENXING_ADMIN_PASSWORD", "")
+    if not password:
+        if not sys.stdin.isatty():  # getpass would read a script's stdin, echoing warnings
+            raise CommandError(_("没有读到密码：请在终端里运行，或设置 ZHENXING_ADMIN_PASSWORD"))
+        password = getpass.getpass(_("密码："))
     try:
         validate_password(password)
     except ValidationError as exc:
-        raise CommandError("密码不符合要求：" + "；".join(exc.messages)) from exc
-    user, _ = user_model.objects.get_or_create(username=args.username)
+        raise CommandError(_("密码不符合要求：") + "；".join(exc.messages)) from exc
+    user, _created = user_model.objects.get_or_create(username=args.username)
     user.is_staff = user.is_superuser = True
     user.set_password(password)
     user.save()
@@ -138,7 +158,7 @@ def cmd_createadmin(args: argparse.Namespace) -> int:
     from zhenxing.core.roles import Role
 
     RoleAssignment.objects.get_or_create(user=user, role=Role.ADMIN)
-    print(f"管理员 {args.username} 已就绪。")
+    print(_("管理员 {username} 已就绪。").format(username=args.username))
     return 0
 
 
@@ -153,7 +173,7 @@ def cmd_token(args: argparse.Namespace) -> int:
     if args.action == "create":
         user = user_model.objects.filter(username=args.target).first()
         if user is None:
-            raise CommandError(f"没有用户“{args.target}”")
+            raise CommandError(_("没有用户“{name}”").format(name=args.target))
         from zhenxing.core.services import DomainError
 
         try:
@@ -183,10 +203,10 @@ def cmd_token(args: argparse.Namespace) -> int:
         return 0
     if args.action == "revoke":
         if not args.target or not args.target.isdigit():
-            raise CommandError("用法：zhenxing token revoke TOKEN_ID（编号见 token list）")
+            raise CommandError(_("用法：zhenxing token revoke TOKEN_ID（编号见 token list）"))
         found = ApiToken.objects.filter(pk=int(args.target)).first()
         if found is None:
-            raise CommandError(f"没有编号为 {args.target} 的令牌")
+            raise CommandError(_("没有编号为 {id} 的令牌").format(id=args.target))
         tokens.token_revoke(user=audit.SYSTEM, token=found)  # the operator of the machine
         print(f"令牌 #{found.pk} 已吊销。")
         return 0
@@ -219,7 +239,7 @@ def cmd_restore(args: argparse.Namespace) -> int:
 
     path = Path(args.file)
     if not path.exists():
-        raise CommandError(f"文件不存在：{args.file}")
+        raise CommandError(_("文件不存在：{path}").format(path=args.file))
     try:
         key = backup.key_from_settings()
         manifest = backup.read_manifest(path, key=key)
@@ -258,7 +278,9 @@ def _acting_user(username: str) -> Any:
 
     user = get_user_model().objects.filter(username=username, is_active=True).first()
     if user is None:
-        raise CommandError(f"没有用户“{username}”（用 --user 指定以谁的身份操作）")
+        raise CommandError(
+            _("没有用户“{name}”（用 --user 指定以谁的身份操作）").format(name=username)
+        )
     return user
 
 
@@ -266,25 +288,38 @@ def cmd_import(args: argparse.Namespace) -> int:
     _setup_django()
     from zhenxing.core import excel
 
-    spec = excel.REGISTRY.get(args.kind)
-    if spec is None:
-        raise CommandError(f"没有导入类型“{args.kind}”；可用：{'、'.join(sorted(excel.REGISTRY))}")
-    path = Path(args.file)
-    if not path.exists():
-        raise CommandError(f"文件不存在：{args.file}")
-    result = excel.run_import(spec, path.read_bytes(), user=_acting_user(args.user))
+    spec = excel.REGISTRY[args.kind]  # argparse allowed only registered kinds
+    data = Path(args.file).read_bytes()  # a missing or unreadable file: OSError, with its path
+    result = excel.run_import(spec, data, user=_acting_user(args.user))
     if result.ok:
         print(result.summary())
         return 0
-    print(f"导入失败，没有写入任何数据。共 {len(result.errors)} 处错误：", file=sys.stderr)
+    print(
+        _("导入失败，没有写入任何数据。共 {count} 处错误：").format(count=len(result.errors)),
+        file=sys.stderr,
+    )
     for error in result.errors[:200]:
         print(
-            f"  第 {error.row} 行 [{error.column}] “{error.value}”：{error.reason}", file=sys.stderr
+            "  "
+            + _("第 {row} 行 [{column}] “{value}”：{reason}").format(
+                row=error.row, column=error.column, value=error.value, reason=error.reason
+            ),
+            file=sys.stderr,
         )
     if args.errors:
         Path(args.errors).write_bytes(result.error_report_xlsx())
-        print(f"错误报告已写入 {args.errors}", file=sys.stderr)
+        print(_("错误报告已写入 {path}").format(path=args.errors), file=sys.stderr)
     return 1
+
+
+def _export_filters(items: list[str]) -> dict[str, str]:
+    filters = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep or not name.strip():
+            raise CommandError(_("筛选条件“{item}”应写作 名称=值，如 area=4").format(item=item))
+        filters[name.strip()] = value.strip()
+    return filters
 
 
 def cmd_export(args: argparse.Namespace) -> int:
@@ -293,10 +328,8 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from zhenxing.core.listing import EXPORTS
 
-    spec = EXPORTS.get(args.kind)
-    if spec is None:
-        raise CommandError(f"没有导出类型“{args.kind}”；可用：{'、'.join(sorted(EXPORTS))}")
-    request = RequestFactory().get("/", dict(item.split("=", 1) for item in args.filter))
+    spec = EXPORTS[args.kind]  # argparse allowed only registered kinds
+    request = RequestFactory().get("/", _export_filters(args.filter))
     request.user = _acting_user(args.user)
     from zhenxing.core.files import WriteFailed, write_atomically
 
@@ -304,14 +337,14 @@ def cmd_export(args: argparse.Namespace) -> int:
         write_atomically(args.file, spec.export_bytes(request))
     except WriteFailed as exc:
         raise CommandError(exc.message) from exc
-    print(f"已导出到 {args.file}")
+    print(_("已导出到 {path}").format(path=args.file))
     return 0
 
 
 def cmd_rules(args: argparse.Namespace) -> int:
     from zhenxing.rules.cli import main as rules_main
 
-    return int(rules_main(args.rest))
+    return int(rules_main(args.rest, lang=cli_language()))
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -320,7 +353,9 @@ def cmd_bench(args: argparse.Namespace) -> int:
     script = PROJECT_DIR / "benchmarks" / f"{args.name}.py"
     if not script.exists():
         names = sorted(p.stem for p in (PROJECT_DIR / "benchmarks").glob("*.py"))
-        raise CommandError(f"没有基准测试“{args.name}”；可用：{'、'.join(names)}")
+        raise CommandError(
+            _("没有基准测试“{name}”；可用：{names}").format(name=args.name, names="、".join(names))
+        )
     sys.argv = [str(script), *args.rest]
     runpy.run_path(str(script), run_name="__main__")
     return 0
@@ -334,15 +369,41 @@ def cmd_test(args: argparse.Namespace) -> int:
 
 def cmd_manage(args: argparse.Namespace) -> int:
     _setup_django()
-    from django.core.management import execute_from_command_line
+    from django.core.management import execute_from_command_line, get_commands
+
+    name = args.rest[0] if args.rest else ""
+    if name and not name.startswith("-") and name not in get_commands():
+        raise CommandError(
+            _("没有管理命令“{name}”（zhenxing manage help 列出全部）").format(name=name)
+        )
 
     execute_from_command_line(["zhenxing", *args.rest])
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="zhenxing", description="振兴 — 城市产业发展平台")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _data_kinds() -> dict[str, dict[str, str]]:
+    """The import and export kinds with their titles (registered as Django starts)."""
+    from zhenxing.core import excel
+    from zhenxing.core.listing import EXPORTS
+
+    return {
+        "import": {kind: str(spec.title) for kind, spec in sorted(excel.REGISTRY.items())},
+        "export": {kind: str(spec.title) for kind, spec in sorted(EXPORTS.items())},
+    }
+
+
+def _kinds_list(kinds: dict[str, str]) -> str:
+    width = max((len(kind) for kind in kinds), default=0)
+    return _("类型：") + "\n" + "\n".join(f"  {k:<{width}}  {t}" for k, t in kinds.items())
+
+
+def build_parser(kinds: dict[str, dict[str, str]] | None = None) -> argparse.ArgumentParser:
+    """`kinds` (`_data_kinds()`) makes `import` / `export` list and check their kinds;
+    without it (when the command is another) they accept any word."""
+    parser = argument_parser_class(cli_language())(
+        prog="zhenxing", description=_("振兴 — 城市产业发展平台")
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     demo = sub.add_parser("demo", help="迁移、加载营口演示数据并启动服务")
     demo.add_argument("--host", default="127.0.0.1")
@@ -356,10 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--no-worker", action="store_true")
     serve.set_defaults(func=cmd_serve)
 
-    sub.add_parser("migrate", help="迁移数据库并加载参考数据").set_defaults(func=cmd_migrate)
+    sub.add_parser("migrate", help=_("迁移数据库并加载参考数据")).set_defaults(func=cmd_migrate)
 
-    createadmin = sub.add_parser("createadmin", help="创建或重设管理员")
-    createadmin.add_argument("username")
+    createadmin = sub.add_parser("createadmin", help=_("创建或重设管理员"))
+    createadmin.add_argument(
+        "username", help=_("用户名（密码从终端或 ZHENXING_ADMIN_PASSWORD 读取）")
+    )
     createadmin.set_defaults(func=cmd_createadmin)
 
     token = sub.add_parser("token", help="API 令牌：create USERNAME | list | revoke ID")
@@ -380,33 +443,58 @@ def build_parser() -> argparse.ArgumentParser:
     restore.add_argument("--yes", action="store_true", help="不再询问，直接恢复")
     restore.set_defaults(func=cmd_restore)
 
-    audit = sub.add_parser("audit", help="审计日志：verify 校验哈希链")
+    audit = sub.add_parser("audit", help=_("审计日志：verify 校验哈希链"))
     audit.add_argument("action", choices=["verify"])
     audit.set_defaults(func=cmd_audit)
 
-    imp = sub.add_parser("import", help="从 Excel 导入（全部校验通过才写入）")
-    imp.add_argument("kind")
-    imp.add_argument("file")
-    imp.add_argument("--user", default="admin", help="以哪个用户的身份导入（决定权限范围）")
-    imp.add_argument("--errors", default="", help="出错时把错误报告写入此 .xlsx")
+    kinds = kinds or {}
+    imp = sub.add_parser(
+        "import",
+        help=_("从 Excel 导入（全部校验通过才写入）"),
+        epilog=_kinds_list(kinds.get("import", {})),
+        formatter_class=list_formatter_class(cli_language()),
+    )
+    imp.add_argument(
+        "kind",
+        metavar="KIND",
+        choices=kinds.get("import"),
+        help=_("类型，见下"),
+    )
+    imp.add_argument("file", help=_(".xlsx 文件"))
+    imp.add_argument("--user", default="admin", help=_("以哪个用户的身份导入（决定权限范围）"))
+    imp.add_argument("--errors", default="", help=_("出错时把错误报告写入此 .xlsx"))
     imp.set_defaults(func=cmd_import)
-    exp = sub.add_parser("export", help="把列表导出为 Excel")
-    exp.add_argument("kind")
-    exp.add_argument("file")
-    exp.add_argument("--user", default="admin")
-    exp.add_argument("--filter", action="append", default=[], help="筛选，如 area=4")
+    exp = sub.add_parser(
+        "export",
+        help=_("把列表导出为 Excel"),
+        epilog=_kinds_list(kinds.get("export", {})),
+        formatter_class=list_formatter_class(cli_language()),
+    )
+    exp.add_argument(
+        "kind",
+        metavar="KIND",
+        choices=kinds.get("export"),
+        help=_("类型，见下"),
+    )
+    exp.add_argument("file", help=_("写入的 .xlsx 文件"))
+    exp.add_argument("--user", default="admin", help=_("以哪个用户的身份导出（决定权限范围）"))
+    exp.add_argument("--filter", action="append", default=[], help=_("筛选，如 area=4（可重复）"))
     exp.set_defaults(func=cmd_export)
 
+    check = sub.add_parser("check", help=_("检查部署：Django 的部署检查和振兴自己的检查"))
+    check.set_defaults(func=cmd_check)
+
+    benchmarks = sorted(p.stem for p in (PROJECT_DIR / "benchmarks").glob("*.py"))
     for name, func, help_text in [
-        ("rules", cmd_rules, "规则引擎：check|test|eval|explain|simulate|near-miss"),
-        ("bench", cmd_bench, "运行 benchmarks/ 中的基准测试"),
-        ("test", cmd_test, "运行全部测试（SQLite 与 PostgreSQL，含浏览器测试）"),
-        ("manage", cmd_manage, "Django 管理命令"),
+        ("rules", cmd_rules, _("规则引擎：check|test|eval|explain|simulate|near-miss")),
+        ("bench", cmd_bench, _("运行 benchmarks/ 中的基准测试")),
+        ("test", cmd_test, _("运行全部测试（SQLite 与 PostgreSQL，含浏览器测试）")),
+        ("manage", cmd_manage, _("Django 管理命令")),
     ]:
         p = sub.add_parser(name, help=help_text, add_help=name != "rules")
         if name == "bench":
-            p.add_argument("name")
-        p.add_argument("rest", nargs=argparse.REMAINDER)
+            p.add_argument("name", choices=benchmarks, help="、".join(benchmarks))
+        p.add_argument("rest", nargs=argparse.REMAINDER, metavar="ARGS", help=_("交给该命令的参数"))
         p.set_defaults(func=func)
     return parser
 
@@ -415,23 +503,26 @@ PASSTHROUGH = {"rules": cmd_rules, "test": cmd_test, "manage": cmd_manage}
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one subcommand. Whatever goes wrong is one line on stderr and a non-zero exit
+    (`commands/errors.py`); ZHENXING_DEBUG=1 shows the traceback instead."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in PASSTHROUGH:
         # These hand every further argument (--help included) to their own parser.
-        try:
-            return int(PASSTHROUGH[argv[0]](argparse.Namespace(rest=argv[1:])) or 0)
-        except CommandError as exc:
-            print(f"错误：{exc}", file=sys.stderr)
-            return 2
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    try:
-        return int(args.func(args) or 0)
-    except CommandError as exc:
-        print(f"错误：{exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        return 130
+        command = PASSTHROUGH[argv[0]]
+        return run_reporting_errors(lambda: int(command(argparse.Namespace(rest=argv[1:])) or 0))
+    kinds: dict[str, dict[str, str]] = {}
+    if argv and argv[0] in ("import", "export"):
+        # Their kinds are registered as Django starts, so start it before parsing.
+        def start_django() -> int:
+            _setup_django()
+            return 0
+
+        status = run_reporting_errors(start_django)
+        if status:
+            return status
+        kinds = _data_kinds()
+    args = build_parser(kinds).parse_args(argv)
+    return run_reporting_errors(lambda: int(args.func(args) or 0))
 
 
 if __name__ == "__main__":

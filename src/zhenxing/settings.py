@@ -65,6 +65,9 @@ RUN_STALE_SECONDS = int(os.environ.get("ZHENXING_RUN_STALE_SECONDS") or "120")
 # A monthly report more than this many times the project's usual month (the median of its
 # earlier reported months) needs a confirmation (as does one above the remaining investment).
 REPORT_UNUSUAL_FACTOR = float(os.environ.get("ZHENXING_REPORT_UNUSUAL_FACTOR") or "5")
+# One JSON line per request on stderr (time, request id, method, path, status, duration,
+# user id, remote address), for a log collector. See core/request_log.py.
+JSON_LOG = _env_bool("ZHENXING_JSON_LOG", False)
 
 # --- applications ----------------------------------------------------------------
 INSTALLED_APPS = [
@@ -80,6 +83,8 @@ INSTALLED_APPS = [
     "axes",
     "csp",
     "django_tasks",
+    # before django_tasks_db: its `db_worker` (with a heartbeat) replaces theirs
+    "zhenxing.worker",
     "django_tasks_db",
     "ninja",  # serves Swagger UI from local static files, never a CDN
     "zhenxing.core",
@@ -90,6 +95,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # first: the request id and the request's log line cover everything below
+    "zhenxing.core.request_log.RequestLogMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "zhenxing.core.middleware.ApiProblemMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -308,7 +315,18 @@ NINJA_PAGINATION_CLASS = "zhenxing.core.pagination.BoundedLimitOffsetPagination"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"bare": {"format": "%(message)s"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler"},
+        "request_lines": {"class": "logging.StreamHandler", "formatter": "bare"},
+    },
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"django.request": {"level": "ERROR"}},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "zhenxing.requests": {
+            "handlers": ["request_lines"],
+            "level": "INFO" if JSON_LOG else "WARNING",
+            "propagate": False,
+        },
+    },
 }

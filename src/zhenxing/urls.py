@@ -4,12 +4,15 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from zhenxing.api import api
-from zhenxing.core import import_views
+from zhenxing.core import health, import_views
 from zhenxing.core import views as core_views
 
 urlpatterns = [
     path("", core_views.home, name="home"),
     path("favicon.ico", core_views.favicon, name="favicon"),
+    # for load balancers and monitoring: no sign-in, nothing secret (core/health.py)
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
     path("login/", auth_views.LoginView.as_view(), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/setlang/", set_language, name="set_language"),

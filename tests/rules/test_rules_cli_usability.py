@@ -12,9 +12,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from zhenxing.commands.argparsing import argparse_message_zh
 from zhenxing.rules import RulesError, interpret, load_catalogue
 from zhenxing.rules.cli import main
-from zhenxing.rules.cli_format import argparse_message_zh, display_width
+from zhenxing.rules.cli_format import display_width
 from zhenxing.rules.explain import explain
 
 YINGKOU = Path(__file__).resolve().parents[2] / "src/zhenxing/rules/catalogue/yingkou"

@@ -12,11 +12,16 @@ class CoreConfig(AppConfig):
         from zhenxing.core import audit
 
         audit.connect()
-        from zhenxing.core import import_jobs, security_events, worker
+        from zhenxing.core import (
+            checks,  # noqa: F401 (registers the deployment checks)
+            import_jobs,
+            security_events,
+            views,
+            worker,
+        )
 
         worker.register_recovery("core.stale_import_jobs", import_jobs.fail_stale_jobs)
         security_events.connect()
-        from zhenxing.core import views
         from zhenxing.core.listing import register_export
 
         register_export("audit", views.AUDIT_LIST)

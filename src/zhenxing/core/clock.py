@@ -41,3 +41,9 @@ def today() -> datetime.date:
 def local(moment: datetime.datetime) -> datetime.datetime:
     """A stored (UTC) moment in the platform's time zone, for display."""
     return timezone.localtime(moment) if timezone.is_aware(moment) else moment
+
+
+def machine_now() -> datetime.datetime:
+    """The machine's real moment, whatever the demo's day: for liveness (how long ago a
+    worker last beat), never for anything a record shows."""
+    return timezone.now()

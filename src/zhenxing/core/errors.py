@@ -32,7 +32,8 @@ def problem(
     errors: list[dict[str, str]] | None = None,
 ) -> HttpResponse:
     """An RFC 9457 problem+json response: `title` says what went wrong, `detail` what to
-    do (the title when empty), `errors` lists `{field, message, code}` per bad field."""
+    do (the title when empty), `errors` lists `{field, message, code}` per bad field,
+    `request_id` the id of the request (core/request_log.py), to quote in a report."""
     body: dict[str, Any] = {
         "type": "about:blank",
         "title": title,
@@ -42,6 +43,9 @@ def problem(
     }
     if errors is not None:
         body["errors"] = errors
+    request_id = getattr(request, "request_id", None)
+    if request_id:
+        body["request_id"] = request_id
     return HttpResponse(
         json.dumps(body, ensure_ascii=False), status=status, content_type=PROBLEM_TYPE
     )

@@ -502,3 +502,24 @@ class AuditChainHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.entry_id}: {self.entry_hash[:12]}"
+
+
+class WorkerHeartbeat(models.Model):
+    """The background worker says it is alive (`core.heartbeat`): one row per worker
+    process, its `beat_at` moved on every few seconds while it runs. `/readyz` and
+    `zhenxing check` read it. Machine time, not the demo's day (`clock.machine_now`)."""
+
+    worker_id = models.CharField(max_length=64, unique=True)
+    host = models.CharField(max_length=255)
+    pid = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    beat_at = models.DateTimeField(db_index=True)
+
+    scope = ScopeSpec(system=True)
+
+    class Meta:
+        verbose_name = _("后台任务进程心跳")
+        verbose_name_plural = _("后台任务进程心跳")
+
+    def __str__(self) -> str:
+        return f"{self.host}:{self.pid} {self.beat_at:%Y-%m-%d %H:%M:%S}"

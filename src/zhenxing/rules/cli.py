@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import polars as pl
 
-from .cli_format import ChineseArgumentParser, format_table
+from zhenxing.commands.argparsing import argument_parser_class
+
+from .cli_format import format_table
 from .diagnostics import Lang, RulesError
 from .loader import Catalogue, load_catalogue
 
@@ -26,8 +28,9 @@ if TYPE_CHECKING:
     from .simulate import SimulationReport
 
 
-def _parser() -> argparse.ArgumentParser:
-    p = ChineseArgumentParser(
+def _parser(lang: Lang = "zh") -> argparse.ArgumentParser:
+    """`lang` is the language of `--help` and usage errors, and the default of `--lang`."""
+    p = argument_parser_class(lang)(
         prog="zhenxing rules",
         description="政策规则引擎：检查规则、运行测试用例、求值、说明、模拟和差距分析。",
         epilog="退出码：0 成功；1 发现问题（规则有错误、测试未通过、数据有误、没有适用的规则）；"
@@ -42,7 +45,12 @@ def _parser() -> argparse.ArgumentParser:
             required=True,
             help="规则目录（递归查找规则文件；facts.yaml 可在该目录或其上级目录中）",
         )
-        sp.add_argument("--lang", choices=["zh", "en"], default="zh", help="输出语言（默认 zh）")
+        sp.add_argument(
+            "--lang",
+            choices=["zh", "en"],
+            default=lang,
+            help="输出语言（默认：命令行的语言，LANG 为 en… 时是 en，否则 zh）",
+        )
         return sp
 
     sp = add("check", "检查规则文件：语法、名称、类型、单位、循环引用等，列出错误和警告")
@@ -496,12 +504,16 @@ COMMANDS = {
 
 
 def main(
-    argv: list[str] | None = None, out: TextIO | None = None, err: TextIO | None = None
+    argv: list[str] | None = None,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    lang: Lang = "zh",
 ) -> int:
-    """Run a `rules` subcommand; returns the process exit code."""
+    """Run a `rules` subcommand; returns the process exit code. `lang` is the command
+    line's language (`zhenxing rules` passes the one the environment asks for)."""
     out = out or sys.stdout
     err = err or sys.stderr
-    parser = _parser()
+    parser = _parser(lang)
     try:
         args = parser.parse_args(argv)
     except SystemExit as exc:  # argparse already printed its message

@@ -1,77 +1,14 @@
-"""What the `zhenxing rules` command line shows: a Chinese argument parser and text tables.
+"""What the `zhenxing rules` command line shows: text tables (its argument parser, shared
+with `zhenxing`, is `zhenxing.commands.argparsing`).
 
-argparse writes its own words in English ("usage:", "options", "the following arguments
-are required"); `ChineseArgumentParser` says them in Chinese like the rest of the
-command line. `format_table` lines up columns by their width on a terminal, where a
-Chinese character takes two cells.
+`format_table` lines up columns by their width on a terminal, where a Chinese character
+takes two cells.
 """
 
 from __future__ import annotations
 
-import argparse
-import re
-import sys
 import unicodedata
-from collections.abc import Iterable, Sequence
-from typing import NoReturn
-
-# argparse's error messages (Python 3.11–3.13), most specific first
-_ARGPARSE_ZH: list[tuple[re.Pattern[str], str]] = [
-    (re.compile(r"^the following arguments are required: (.*)$"), r"缺少必填参数：\1"),
-    (re.compile(r"^unrecognized arguments: (.*)$"), r"无法识别的参数：\1"),
-    (re.compile(r"^one of the arguments (.*) is required$"), r"须给出以下参数之一：\1"),
-    (re.compile(r"^ambiguous option: (\S+) could match (.*)$"), r"选项 \1 有歧义，可能是：\2"),
-    (
-        re.compile(r"^argument (\S+): invalid choice: (.*) \(choose from (.*)\)$"),
-        r"参数 \1 的取值 \2 无效（可选：\3）",
-    ),
-    (re.compile(r"^argument (\S+): expected one argument$"), r"参数 \1 需要一个值"),
-    (re.compile(r"^argument (\S+): expected at least one argument$"), r"参数 \1 至少需要一个值"),
-    (re.compile(r"^argument (\S+): invalid (\S+) value: (.*)$"), r"参数 \1 的值 \3 无效"),
-    (
-        re.compile(r"^argument (\S+): not allowed with argument (.*)$"),
-        r"参数 \1 不能与 \2 同时使用",
-    ),
-    (re.compile(r"^argument (\S+): (.*)$"), r"参数 \1：\2"),
-]
-
-
-def argparse_message_zh(message: str) -> str:
-    """An argparse error message in Chinese (unchanged if it is not a known one)."""
-    for pattern, replacement in _ARGPARSE_ZH:
-        if pattern.match(message):
-            return pattern.sub(replacement, message)
-    return message
-
-
-class _ChineseHelpFormatter(argparse.HelpFormatter):
-    def add_usage(
-        self,
-        usage: str | None,
-        actions: Iterable[argparse.Action],
-        groups: Iterable[argparse._MutuallyExclusiveGroup],
-        prefix: str | None = None,
-    ) -> None:
-        super().add_usage(usage, actions, groups, "用法：" if prefix is None else prefix)
-
-
-class ChineseArgumentParser(argparse.ArgumentParser):
-    """An ArgumentParser whose headings, `-h` and error messages are in Chinese.
-
-    Subparsers made with `add_subparsers()` are of the same class.
-    """
-
-    def __init__(self, *args: object, **kwargs: object) -> None:
-        kwargs.setdefault("formatter_class", _ChineseHelpFormatter)
-        kwargs["add_help"] = False
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        self._positionals.title = "位置参数"
-        self._optionals.title = "选项"
-        self.add_argument("-h", "--help", action="help", help="显示此帮助并退出")
-
-    def error(self, message: str) -> NoReturn:
-        self.print_usage(sys.stderr)
-        self.exit(2, f"{self.prog}：错误：{argparse_message_zh(message)}\n")
+from collections.abc import Sequence
 
 
 def display_width(text: str) -> int:
@@ -101,4 +38,4 @@ def format_table(
     return "\n".join([line(headers), rule, *(line(row) for row in rows)])
 
 
-__all__ = ["ChineseArgumentParser", "argparse_message_zh", "display_width", "format_table"]
+__all__ = ["display_width", "format_table"]

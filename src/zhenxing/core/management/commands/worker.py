@@ -1,6 +1,7 @@
 """`zhenxing manage worker`: the background task worker. The options of django_tasks_db's
 `db_worker`, run by `core.worker.ResilientWorker`: it waits out a locked or unavailable
-database instead of exiting, and repairs work left behind by a dead worker."""
+database instead of exiting, repairs work left behind by a dead worker, and writes its
+heartbeat (`core.heartbeat`). `manage db_worker` runs the same (app `zhenxing.worker`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any
 from django.core.management.base import CommandError
 from django_tasks_db.management.commands import db_worker
 
+from zhenxing.core import heartbeat
 from zhenxing.core.worker import ResilientWorker
 
 
@@ -47,4 +49,5 @@ class Command(db_worker.Command):
             excluded_queue_names=excluded,
         )
         worker.configure_signals()
+        heartbeat.start(worker_id)  # /readyz and `zhenxing check` see the worker alive
         worker.run()
