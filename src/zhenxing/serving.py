@@ -7,6 +7,9 @@ process group of its own:
   for development (`--dev`);
 - the background worker (`manage db_worker`), restarted with back-off whenever it dies.
 
+gunicorn replaces its own dead worker processes; if the web server as a whole exits, the
+supervisor stops and exits with code 1, for systemd (or the operator) to act on.
+
 SIGINT (Ctrl-C), SIGTERM and SIGHUP stop both gracefully, then whatever is left of their
 process groups is killed, so nothing outlives `./zx serve`. On Linux the children are
 also sent SIGTERM if the supervisor itself is killed. gunicorn is configured here by
@@ -18,6 +21,7 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import fcntl
 import hashlib
 import os
 import signal
@@ -35,9 +39,6 @@ GRACEFUL_SECONDS = 20  # in-flight requests and the current task get this long o
 MAX_REQUESTS = 1000  # a worker process is replaced after about this many requests (leaks)
 MAX_REQUESTS_JITTER = 100  # ... give or take, so the processes are not replaced together
 KEEPALIVE_SECONDS = 5
-# A web server that exits sooner than this after its first start did not start at all
-# (port taken, bad settings): stop instead of restarting it in a loop.
-STARTUP_SECONDS = 5.0
 # A child that ran this long before dying starts again at once; quicker deaths back off.
 STABLE_SECONDS = 60.0
 MAX_BACKOFF_SECONDS = 60.0
@@ -91,7 +92,8 @@ def worker_command() -> list[str]:
 
 def collect_static_if_changed() -> bool:
     """Run collectstatic when the static sources changed since the last run (it takes
-    seconds even when nothing changed, because every file is compressed again)."""
+    seconds even when nothing changed, because every file is compressed again). Servers
+    sharing a data directory take turns (a lock file), and the later ones skip it."""
     from django.conf import settings
     from django.contrib.staticfiles.finders import get_finders
     from django.core.management import call_command
@@ -101,11 +103,15 @@ def collect_static_if_changed() -> bool:
         for path, storage in finder.list([]):
             stat = os.stat(storage.path(path))
             digest.update(f"{path}\0{stat.st_size}\0{stat.st_mtime_ns}\n".encode())
-    stamp = Path(settings.STATIC_ROOT) / STATIC_STAMP
-    if stamp.exists() and stamp.read_text(encoding="ascii") == digest.hexdigest():
-        return False
-    call_command("collectstatic", interactive=False, verbosity=0)
-    stamp.write_text(digest.hexdigest(), encoding="ascii")
+    root = Path(settings.STATIC_ROOT)
+    root.mkdir(parents=True, exist_ok=True)
+    stamp = root / STATIC_STAMP
+    with open(root.parent / ".collectstatic.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if stamp.exists() and stamp.read_text(encoding="ascii") == digest.hexdigest():
+            return False
+        call_command("collectstatic", interactive=False, verbosity=0)
+        stamp.write_text(digest.hexdigest(), encoding="ascii")
     return True
 
 
@@ -124,11 +130,11 @@ def serve(host: str, port: int, *, worker: bool = True, dev: bool = False) -> in
 class Child:
     label: str
     command: list[str]
-    # An essential child that fails at its first start stops the whole server.
+    # An essential child (the web server) that exits stops the whole server; the others
+    # are restarted with back-off.
     essential: bool = False
     process: subprocess.Popen[bytes] | None = None
     started_at: float = 0.0
-    starts: int = 0
     quick_deaths: int = 0
     restart_at: float | None = None
 
@@ -177,7 +183,6 @@ class Supervisor:
             preexec_fn=_die_with_parent(os.getpid()),  # safe: the supervisor has no threads
         )
         child.started_at = time.monotonic()
-        child.starts += 1
         child.restart_at = None
         self._say(f"{child.label}已启动（进程 {child.process.pid}）")
 
@@ -195,8 +200,11 @@ class Supervisor:
             _kill_group(child.process.pid, signal.SIGKILL)  # anything it left behind
             lived = now - child.started_at
             child.process = None
-            if child.essential and child.starts == 1 and lived < STARTUP_SECONDS:
-                self._say(f"{child.label}未能启动（退出代码 {code}），见上面的错误信息。")
+            if child.essential:
+                # gunicorn restarts its own workers; its master exiting means the port is
+                # taken, the settings are wrong or it was killed. Stop and exit non-zero
+                # (systemd's Restart=on-failure decides) rather than loop here.
+                self._say(f"{child.label}已退出（退出代码 {code}），见上面的错误信息；全部停止。")
                 return True
             child.quick_deaths = 0 if lived >= STABLE_SECONDS else child.quick_deaths + 1
             delay = 0.0 if child.quick_deaths == 0 else backoff_seconds(child.quick_deaths)
