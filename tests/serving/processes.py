@@ -151,3 +151,9 @@ def processes_using(data_dir: Path) -> list[int]:
             if needle in environ and alive(int(entry)):
                 found.append(int(entry))
     return found
+
+
+def wait_ready(server: subprocess.Popen, url: str, timeout: float = 180) -> bool:
+    """Wait until `url` answers 200 or the server exits; True when it answers."""
+    wait_until(lambda: answers(url) == 200 or server.poll() is not None, timeout)
+    return server.poll() is None and answers(url) == 200

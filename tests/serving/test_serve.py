@@ -25,6 +25,7 @@ from .processes import (
     processes_using,
     start_serve,
     stop,
+    wait_ready,
     wait_until,
     zhenxing,
 )
@@ -50,8 +51,7 @@ def _serve_until_ready(data_dir: Path, tmp_path: Path, *extra: str) -> tuple:
     log = (tmp_path / "serve.log").open("wb")
     server = start_serve(port, operator_env(data_dir), log, *extra)
     url = f"http://127.0.0.1:{port}/login/"
-    ready = wait_until(lambda: answers(url) == 200 or server.poll() is not None, timeout=120)
-    assert ready and server.poll() is None, (tmp_path / "serve.log").read_text()
+    assert wait_ready(server, url), (tmp_path / "serve.log").read_text()
     return server, url
 
 
