@@ -60,7 +60,11 @@ def gunicorn_command(host: str, port: int) -> list[str]:
         sys.executable,
         "-m",
         "gunicorn",
-        "zhenxing.wsgi:application",
+        "zhenxing.serving:preloaded_application()",
+        # Django, every view and the API's schemas are loaded once in the master (see
+        # preloaded_application): workers start warm, also those replacing others after
+        # --max-requests, and share that memory.
+        "--preload",
         f"--bind={bind}",
         "--worker-class=gthread",
         f"--workers={workers}",
@@ -79,6 +83,28 @@ def gunicorn_command(host: str, port: int) -> list[str]:
         # The heartbeat file on a RAM disk: a slow disk must not make workers look hung.
         command.append("--worker-tmp-dir=/dev/shm")
     return command
+
+
+def preloaded_application() -> Any:
+    """The WSGI application, warmed: the URLconf (every view module, the API and its
+    schemas) imported and every template compiled, so the first requests a new worker
+    process answers are not seconds slower than the rest."""
+    from django.core.wsgi import get_wsgi_application
+    from django.db import connections
+    from django.template import engines
+    from django.template.exceptions import TemplateDoesNotExist, TemplateSyntaxError
+    from django.urls import get_resolver
+
+    application = get_wsgi_application()
+    get_resolver().url_patterns  # noqa: B018 - imports the views, builds the API
+    for engine in engines.all():
+        folders = [Path(folder) for folder in engine.template_dirs]
+        for folder in folders:
+            for template in folder.rglob("*.html"):
+                with contextlib.suppress(TemplateDoesNotExist, TemplateSyntaxError):
+                    engine.get_template(template.relative_to(folder).as_posix())
+    connections.close_all()  # a connection opened here must not be shared by the forks
+    return application
 
 
 def runserver_command(host: str, port: int) -> list[str]:
