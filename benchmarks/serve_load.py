@@ -123,6 +123,12 @@ class Results:
     errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     examples: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    wall: float = 0.0
+    server_cpu: float = 0.0  # CPU seconds the server's processes used meanwhile
+    client_cpu: float = 0.0  # ... and this process, the clients
+
+    def requests(self) -> int:
+        return sum(len(v) for v in self.seconds.values()) + sum(self.errors.values())
 
     def add(self, kind: str, seconds: float, error: str | None) -> None:
         with self.lock:
@@ -216,17 +222,41 @@ def _percentile(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
-def _load(base: str, clients: int, cookies: Any, projects: list[int], seconds: float) -> Results:
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by `pid` and every process below it (Linux /proc)."""
+    stats: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])))
+    total, todo = 0.0, [pid]
+    while todo:
+        current = todo.pop()
+        total += stats.get(current, (0, 0))[1]
+        todo += [child for child, (parent, _) in stats.items() if parent == current]
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def _load(
+    base: str, clients: int, cookies: Any, projects: list[int], seconds: float, server: int
+) -> Results:
     results = Results()
     deadline = time.monotonic() + seconds
     threads = [
         Client(base, cookies, projects[i % len(projects)], results, deadline, max_rounds=200)
         for i in range(clients)
     ]
+    started, server_cpu, client_cpu = time.monotonic(), _tree_cpu(server), time.process_time()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(timeout=seconds + 2 * REQUEST_TIMEOUT)
+    results.wall = time.monotonic() - started
+    results.server_cpu = _tree_cpu(server) - server_cpu
+    results.client_cpu = time.process_time() - client_cpu
     return results
 
 
@@ -278,10 +308,12 @@ def main() -> int:
             ).json()["items"]
             projects = [item["id"] for item in listed]
             # Every worker process and thread has served each kind of request once.
-            _load(base, 10, cookies, projects, args.warmup)
+            _load(base, 10, cookies, projects, args.warmup, process.pid)
             for level in levels:
                 print(f"{server}: {level} clients for {args.seconds:.0f} s …", flush=True)
-                table[(server, level)] = _load(base, level, cookies, projects, args.seconds)
+                table[(server, level)] = _load(
+                    base, level, cookies, projects, args.seconds, process.pid
+                )
         finally:
             _stop(process)
     _print(table, levels, args.servers.split(","))
@@ -308,6 +340,16 @@ def _print(table: dict[tuple[str, int], Results], levels: list[int], servers: li
                 else:
                     cells.append(f"– ({errors} errors)")
             print(f"| {level} | {kind} | " + " | ".join(cells) + " |")
+    print()
+    print("| server | clients | requests/s | server CPU (cores used) | client CPU (cores used) |")
+    print("|---|---|---|---|---|")
+    for (server, level), results in table.items():
+        wall = results.wall or 1.0
+        print(
+            f"| {server} | {level} | {results.requests() / wall:.1f} | "
+            f"{results.server_cpu:.0f} s ({results.server_cpu / wall:.2f}) | "
+            f"{results.client_cpu:.0f} s ({results.client_cpu / wall:.2f}) |"
+        )
     for (server, level), results in table.items():
         if results.examples:
             print(f"{server} at {level}: " + "; ".join(results.examples))

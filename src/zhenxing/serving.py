@@ -205,7 +205,11 @@ class Supervisor:
         child.process = subprocess.Popen(
             child.command,
             env=self.env,
-            start_new_session=True,  # a group of its own: stopped as a whole, Ctrl-C via us
+            stdin=subprocess.DEVNULL,
+            # A process group of its own: stopped as a whole, and the terminal's Ctrl-C
+            # reaches only the supervisor, which stops the children in order. (Not a
+            # session of its own: the server stays in the caller's scheduling group.)
+            process_group=0,
             preexec_fn=_die_with_parent(os.getpid()),  # safe: the supervisor has no threads
         )
         child.started_at = time.monotonic()
