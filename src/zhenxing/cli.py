@@ -36,7 +36,6 @@ DEMO_PASSWORD = "Yingkou@2024"
 def _setup_django(*, demo: bool = False) -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "zhenxing.settings")
     if demo:
-        os.environ.setdefault("ZHENXING_DEMO", "1")
         os.environ.setdefault("ZHENXING_TODAY", DEMO_TODAY)
     import django
 
@@ -76,9 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     from zhenxing.demo.loader import load_demo
 
     accounts = load_demo(password=DEMO_PASSWORD)
-    from django.core.management import call_command
+    from zhenxing.serving import collect_static_if_changed
 
-    call_command("collectstatic", interactive=False, verbosity=0)
+    collect_static_if_changed()
     address = f"http://{args.host}:{args.port}/"
     print()
     print(f"振兴 · {os.environ.get('ZHENXING_PLATFORM_NAME', '营口市产业发展服务平台')}")
@@ -93,34 +92,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return _serve(args.host, args.port, worker=True)
 
 
-def _serve(host: str, port: int, *, worker: bool) -> int:
-    import subprocess
+def _serve(host: str, port: int, *, worker: bool, dev: bool = False) -> int:
+    from zhenxing import serving
 
-    env = dict(os.environ)
-    processes = []
-    if worker:
-        processes.append(
-            subprocess.Popen(
-                [sys.executable, "-m", "django", "worker", "--queue-name", "*"],
-                env={**env, "DJANGO_SETTINGS_MODULE": "zhenxing.settings"},
-            )
-        )
-    try:
-        from django.core.management import call_command
-
-        call_command("runserver", f"{host}:{port}", use_reloader=False, use_threading=True)
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for process in processes:
-            process.terminate()
-            process.wait(timeout=10)
-    return 0
+    return serving.serve(host, port, worker=worker, dev=dev)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
-    return _serve(args.host, args.port, worker=not args.no_worker)
+    return _serve(args.host, args.port, worker=not args.no_worker, dev=args.dev)
 
 
 def cmd_check(_args: argparse.Namespace) -> int:
@@ -411,10 +391,13 @@ def build_parser(kinds: dict[str, dict[str, str]] | None = None) -> argparse.Arg
     demo.add_argument("--no-serve", action="store_true", help="只加载数据，不启动服务")
     demo.set_defaults(func=cmd_demo)
 
-    serve = sub.add_parser("serve", help="启动服务（含后台任务进程）")
+    serve = sub.add_parser("serve", help="启动服务：gunicorn 与后台任务进程（受监护，自动重启）")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
-    serve.add_argument("--no-worker", action="store_true")
+    serve.add_argument("--no-worker", action="store_true", help="不启动后台任务进程")
+    serve.add_argument(
+        "--dev", action="store_true", help="开发用：Django 自带服务器，改动代码后自动重启"
+    )
     serve.set_defaults(func=cmd_serve)
 
     sub.add_parser("migrate", help=_("迁移数据库并加载参考数据")).set_defaults(func=cmd_migrate)

@@ -30,22 +30,36 @@ def _env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def _env_int(name: str, default: int) -> int:
+    value = (os.environ.get(name) or "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"环境变量 {name} 应为非负整数，现为“{value}”。")
+    return int(value)
+
+
 # --- environment -----------------------------------------------------------------
 DEBUG = _env_bool("ZHENXING_DEBUG", False)
 DATA_DIR = Path(os.environ.get("ZHENXING_DATA_DIR") or PROJECT_DIR / "var")
 SECRET_KEY = os.environ.get("ZHENXING_SECRET_KEY", "")
 if not SECRET_KEY:
     # pytest imports settings before any conftest can set ZHENXING_TESTING.
-    testing = bool(os.environ.get("ZHENXING_TESTING")) or "pytest" in sys.modules
-    if DEBUG or _env_bool("ZHENXING_DEMO", False) or testing:
-        SECRET_KEY = "zhenxing-insecure-development-key-do-not-use-in-production"
+    if bool(os.environ.get("ZHENXING_TESTING")) or "pytest" in sys.modules:
+        SECRET_KEY = "zhenxing-insecure-test-key-do-not-use-in-production"
     else:
-        from django.core.exceptions import ImproperlyConfigured
+        # Made by the first command that needs it, then shared by every process on the
+        # same data directory (web servers, worker, CLI): nothing to set by hand.
+        from zhenxing.core.secret_key import SecretKeyUnavailable, load_or_create
 
-        raise ImproperlyConfigured(
-            "ZHENXING_SECRET_KEY must be set when ZHENXING_DEBUG is off "
-            "(the demo and the tests set ZHENXING_DEMO / ZHENXING_TESTING)."
-        )
+        try:
+            SECRET_KEY = load_or_create(DATA_DIR)
+        except SecretKeyUnavailable as exc:
+            from django.core.exceptions import ImproperlyConfigured
+
+            raise ImproperlyConfigured(str(exc)) from exc
 ALLOWED_HOSTS = _env_list("ZHENXING_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "testserver"])
 DATABASE_URL = os.environ.get("ZHENXING_DATABASE_URL", "")
 # The demo's "today": report locks, overdue marks and expiry reminders are computed against it.
@@ -257,6 +271,12 @@ MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 5000
+
+# --- serving (`./zx serve`: gunicorn and the supervised worker, zhenxing.serving) -------
+# 0 = from the number of cores. Read by zhenxing.serving, not by Django.
+SERVE_WORKERS = _env_int("ZHENXING_WORKERS", 0)
+SERVE_THREADS = _env_int("ZHENXING_THREADS", 0)
+SERVE_REQUEST_TIMEOUT = _env_int("ZHENXING_REQUEST_TIMEOUT", 60)
 
 # --- background work -------------------------------------------------------------
 TASKS = {
