@@ -173,6 +173,11 @@ else:
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # Django's SQLite plus the ledger's wiping gate (core/db.py), for a sqlite:// URL too.
     DATABASES["default"]["ENGINE"] = "zhenxing.core.sqlite"
+if DATABASES["default"]["ENGINE"] == "zhenxing.core.sqlite":
+    # Tests on SQLite run in memory, as with Django's own engine: pytest-django knows that
+    # only by the engine's name and would otherwise make a file name of the path for
+    # each xdist worker ("test_/…/zhenxing.sqlite3_gw0").
+    DATABASES["default"].setdefault("TEST", {}).setdefault("NAME", ":memory:")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- authentication and security -------------------------------------------------
