@@ -63,6 +63,10 @@ def _migrate() -> None:
     from django.core.management import call_command
 
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
+    if not os.environ.get("ZHENXING_SECRET_KEY") and not os.environ.get("ZHENXING_TESTING"):
+        from zhenxing.core.secret_key import load_or_create
+
+        settings.SECRET_KEY = load_or_create(settings.DATA_DIR)  # the one later commands read
     call_command("migrate", interactive=False, verbosity=0)
     from zhenxing.core.reference import load_reference
 

@@ -55,7 +55,15 @@ if not SECRET_KEY:
         from zhenxing.core.secret_key import SecretKeyUnavailable, load_or_create
 
         try:
-            SECRET_KEY = load_or_create(DATA_DIR)
+            if DATA_DIR.is_dir():
+                SECRET_KEY = load_or_create(DATA_DIR)
+            else:
+                # No data directory yet: nothing stored to sign for, and a command run by
+                # mistake must not leave a directory behind. `migrate` and `demo` make the
+                # directory and write the key (cli._migrate) for every later process.
+                import secrets
+
+                SECRET_KEY = secrets.token_urlsafe(50)
         except SecretKeyUnavailable as exc:
             from django.core.exceptions import ImproperlyConfigured
 
@@ -323,7 +331,7 @@ RATE_LIMIT_EXPORTS = os.environ.get("ZHENXING_RATE_LIMIT_EXPORTS") or "120/h"
 # The timeout outlives the longest window: an increment rewrites the entry with it.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "BACKEND": "zhenxing.core.cache.FileCache",
         "LOCATION": str(DATA_DIR / "cache"),
         "TIMEOUT": 2 * 24 * 3600,
         "OPTIONS": {"MAX_ENTRIES": 20000},

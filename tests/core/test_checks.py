@@ -79,8 +79,10 @@ def test_the_data_directory_must_be_writable_with_room(
 
 @pytest.mark.django_db
 def test_zhenxing_check_prints_one_line_per_finding_and_fails_on_errors(
-    settings: Any, tmp_path: Path
+    settings: Any, tmp_path: Path, monkeypatch: Any
 ) -> None:
+    # the browser tests set this for Playwright in the same process; a server never has it
+    monkeypatch.delenv("DJANGO_ALLOW_ASYNC_UNSAFE", raising=False)
     settings.DATA_DIR = tmp_path
     settings.DEBUG = False
     settings.SECRET_KEY = "zhenxing-insecure-development-key"

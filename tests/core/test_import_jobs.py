@@ -188,7 +188,7 @@ def test_the_counters_are_shared_by_every_server_process() -> None:
     from zhenxing import settings as shipped
 
     backend = shipped.CACHES["default"]["BACKEND"]
-    assert backend == "django.core.cache.backends.filebased.FileBasedCache"
+    assert backend == "zhenxing.core.cache.FileCache"
     assert str(shipped.CACHES["default"]["LOCATION"]).startswith(str(shipped.DATA_DIR))
 
 

@@ -568,7 +568,7 @@ def test_a_failing_run_says_why(world: Any, policy: Any) -> None:
 
 
 def test_the_guide_words_floor_and_ceil(tmp_path: Any) -> None:
-    from zhenxing.policies.domain import guide
+    from zhenxing.policies.guide import guide
     from zhenxing.rules import load_catalogue
 
     (tmp_path / "facts.yaml").write_text(

@@ -43,7 +43,26 @@ def write_atomically(path: Path | str, data: bytes) -> None:
         raise WriteFailed(_message(path, exc)) from exc
 
 
+_REASONS = {
+    errno.ENOENT: "文件或目录不存在",
+    errno.EACCES: "没有权限",
+    errno.EPERM: "没有权限",
+    errno.EISDIR: "这是一个目录",
+    errno.ENOTDIR: "路径中有一段不是目录",
+    errno.EROFS: "文件系统是只读的",
+    errno.ENAMETOOLONG: "文件名太长",
+}
+
+
+def os_error_reason(exc: OSError) -> str:
+    """Why a file could not be read or written, in words (the system's own text is
+    English whatever the user's language)."""
+    if exc.errno in _FULL:
+        return "磁盘空间不足"
+    return _REASONS.get(exc.errno or 0) or exc.strerror or str(exc)
+
+
 def _message(path: Path, exc: OSError) -> str:
     if exc.errno in _FULL:
         return f"磁盘空间不足，未能写入 {path}；没有留下不完整的文件，请腾出空间后重试"
-    return f"无法写入 {path}：{exc.strerror or exc}；没有留下不完整的文件"
+    return f"无法写入 {path}：{os_error_reason(exc)}；没有留下不完整的文件"

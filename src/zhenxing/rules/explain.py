@@ -124,8 +124,8 @@ class _Writer:
             pv = e.param.at(self.rs.period.first_day)
             # a reference quotes the Chinese original: an English reader gets the basis
             ref = pv.reference if pv and self.lang == "zh" else ""
-            label = e.param.label if self.lang == "zh" else (e.param.label_en or e.param.label)
-            extra = self.aside(label) if label != e.param.name else ""
+            meaning = e.param.label if self.lang == "zh" else (e.param.label_en or e.param.label)
+            extra = self.aside(meaning) if meaning != e.param.name else ""
             if ref:
                 extra += f"［依据：{ref}］" if self.lang == "zh" else f" [source: {ref}]"
         ratio = _exact_ratio(e)
