@@ -444,7 +444,12 @@ def _wipe() -> None:
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             quoted = ", ".join(connection.ops.quote_name(t) for t in tables)
+            # Rows written earlier in this transaction leave deferred foreign-key checks
+            # pending, and PostgreSQL refuses to TRUNCATE a table with pending trigger
+            # events: run them now, then defer again for the rows the restore loads.
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             cursor.execute(f"TRUNCATE {quoted} CASCADE")
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         else:
             cursor.execute("PRAGMA defer_foreign_keys = ON")
             with db.wiping():  # the ledger's DELETE trigger lets a restore through
