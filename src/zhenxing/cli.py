@@ -58,15 +58,22 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     return 0
 
 
-def _migrate() -> None:
+def _make_data_dir() -> None:
+    """The data directory and, unless one is set, the secret key every later process
+    reads from it (settings leave both alone while the directory does not exist)."""
     from django.conf import settings
-    from django.core.management import call_command
 
     Path(settings.DATA_DIR).mkdir(parents=True, exist_ok=True)
     if not os.environ.get("ZHENXING_SECRET_KEY") and not os.environ.get("ZHENXING_TESTING"):
         from zhenxing.core.secret_key import load_or_create
 
-        settings.SECRET_KEY = load_or_create(settings.DATA_DIR)  # the one later commands read
+        settings.SECRET_KEY = load_or_create(settings.DATA_DIR)
+
+
+def _migrate() -> None:
+    from django.core.management import call_command
+
+    _make_data_dir()
     call_command("migrate", interactive=False, verbosity=0)
     from zhenxing.core.reference import load_reference
 
@@ -104,6 +111,7 @@ def _serve(host: str, port: int, *, worker: bool, dev: bool = False) -> int:
 
 def cmd_serve(args: argparse.Namespace) -> int:
     _setup_django()
+    _make_data_dir()  # the servers and the worker must share one key from the start
     return _serve(args.host, args.port, worker=not args.no_worker, dev=args.dev)
 
 
